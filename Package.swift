@@ -1,0 +1,95 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// EdgeLedger: MQTT readings into an append-only, verifiable log (RFC 6962 / C2SP tlog).
+///
+/// Layering (see docs/ARCHITECTURE in README):
+/// - `EdgeLedgerCore`: pure formats and algorithms (Merkle tree, tiles, entries, notes,
+///   checkpoints, configuration model). No I/O, no C.
+/// - `COpenSSL`, `CSQLite`, `CMosquitto`: thin system-library targets.
+/// - `EdgeLedgerCrypto`, `EdgeLedgerStore`, `EdgeLedgerConfig`, `EdgeLedgerMQTT`: adapters.
+/// - `EdgeLedgerAgent`: the services (ingest, sealer) that `edge-ledger run` wires together.
+/// - `edge-ledger`: the one executable.
+let package = Package(
+    name: "EdgeLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "edge-ledger", targets: ["EdgeLedgerCLI"]),
+        .executable(name: "edge-ledger-bench", targets: ["EdgeLedgerBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+    ],
+    targets: [
+        // MARK: Pure core
+        .target(name: "EdgeLedgerCore"),
+
+        // MARK: System libraries
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+
+        // MARK: Adapters
+        .target(name: "EdgeLedgerCrypto", dependencies: ["EdgeLedgerCore", "COpenSSL"]),
+        .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "CSQLite"]),
+        .target(
+            name: "EdgeLedgerConfig",
+            dependencies: ["EdgeLedgerCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "EdgeLedgerMQTT",
+            dependencies: ["EdgeLedgerCore", "CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: Services and executable
+        .target(
+            name: "EdgeLedgerAgent",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerConfig",
+                "EdgeLedgerMQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeLedgerCLI",
+            dependencies: [
+                "EdgeLedgerAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeLedgerBench",
+            dependencies: ["EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "CSQLite"]
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "EdgeLedgerCoreTests",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto"]),
+        .testTarget(name: "EdgeLedgerStoreTests", dependencies: ["EdgeLedgerStore", "EdgeLedgerCrypto"]),
+        .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig"]),
+        .testTarget(name: "EdgeLedgerAgentTests", dependencies: ["EdgeLedgerAgent"]),
+    ]
+)
