@@ -80,6 +80,8 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(name: "EdgeLedgerTestSupport"),
+        .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
             name: "EdgeLedgerCoreTests",
             dependencies: [

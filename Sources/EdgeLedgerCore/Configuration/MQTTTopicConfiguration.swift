@@ -1,0 +1,43 @@
+/// One subscription of the agent (`[[mqtt.topics]]`): a topic filter, the QoS requested and
+/// the payload format readings on it must have.
+public struct MQTTTopicConfiguration: Sendable, Equatable {
+    /// Payload validation for readings on a topic.
+    public enum PayloadFormat: String, Sendable, Equatable, CaseIterable {
+        /// The payload must be a JSON object (UTF-8); anything else is rejected.
+        case json
+        /// Any bytes are accepted.
+        case raw
+    }
+
+    /// The topic filter, `+` and `#` wildcards allowed.
+    public var filter: MQTTTopicFilter
+    /// Maximum QoS requested from the broker, 0...2. Default 1: readings are acknowledged only
+    /// once committed.
+    public var qos: UInt8
+    /// Payload format. Default `json`.
+    public var format: PayloadFormat
+
+    /// Creates a subscription.
+    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json) {
+        self.filter = filter
+        self.qos = qos
+        self.format = format
+    }
+
+    /// `nil` when the filter is missing or invalid (reported).
+    static func read(_ r: ConfigTableReader) -> MQTTTopicConfiguration? {
+        let text = r.requiredString("filter")
+        var filter: MQTTTopicFilter?
+        if let text {
+            filter = MQTTTopicFilter(text)
+            if filter == nil, let problem = MQTTTopicFilter.problem(with: text) {
+                r.error("filter", "invalid MQTT topic filter \(ConfigValue.quote(text)): \(problem)")
+            }
+        }
+        let qos = UInt8(r.integer("qos", default: 1, in: 0...2))
+        let format = r.choice("format", default: PayloadFormat.json, PayloadFormat.allCases.map { ($0.rawValue, $0) })
+        r.finish()
+        guard let filter else { return nil }
+        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format)
+    }
+}

@@ -1,0 +1,80 @@
+/// The complete, validated configuration of the reference upstream node
+/// (`edge-ledger upstream --config upstream.toml`): a witness that cosigns gateway checkpoints
+/// and a collector that pulls, re-verifies and stores their entries, then anchors them.
+///
+/// Required: `witness.name`, `witness.key_file` and at least one `[[gateways]]` entry. The
+/// schema is documented in `docs/CONFIGURATION.md`.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    /// Where the upstream looks for its configuration by default.
+    public static let defaultPath = "/etc/edge-ledger/upstream.toml"
+
+    /// `[witness]`: the cosigning identity.
+    public var witness: WitnessConfiguration
+    /// `[http]`: the witness endpoint.
+    public var http: UpstreamHTTPConfiguration
+    /// `[storage]`.
+    public var storage: UpstreamStorageConfiguration
+    /// `[[gateways]]`.
+    public var gateways: [GatewayConfiguration]
+    /// `[anchor]`.
+    public var anchor: AnchorConfiguration
+    /// `[log]`.
+    public var log: LogConfiguration
+    /// `[metrics]`.
+    public var metrics: MetricsConfiguration
+    /// Valid but suspicious settings.
+    public var warnings: [ConfigIssue]
+
+    /// Creates a configuration from parts.
+    public init(
+        witness: WitnessConfiguration, http: UpstreamHTTPConfiguration = UpstreamHTTPConfiguration(),
+        storage: UpstreamStorageConfiguration = UpstreamStorageConfiguration(), gateways: [GatewayConfiguration],
+        anchor: AnchorConfiguration = AnchorConfiguration(), log: LogConfiguration = LogConfiguration(),
+        metrics: MetricsConfiguration = MetricsConfiguration(), warnings: [ConfigIssue] = []
+    ) {
+        self.witness = witness
+        self.http = http
+        self.storage = storage
+        self.gateways = gateways
+        self.anchor = anchor
+        self.log = log
+        self.metrics = metrics
+        self.warnings = warnings
+    }
+
+    /// Validates an upstream configuration document; see
+    /// ``AgentConfiguration/init(from:environment:baseDirectory:)`` for the parameters.
+    ///
+    /// - Throws: ``ConfigError`` listing every problem found.
+    public init(
+        from document: ConfigValue, environment: [String: String] = [:], baseDirectory: String? = nil
+    ) throws(ConfigError) {
+        let context = ConfigContext(environment: environment, baseDirectory: baseDirectory)
+        let root = ConfigTableReader.root(document, context: context)
+        let witness = WitnessConfiguration(reading: root.table("witness"))
+        let http = UpstreamHTTPConfiguration(reading: root.table("http"))
+        let storage = UpstreamStorageConfiguration(reading: root.table("storage"))
+        let issuesBefore = context.issues.count
+        let readers = root.tableArray("gateways")
+        var gateways: [GatewayConfiguration] = []
+        for r in readers {
+            let gateway = GatewayConfiguration(reading: r)
+            if !gateway.origin.isEmpty, let j = gateways.firstIndex(where: { $0.origin == gateway.origin }) {
+                r.error(
+                    "origin", "duplicate gateway origin \(ConfigValue.quote(gateway.origin)) (also \(readers[j].path))")
+            }
+            gateways.append(gateway)
+        }
+        if readers.isEmpty, context.issues.count == issuesBefore {
+            root.error("gateways", "at least one [[gateways]] entry is required")
+        }
+        let anchor = AnchorConfiguration(reading: root.table("anchor"))
+        let log = LogConfiguration(reading: root.table("log"))
+        let metrics = MetricsConfiguration(reading: root.table("metrics"))
+        root.finish()
+        try context.check()
+        self.init(
+            witness: witness, http: http, storage: storage, gateways: gateways, anchor: anchor, log: log,
+            metrics: metrics, warnings: context.warnings)
+    }
+}

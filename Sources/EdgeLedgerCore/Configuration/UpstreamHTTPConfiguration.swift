@@ -1,0 +1,63 @@
+/// The reference upstream's HTTP listener (`[http]` in upstream.toml): the C2SP tlog-witness
+/// `add-checkpoint` endpoint, health and metrics.
+public struct UpstreamHTTPConfiguration: Sendable, Equatable {
+    /// Address to listen on. Default `127.0.0.1:8090`.
+    public var listen: HostPort
+    /// Path prefix of every endpoint. Default `""`.
+    public var prefix: String
+    /// TLS; `nil` serves plaintext.
+    public var tls: HTTPServerTLSConfiguration?
+    /// Allow plaintext on a non-loopback address. Default false.
+    public var allowPlaintext: Bool
+    /// Accept `add-checkpoint` without a bearer token (signatures still authenticate every
+    /// checkpoint). Default true; when false, a `[[http.tokens]]` entry is needed.
+    public var allowAnonymous: Bool
+    /// Largest request body, 1KiB...16MiB. Default 64KiB.
+    public var maxBodyBytes: Int
+    /// Request timeout, 1s...10m. Default 30s.
+    public var requestTimeout: Duration
+    /// Accepted bearer tokens.
+    public var tokens: [HTTPTokenConfiguration]
+
+    /// Creates listener settings.
+    public init(
+        listen: HostPort = HostPort(host: "127.0.0.1", port: 8090), prefix: String = "",
+        tls: HTTPServerTLSConfiguration? = nil, allowPlaintext: Bool = false, allowAnonymous: Bool = true,
+        maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = []
+    ) {
+        self.listen = listen
+        self.prefix = prefix
+        self.tls = tls
+        self.allowPlaintext = allowPlaintext
+        self.allowAnonymous = allowAnonymous
+        self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+        self.tokens = tokens
+    }
+
+    init(reading r: ConfigTableReader) {
+        let d = UpstreamHTTPConfiguration()
+        let listen = HTTPConfiguration.listenAddress(r, default: d.listen)
+        let prefix = r.string("prefix", default: d.prefix, allowEmpty: true)
+        if let problem = ConfigNames.problem(withPrefix: prefix) { r.error("prefix", problem) }
+        let tls = r.optionalTable("tls").map(HTTPServerTLSConfiguration.init(reading:))
+        let allowPlaintext = r.bool("allow_plaintext", default: d.allowPlaintext)
+        if tls == nil, !allowPlaintext, !listen.isLoopback {
+            r.error(
+                "listen",
+                "\(listen) is not a loopback address and [http.tls] is not set; add [http.tls] or set allow_plaintext = true"
+            )
+        }
+        let anonymous = r.bool("allow_anonymous", default: d.allowAnonymous)
+        let maxBody = r.byteSize("max_body_bytes", default: d.maxBodyBytes, in: 1024...(16 << 20))
+        let timeout = r.duration("request_timeout", default: d.requestTimeout, in: .seconds(1)...(.seconds(600)))
+        let tokens = HTTPConfiguration.tokens(r)
+        if !anonymous, tokens.isEmpty, tls?.clientCAFile == nil {
+            r.error("allow_anonymous", "false, but there is no [[http.tokens]] entry and no client_ca_file")
+        }
+        self.init(
+            listen: listen, prefix: prefix, tls: tls, allowPlaintext: allowPlaintext, allowAnonymous: anonymous,
+            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens)
+        r.finish()
+    }
+}

@@ -1,0 +1,92 @@
+/// One upstream of the agent (`[[upstreams]]`): a witness the agent pushes checkpoints to
+/// (C2SP tlog-witness `add-checkpoint`), and/or a collector whose acknowledgements gate
+/// payload pruning.
+public struct UpstreamPeerConfiguration: Sendable, Equatable {
+    /// Unique name (`[A-Za-z0-9._-]`, 1...64). Acknowledgements (`POST /ack`) count for this
+    /// upstream when made with the `[[http.tokens]]` entry of the same name or with a client
+    /// certificate whose subject is ``clientSubject``.
+    public var name: String
+    /// Base URL of the witness; `add-checkpoint` is appended. Required when ``witness`` is true.
+    public var url: String?
+    /// Push every new checkpoint to ``url`` and keep the cosignatures. Default true.
+    public var witness: Bool
+    /// Payloads are pruned only after this upstream acknowledged them. Default false.
+    public var requiredForRetention: Bool
+    /// Bearer token sent with pushes (`token` or `token_env`).
+    public var token: ConfigSecret?
+    /// Subject of this upstream's client certificate (mutual TLS), e.g. `CN=dc-1,O=Example`.
+    public var clientSubject: String?
+    /// The witness's C2SP verifier key (`name+keyid+base64`); when set, cosignatures are
+    /// verified before they are stored and served.
+    public var verifierKey: String?
+    /// Timeout of one push request, 1s...10m. Default 10s.
+    public var timeout: Duration
+    /// TLS settings for `https://` URLs (CA, client certificate).
+    public var tls: TLSClientConfiguration?
+    /// Retry backoff while the upstream is unreachable. Default 1s doubling to 5m, with jitter.
+    public var backoff: BackoffConfiguration
+
+    /// Creates an upstream entry.
+    public init(
+        name: String, url: String? = nil, witness: Bool = true, requiredForRetention: Bool = false,
+        token: ConfigSecret? = nil, clientSubject: String? = nil, verifierKey: String? = nil,
+        timeout: Duration = .seconds(10), tls: TLSClientConfiguration? = nil,
+        backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300))
+    ) {
+        self.name = name
+        self.url = url
+        self.witness = witness
+        self.requiredForRetention = requiredForRetention
+        self.token = token
+        self.clientSubject = clientSubject
+        self.verifierKey = verifierKey
+        self.timeout = timeout
+        self.tls = tls
+        self.backoff = backoff
+    }
+
+    init(reading r: ConfigTableReader) {
+        let d = UpstreamPeerConfiguration(name: "")
+        let name = r.requiredString("name") ?? ""
+        if !name.isEmpty, let problem = ConfigNames.problem(withClientName: name) { r.error("name", problem) }
+        let witness = r.bool("witness", default: d.witness)
+        var url = r.string("url")
+        if let u = url {
+            if let problem = ConfigNames.problem(withURL: u) {
+                r.error("url", problem)
+                url = nil
+            } else {
+                url = ConfigNames.trimmedURL(u)
+            }
+        } else if witness, !r.has("url") {
+            r.error("url", "required key is missing (needed to push checkpoints; or set witness = false)")
+        }
+        let required = r.bool("required_for_retention", default: d.requiredForRetention)
+        let token = r.secret("token")
+        let subject = r.string("client_subject")
+        var verifierKey = r.string("verifier_key")
+        if let key = verifierKey, let problem = ConfigVerifierKey.problem(with: key, expectedName: nil) {
+            r.error("verifier_key", problem)
+            verifierKey = nil
+        }
+        let timeout = r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(600)))
+        let tls = r.optionalTable("tls").map(TLSClientConfiguration.init(reading:))
+        let backoff = BackoffConfiguration(reading: r.table("backoff"), defaults: d.backoff)
+        if let u = url {
+            if tls != nil, !u.lowercased().hasPrefix("https://") {
+                r.error("tls", "only applies to https:// URLs")
+            }
+            if token != nil, u.lowercased().hasPrefix("http://"), !ConfigNames.isLoopback(url: u) {
+                r.warn("token", "sent in plaintext over http:// to a non-loopback host")
+            }
+        }
+        if !witness {
+            if r.has("url") { r.warn("url", "unused: witness = false") }
+            if token != nil { r.warn("token", "unused: witness = false") }
+        }
+        self.init(
+            name: name, url: url, witness: witness, requiredForRetention: required, token: token,
+            clientSubject: subject, verifierKey: verifierKey, timeout: timeout, tls: tls, backoff: backoff)
+        r.finish()
+    }
+}

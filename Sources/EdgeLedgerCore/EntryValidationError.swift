@@ -1,0 +1,29 @@
+/// A reading that cannot become an ``Entry``: QoS out of range, a bad topic, or too large.
+///
+/// Ingest should reject such a reading (and record why) instead of appending it.
+public struct EntryValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The class of problem.
+    public enum Kind: Sendable, Hashable {
+        /// QoS above 2.
+        case invalidQoS
+        /// Empty topic.
+        case emptyTopic
+        /// Topic contains U+0000.
+        case topicContainsNUL
+        /// The encoded entry would exceed ``Entry/maximumEncodedSize``.
+        case tooLarge
+    }
+
+    /// The class of problem.
+    public let kind: Kind
+    /// What is wrong, in words, e.g. "entry would be 70000 bytes, at most 65535 allowed; …".
+    public let message: String
+
+    /// Creates an error of `kind`.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A joinable POSIX thread running one closure: where blocking C loops live, off Swift's
+/// cooperative pool.
+final class NativeThread: @unchecked Sendable {
+    // @unchecked: `handle` is written once by `start` before any other thread can see it.
+    private var handle = pthread_t()
+    private let body: @Sendable () -> Void
+
+    init(body: @escaping @Sendable () -> Void) {
+        self.body = body
+    }
+
+    /// Starts the thread. Returns false if the system refused to create it.
+    func start() -> Bool {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(
+            &handle, nil,
+            { raw in
+                let thread = Unmanaged<NativeThread>.fromOpaque(raw!).takeRetainedValue()
+                thread.body()
+                return nil
+            }, context)
+        if rc != 0 {
+            Unmanaged<NativeThread>.fromOpaque(context).release()
+            return false
+        }
+        return true
+    }
+
+    /// Waits for the thread to end.
+    func join() {
+        pthread_join(handle, nil)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A private `mosquitto` broker on a free loopback port, for tests, benchmarks and the demo.
+///
+/// It keeps persistent sessions in memory only (no persistence file): restarting it with
+/// `restart()` keeps the port, and sessions are lost as with a real broker restart without
+/// persistence unless `persistence` is set.
+public final class MosquittoBroker: @unchecked Sendable {
+    // @unchecked: mutated only by the test that owns it, from one task at a time.
+
+    /// The TCP port on 127.0.0.1.
+    public let port: Int
+    /// Directory holding the broker's config, log and persistence file.
+    public let directory: URL
+    private var process: ChildProcess?
+    private let persistence: Bool
+
+    /// Starts `mosquitto` (searched in PATH and /usr/sbin) on a free port.
+    public init(persistence: Bool = true) throws {
+        self.port = try FreePort.find()
+        self.persistence = persistence
+        self.directory = try TemporaryDirectory.make(prefix: "mosquitto")
+        try start()
+    }
+
+    deinit { stop() }
+
+    private static func executable() throws -> String {
+        for dir in ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"] {
+            let path = dir + "/mosquitto"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw TestSupportError("mosquitto is not installed; run scripts/setup.sh")
+    }
+
+    /// Starts the broker process (again) and waits until it accepts connections.
+    public func start() throws {
+        let conf = directory.appendingPathComponent("mosquitto.conf")
+        var text = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 1000000
+            max_inflight_messages 1000
+            log_dest file \(directory.path)/mosquitto.log
+            log_type error
+            log_type warning
+            """
+        if persistence {
+            text += "\npersistence true\npersistence_location \(directory.path)/\nautosave_interval 1\n"
+        }
+        try text.write(to: conf, atomically: true, encoding: .utf8)
+        // Run as root, mosquitto drops to its own user: let it write its log and persistence.
+        chmod(directory.path, 0o777)
+        process = try ChildProcess(
+            executable: try Self.executable(), arguments: ["-c", conf.path],
+            outputFile: directory.appendingPathComponent("stdout.log").path)
+        try FreePort.waitUntilListening(port: port, timeout: 10)
+    }
+
+    /// Stops the broker (SIGTERM, which also saves persistence) and waits for it to exit.
+    public func stop() {
+        guard let p = process else { return }
+        p.signal(SIGTERM)
+        if p.wait(timeout: 10) == nil {
+            p.signal(SIGKILL)
+            p.wait(timeout: 5)
+        }
+        process = nil
+    }
+
+    /// Stops and starts the broker on the same port.
+    public func restart() throws {
+        stop()
+        try start()
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages EdgeLedger builds, tests and demos with (Debian/Ubuntu).
+# Idempotent: installs only what is missing. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The distribution's mosquitto service is not needed: tests and the demo start private brokers.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    echo "setup: note: a system mosquitto is running on port 1883; EdgeLedger's tests use their own ports"
+fi
+command -v swift >/dev/null 2>&1 || {
+    echo "setup: swift not found on PATH; install Swift 6.1 or newer from swift.org (see README)" >&2
+    exit 1
+}
