@@ -92,6 +92,13 @@ let package = Package(
         .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto"]),
         .testTarget(name: "EdgeLedgerStoreTests", dependencies: ["EdgeLedgerStore", "EdgeLedgerCrypto"]),
         .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig"]),
-        .testTarget(name: "EdgeLedgerAgentTests", dependencies: ["EdgeLedgerAgent"]),
+        .testTarget(
+            name: "EdgeLedgerAgentTests",
+            dependencies: ["EdgeLedgerAgent", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "EdgeLedgerCLITests",
+            dependencies: ["EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+        ),
     ]
 )
