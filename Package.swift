@@ -65,6 +65,7 @@ let package = Package(
                 "EdgeLedgerMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -91,10 +92,17 @@ let package = Package(
         ),
         .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto"]),
         .testTarget(name: "EdgeLedgerStoreTests", dependencies: ["EdgeLedgerStore", "EdgeLedgerCrypto"]),
-        .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig"]),
+        .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig", "EdgeLedgerCore"]),
         .testTarget(
             name: "EdgeLedgerAgentTests",
             dependencies: ["EdgeLedgerAgent", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "EdgeLedgerIngestTests",
+            dependencies: [
+                "EdgeLedgerCLI", "EdgeLedgerAgent", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT",
+                "EdgeLedgerTestSupport",
+            ]
         ),
         .testTarget(
             name: "EdgeLedgerCLITests",

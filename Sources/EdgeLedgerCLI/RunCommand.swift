@@ -1,7 +1,54 @@
 import ArgumentParser
+import EdgeLedgerAgent
+import EdgeLedgerConfig
+import Logging
 
-/// Placeholder: implemented by its owner.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `edge-ledger run`: the agent.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run")
-    func run() async throws { throw ValidationError("not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: ingest readings from MQTT, append them to the ledger, seal checkpoints.",
+        discussion: """
+            Stops cleanly on SIGTERM or SIGINT (ingest stops, a final checkpoint is sealed, exit 0).
+            SIGHUP reloads topics, ingest limits and the log level from the same file.
+            """)
+
+    @Option(name: .shortAndLong, help: "The configuration file.")
+    var config: String = "/etc/edge-ledger/edge-ledger.toml"
+
+    @Option(help: "Override log.level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: AgentConfiguration
+        do {
+            configuration = try ConfigLoader.load(path: config)
+        } catch {
+            printError("edge-ledger: invalid configuration \(config):\n\(error)")
+            throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
+        }
+        let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
+        AgentLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
+        let logger = Logger(label: "edge-ledger")
+        for warning in configuration.warnings {
+            logger.warning("configuration: \(warning)")
+        }
+        let agent: Agent
+        do {
+            agent = try Agent.make(configuration: configuration, configPath: config, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        try await agent.run()
+    }
+
+    private func printError(_ text: String) {
+        var bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
 }

@@ -1,7 +1,120 @@
 import ArgumentParser
+import Dispatch
+import EdgeLedgerAgent
+import EdgeLedgerCore
 
-/// Placeholder: implemented by its owner.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// `edge-ledger simulate`: a fleet of sensors publishing JSON readings, for demos and benchmarks.
 struct SimulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate")
-    func run() async throws { throw ValidationError("not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Publish simulated sensor readings to an MQTT broker.",
+        discussion: """
+            Readings look like {"sensor":"press-07","seq":1234,"ts":"2025-11-29T10:12:34.567Z",\
+            "value":12.34,"unit":"bar"} and go to <topic-prefix>/<sensor>/telemetry. Sensors are \
+            temperature (°C), pressure (bar), vibration (mm/s) and current (A) in turn, each a \
+            random walk around its own operating point; sequence numbers count from 0 per sensor.
+
+            With --bad-every K every K-th message is malformed, cycling through: truncated JSON, \
+            non-object JSON ([1,2]), binary garbage, an oversized payload (17 KiB) and a topic \
+            outside the telemetry filters (<topic-prefix>/<sensor>/debug). Bad messages do not \
+            use up sequence numbers.
+
+            Without --count it runs until SIGINT or SIGTERM, then waits for outstanding \
+            acknowledgements and prints the summary line (a second signal exits at once).
+            """
+    )
+
+    @Option(help: ArgumentHelp("Broker address.", valueName: "host:port"))
+    var broker: String = "127.0.0.1:1883"
+
+    @Option(help: "Number of sensors.")
+    var sensors: Int = 20
+
+    @Option(help: "Readings per second across all sensors; 0 = as fast as the broker takes them.")
+    var rate: Double = 200
+
+    @Option(help: "MQTT QoS (0, 1 or 2).")
+    var qos: UInt8 = 1
+
+    @Option(help: "Stop after this many messages, bad ones included (default: until SIGINT/SIGTERM).")
+    var count: Int?
+
+    @Option(help: ArgumentHelp("Make every K-th message malformed.", valueName: "K"))
+    var badEvery: Int = 0
+
+    @Option(help: "First topic level(s).")
+    var topicPrefix: String = "factory"
+
+    @Option(help: "MQTT client id (default: edge-ledger-sim-<pid>).")
+    var clientID: String?
+
+    @Option(help: "Most unacknowledged QoS 1/2 messages at a time.")
+    var inflight: Int = 1000
+
+    @Option(help: "Seed for sensor values and garbage bytes (default: from the clock).")
+    var seed: UInt64?
+
+    @Flag(help: "Also print a JSON summary as the last line.")
+    var json = false
+
+    func validate() throws {
+        if let problem = HostPort.problem(with: broker) { throw ValidationError("--broker \(broker): \(problem)") }
+        guard sensors >= 1 else { throw ValidationError("--sensors must be at least 1") }
+        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (as fast as possible) or more") }
+        guard qos <= 2 else { throw ValidationError("--qos must be 0, 1 or 2") }
+        if let count, count < 0 { throw ValidationError("--count must not be negative") }
+        guard badEvery >= 0 else { throw ValidationError("--bad-every must be 0 (none) or more") }
+        guard inflight >= 1 else { throw ValidationError("--inflight must be at least 1") }
+        guard !topicPrefix.isEmpty, !topicPrefix.contains(where: { "+#".contains($0) }) else {
+            throw ValidationError("--topic-prefix must be non-empty and free of the wildcards + and #")
+        }
+    }
+
+    func run() async throws {
+        let address = HostPort(parsing: broker)!
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let configuration = SensorSimulatorConfiguration(
+            host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
+            badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
+            inflight: inflight, seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
+        let simulator = SensorSimulator(configuration: configuration)
+        let signals = StopSignals { simulator.stop() }
+        defer { signals.cancel() }
+        let summary = try simulator.run()
+        print(summary.line)
+        if json { print(summary.json) }
+        if !summary.drained { throw ExitCode(3) }
+    }
+}
+
+/// SIGINT/SIGTERM ask the simulator to stop and drain; a second signal exits at once.
+private final class StopSignals: Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onStop: @escaping @Sendable () -> Void) {
+        let queue = DispatchQueue(label: "edge-ledger.simulate.signals")
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            nonisolated(unsafe) var seen = false  // only touched on the serial queue
+            source.setEventHandler {
+                if seen { _exit(128 + sig) }
+                seen = true
+                onStop()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
 }

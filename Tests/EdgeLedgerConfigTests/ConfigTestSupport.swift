@@ -79,6 +79,28 @@ enum ConfigFixture {
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Removes a temporary directory made by ``temporaryDirectory()`` and the files in it.
+    static func removeDirectory(_ path: String) {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != ".", name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+
+    /// Writes raw `bytes` to `path`.
+    static func write(bytes: [UInt8], to path: String) {
+        let file = fopen(path, "w")
+        #expect(file != nil)
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        fclose(file)
+    }
+
     /// Writes `text` to `path`.
     static func write(_ text: String, to path: String) {
         let file = fopen(path, "w")

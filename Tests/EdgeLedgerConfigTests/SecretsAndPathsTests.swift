@@ -64,6 +64,7 @@ import Testing
 
     @Test func relativePathsResolveAgainstConfigDirectory() throws {
         let dir = ConfigFixture.temporaryDirectory()
+        defer { ConfigFixture.removeDirectory(dir) }
         let toml =
             ConfigFixture.minimalAgent
                 + """
@@ -99,6 +100,7 @@ import Testing
 
     @Test func upstreamRelativePathsAndCommand() throws {
         let dir = ConfigFixture.temporaryDirectory()
+        defer { ConfigFixture.removeDirectory(dir) }
         let toml =
             ConfigFixture.minimalUpstream + """
 
@@ -122,18 +124,22 @@ import Testing
         } catch {
             #expect(error.description == "cannot open /nonexistent/edge-ledger.toml: no such file")
         }
+        let empty = ConfigFixture.temporaryDirectory()
+        defer { ConfigFixture.removeDirectory(empty) }
         do {
-            _ = try ConfigLoader.load(path: ConfigFixture.temporaryDirectory(), environment: [:])
+            _ = try ConfigLoader.load(path: empty, environment: [:])
             Issue.record("expected an error")
         } catch {
             #expect(error.description.hasSuffix("is a directory, not a configuration file"))
         }
         let dir = ConfigFixture.temporaryDirectory()
-        ConfigFixture.write("a = 1\n\u{FF}", to: dir + "/latin1.toml")
+        defer { ConfigFixture.removeDirectory(dir) }
+        ConfigFixture.write(bytes: Array("a = 1\nb = \"".utf8) + [0xFF, 0x22], to: dir + "/latin1.toml")
         do {
             _ = try ConfigLoader.load(path: dir + "/latin1.toml", environment: [:])
+            Issue.record("expected an error")
         } catch {
-            #expect(error.issues.first?.line != nil)
+            #expect(error.description == "line 2: \(dir)/latin1.toml is not valid UTF-8 text")
         }
     }
 }

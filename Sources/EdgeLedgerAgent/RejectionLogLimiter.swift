@@ -1,0 +1,49 @@
+import Logging
+import Synchronization
+
+/// Logs rejected readings at most once per interval per topic and reason, with a count of
+/// what was suppressed, so one bad sensor cannot flood the journal.
+final class RejectionLogLimiter: Sendable {
+    private struct Key: Hashable {
+        var topic: String
+        var reason: RejectionReason
+    }
+    private struct Window {
+        var lastLogged: ContinuousClock.Instant
+        var suppressed: Int
+    }
+
+    private let interval: Duration
+    private let windows = Mutex<[Key: Window]>([:])
+    private static let maximumKeys = 10_000
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    func record(topic: String, rejection: Rejection, size: Int, logger: Logger) {
+        let now = ContinuousClock.now
+        let key = Key(topic: topic, reason: rejection.reason)
+        let suppressed: Int? = windows.withLock { windows in
+            if var w = windows[key] {
+                if now - w.lastLogged < interval {
+                    w.suppressed += 1
+                    windows[key] = w
+                    return nil
+                }
+                windows[key] = Window(lastLogged: now, suppressed: 0)
+                return w.suppressed
+            }
+            if windows.count >= Self.maximumKeys { windows.removeAll(keepingCapacity: true) }
+            windows[key] = Window(lastLogged: now, suppressed: 0)
+            return 0
+        }
+        guard let suppressed else { return }
+        logger.warning(
+            "rejected reading",
+            metadata: [
+                "topic": "\(topic)", "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
+                "size": "\(size)", "suppressed_since_last": "\(suppressed)",
+            ])
+    }
+}
