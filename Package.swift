@@ -106,7 +106,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeLedgerCLITests",
-            dependencies: ["EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+            dependencies: [
+                "EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
+            ]
         ),
     ]
 )

@@ -6,6 +6,10 @@ import EdgeLedgerStore
 import Logging
 import ServiceLifecycle
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The running agent: the store, the ingest path and the sealer, wired from one configuration.
 ///
 /// ``run()`` runs them in a `ServiceGroup`: SIGTERM or SIGINT stops ingest first (no new
@@ -23,6 +27,7 @@ public struct Agent: Sendable {
     /// Opens the store, loads the keys and prepares the MQTT client. Nothing connects yet.
     public static func make(configuration: AgentConfiguration, configPath: String?, logger: Logger) throws -> Agent {
         let hasher = try OpenSSLHasher(configuration.identity.hash)
+        try createParentDirectory(of: configuration.storage.path)
         let store = try LedgerStore(
             path: configuration.storage.path,
             durability: configuration.storage.durability == .power ? .power : .process,
@@ -83,7 +88,23 @@ public struct Agent: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        logger.info("edge-ledger stopped", metadata: ["entries": "\(store.nextIndex)", "sealed": "\(store.sealedSize)"])
+        logger.info(
+            "edge-ledger stopped", metadata: ["entries": "\(store.nextIndex)", "sealed": "\(store.sealedSize)"])
+    }
+
+    /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.
+    static func createParentDirectory(of path: String) throws {
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        var prefix = path.hasPrefix("/") ? "" : "."
+        if path.hasPrefix("/") { components = components.dropFirst() }
+        for component in components where !component.isEmpty {
+            prefix += "/" + component
+            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
+                throw AgentError(
+                    "storage.path: cannot create the directory \(prefix): \(String(cString: strerror(errno)))",
+                    hint: "create it, owned by the user the agent runs as")
+            }
+        }
     }
 
     static func loadSigners(_ configuration: AgentConfiguration) throws -> [any NoteSigner] {

@@ -49,7 +49,9 @@ public struct AgentLogHandler: LogHandler {
         switch Self.format.withLock({ $0 }) {
         case .text:
             let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoteIfNeeded("\($0.value)"))" }
-            line = "\(event.level) \(label): \(event.message)" + (fields.isEmpty ? "" : " " + fields.joined(separator: " "))
+            line =
+                "\(event.level) \(label): \(event.message)"
+                + (fields.isEmpty ? "" : " " + fields.joined(separator: " "))
         case .json:
             var parts = [
                 "\"level\":\(Self.jsonString("\(event.level)"))", "\"logger\":\(Self.jsonString(label))",

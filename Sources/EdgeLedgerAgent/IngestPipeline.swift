@@ -119,7 +119,8 @@ public final class IngestPipeline: Sendable {
     private func reject(_ message: MQTTMessage, _ rejection: Rejection, at now: Int64) -> MQTTMessageDisposition {
         statistics.countRejected(rejection.reason)
         let topic = String(decoding: message.topic.prefix(512), as: UTF8.self)
-        rejectLog.withLock { $0 }.record(topic: topic, rejection: rejection, size: message.payload.count, logger: logger)
+        rejectLog.withLock { $0 }.record(
+            topic: topic, rejection: rejection, size: message.payload.count, logger: logger)
         do {
             try store.reject(
                 RejectedReading(

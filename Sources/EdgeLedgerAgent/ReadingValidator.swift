@@ -17,7 +17,8 @@ public struct ReadingValidator: Sendable {
     /// Validates one reading; returns the topic as a string when accepted.
     public func validate(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Result<String, Rejection> {
         guard topic.count <= limits.maxTopicBytes else {
-            return .failure(Rejection(.topicTooLong, "\(topic.count) bytes > ingest.max_topic_bytes \(limits.maxTopicBytes)"))
+            return .failure(
+                Rejection(.topicTooLong, "\(topic.count) bytes > ingest.max_topic_bytes \(limits.maxTopicBytes)"))
         }
         guard let name = String(validating: topic, as: UTF8.self), !name.isEmpty, !name.utf8.contains(0) else {
             return .failure(Rejection(.topicNotUTF8, "topic is not valid UTF-8 (or empty, or contains NUL)"))

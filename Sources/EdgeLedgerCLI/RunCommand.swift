@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeLedgerAgent
 import EdgeLedgerConfig
+import EdgeLedgerCore
 import Logging
 
 #if canImport(Glibc)

@@ -95,7 +95,7 @@ struct SimulateCommand: AsyncParsableCommand {
 }
 
 /// SIGINT/SIGTERM ask the simulator to stop and drain; a second signal exits at once.
-private final class StopSignals: Sendable {
+private final class StopSignals {
     private let sources: [any DispatchSourceSignal]
 
     init(onStop: @escaping @Sendable () -> Void) {

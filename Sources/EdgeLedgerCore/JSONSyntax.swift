@@ -12,7 +12,8 @@ public enum JSONSyntax {
         var p = Parser(bytes: bytes)
         p.skipWhitespace()
         guard p.peek == UInt8(ascii: "{") else {
-            return p.atEnd ? "empty payload, expected a JSON object" : "not a JSON object (starts with \(p.describePeek))"
+            return p.atEnd
+                ? "empty payload, expected a JSON object" : "not a JSON object (starts with \(p.describePeek))"
         }
         if let problem = p.value(depth: 0) { return problem }
         p.skipWhitespace()

@@ -180,11 +180,13 @@ public final class MQTTClient: @unchecked Sendable {
 
     private func connect() -> Int32 {
         guard options.protocolVersion == .v5 && !options.cleanSession else {
-            return mosquitto_connect_bind_v5(mosq, options.host, Int32(options.port), Int32(options.keepalive), nil, nil)
+            return mosquitto_connect_bind_v5(
+                mosq, options.host, Int32(options.port), Int32(options.keepalive), nil, nil)
         }
         // MQTT 5 ends a session at disconnect unless CONNECT carries a session expiry.
         var props: OpaquePointer? = nil
-        _ = mosquitto_property_add_int32(&props, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), options.sessionExpiry)
+        _ = mosquitto_property_add_int32(
+            &props, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), options.sessionExpiry)
         defer { mosquitto_property_free_all(&props) }
         return mosquitto_connect_bind_v5(mosq, options.host, Int32(options.port), Int32(options.keepalive), nil, props)
     }

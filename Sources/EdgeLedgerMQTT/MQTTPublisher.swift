@@ -24,7 +24,9 @@ public final class MQTTPublisher: @unchecked Sendable {
     private let acknowledged = Atomic<Int>(0)
 
     /// Creates a publisher with a clean session.
-    public init(clientID: String, maxInflight: Int = 1000, protocolVersion: MQTTClientOptions.ProtocolVersion = .v311)
+    public init(
+        clientID: String, maxInflight: Int = 1000, protocolVersion: MQTTClientOptions.ProtocolVersion = .v311
+    )
         throws(MQTTError)
     {
         _ = Self.libraryInit

@@ -18,7 +18,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; stdout and stderr go to `outputFile` (appended) or /dev/null.
     public init(
-        executable: String, arguments: [String], outputFile: String? = nil, environment: [String: String]? = nil) throws {
+        executable: String, arguments: [String], outputFile: String? = nil, environment: [String: String]? = nil
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

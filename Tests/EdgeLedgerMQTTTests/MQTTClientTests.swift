@@ -52,7 +52,9 @@ private final class Inbox: Sendable {
             onState: { s in inbox.states.withLock { $0.append(s) } })
     }
 
-    private func publish(_ broker: MosquittoBroker, count: Int, from start: Int = 0, topic: String = "plant/a/telemetry")
+    private func publish(
+        _ broker: MosquittoBroker, count: Int, from start: Int = 0, topic: String = "plant/a/telemetry"
+    )
         throws
     {
         let pub = try MQTTPublisher(clientID: "pub-\(UUID().uuidString.prefix(6))")

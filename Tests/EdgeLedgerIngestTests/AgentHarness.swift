@@ -1,0 +1,156 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerMQTT
+import EdgeLedgerStore
+import EdgeLedgerTestSupport
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One gateway under test: a config in a temp dir, a real key, and the real `edge-ledger run`
+/// binary started and stopped (or killed) by the test.
+final class AgentHarness: @unchecked Sendable {
+    let directory: URL
+    let broker: MosquittoBroker
+    let origin = "test.example/gw-1"
+    let verifier: any NoteVerifier
+    var agent: ChildProcess?
+    var configPath: String { directory.appendingPathComponent("edge-ledger.toml").path }
+    var databasePath: String { directory.appendingPathComponent("data/ledger.db").path }
+    var logPath: String { directory.appendingPathComponent("agent.log").path }
+
+    init(broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms") throws {
+        self.broker = broker
+        directory = try TemporaryDirectory.make(prefix: "agent")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("keys"), withIntermediateDirectories: true)
+        let key = try PrivateKey.generate(.ed25519)
+        try KeyFile.save(key, to: directory.appendingPathComponent("keys/ed25519.pem").path)
+        verifier = NoteKeys.verifier(for: key.publicKey, name: origin)
+        let toml = """
+            [identity]
+            origin = "\(origin)"
+
+            [[keys.signing]]
+            path = "keys/ed25519.pem"
+
+            [mqtt]
+            host = "127.0.0.1"
+            port = \(broker.port)
+            client_id = "agent-under-test"
+
+            [mqtt.reconnect]
+            initial = "100ms"
+            max = "500ms"
+
+            [[mqtt.topics]]
+            filter = "factory/+/telemetry"
+            qos = 1
+            format = "json"
+
+            [[mqtt.topics]]
+            filter = "factory/+/raw"
+            qos = 0
+            format = "raw"
+            \(extraTopics)
+
+            [ingest]
+            max_payload_bytes = 1024
+
+            [seal]
+            interval = "\(sealInterval)"
+
+            [storage]
+            path = "data/ledger.db"
+
+            [http]
+            enabled = false
+
+            [log]
+            level = "info"
+            """
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `edge-ledger run` and waits until it is connected to the broker.
+    func start() throws {
+        let binary = try BuiltProducts.executable("edge-ledger")
+        agent = try ChildProcess(executable: binary, arguments: ["run", "--config", configPath], outputFile: logPath)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if log.contains("broker connected") && log.components(separatedBy: "broker connected").count > starts {
+                starts += 1
+                usleep(150_000)  // SUBACK
+                return
+            }
+            if let agent, !agent.isRunning { throw TestSupportError("agent exited early:\n\(log)") }
+            usleep(20_000)
+        }
+        throw TestSupportError("agent did not connect within 20 s:\n\(log)")
+    }
+
+    private var starts = 0
+
+    /// Stops the agent with `signal` and waits; returns its exit code.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32? {
+        guard let agent else { return nil }
+        agent.signal(signal)
+        let code = agent.wait(timeout: 20)
+        self.agent = nil
+        return code
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Opens the store read-only.
+    func reader() throws -> LedgerReader {
+        try LedgerReader(path: databasePath, hasher: OpenSSLHasher.sha256)
+    }
+
+    /// Every entry's payload as text.
+    func payloads() throws -> [String] {
+        let r = try reader()
+        let n = try r.nextIndex()
+        return try r.entries(from: 0, to: n).map { String(decoding: $0.payload, as: UTF8.self) }
+    }
+
+    /// Waits until the store holds at least `count` entries.
+    func waitForEntries(_ count: UInt64, timeout: Double = 60) throws -> UInt64 {
+        let deadline = Date().addingTimeInterval(timeout)
+        var n: UInt64 = 0
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: databasePath), let r = try? reader(),
+                let next = try? r.nextIndex()
+            {
+                n = next
+                if n >= count { return n }
+            }
+            usleep(50_000)
+        }
+        return n
+    }
+}
+
+/// Publishes numbered JSON readings.
+enum Readings {
+    static func json(_ i: Int) -> [UInt8] { Array("{\"seq\":\(i),\"value\":\(Double(i) / 10)}".utf8) }
+
+    static func publish(
+        to broker: MosquittoBroker, range: Range<Int>, topic: String = "factory/press-1/telemetry", qos: UInt8 = 1
+    ) throws {
+        let pub = try MQTTPublisher(clientID: "pub-\(UUID().uuidString.prefix(6))")
+        try pub.connect(host: "127.0.0.1", port: broker.port)
+        for i in range { try pub.publish(topic: topic, payload: json(i), qos: qos) }
+        _ = pub.drain(timeout: 60)
+        pub.disconnect()
+    }
+
+    /// The `seq` of a stored JSON payload.
+    static func sequence(of payload: String) -> Int? {
+        guard let r = payload.range(of: "\"seq\":") else { return nil }
+        return Int(payload[r.upperBound...].prefix { $0.isNumber })
+    }
+}

@@ -1,0 +1,125 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerMQTT
+import EdgeLedgerStore
+import EdgeLedgerTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.serialized) struct AgentIngestTests {
+    @Test func readingsBecomeSealedVerifiableEntriesInOrder() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(broker: broker)
+        try h.start()
+        try Readings.publish(to: broker, range: 0..<300, topic: "factory/press-1/telemetry")
+        try Readings.publish(to: broker, range: 0..<200, topic: "factory/temp-2/telemetry")
+        try Readings.publish(to: broker, range: 0..<100, topic: "factory/raw-3/raw", qos: 0)
+        #expect(try h.waitForEntries(600) == 600)
+        #expect(h.stop() == 0, "SIGTERM must exit 0\n\(h.log)")
+
+        let r = try h.reader()
+        let entries = try r.entries(from: 0, to: try r.nextIndex())
+        #expect(entries.count == 600)
+        for topic in ["factory/press-1/telemetry", "factory/temp-2/telemetry", "factory/raw-3/raw"] {
+            let seqs = entries.filter { $0.topic == topic }.compactMap {
+                Readings.sequence(of: String(decoding: $0.payload, as: UTF8.self))
+            }
+            #expect(seqs == Array(0..<seqs.count), "per-topic order for \(topic)")
+        }
+        #expect(entries.enumerated().allSatisfy { UInt64($0.offset) == $0.element.index })
+        #expect(entries.filter { $0.topic.hasSuffix("/raw") }.allSatisfy { $0.qos == 0 })
+        // The final seal on SIGTERM covers everything.
+        let checkpoint = try #require(try r.latestCheckpoint())
+        #expect(checkpoint.size == 600)
+        let note = try Note(parsing: checkpoint.note)
+        #expect(try NoteSigning.open(note, verifiers: [h.verifier]).count == 1)
+        let report = try LedgerVerifier(hasher: OpenSSLHasher.sha256, verifiers: [h.verifier]).verify(
+            path: h.databasePath)
+        #expect(report.entries == 600)
+    }
+
+    @Test func badReadingsAreRejectedRecordedAndDoNotStallGoodOnes() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(
+            broker: broker, extraTopics: "\n[[mqtt.topics]]\nfilter = \"debug/#\"\nqos = 1\nformat = \"json\"\n")
+        try h.start()
+        let pub = try MQTTPublisher(clientID: "bad-sensor")
+        try pub.connect(host: "127.0.0.1", port: broker.port)
+        let bad: [(String, [UInt8])] = [
+            ("factory/bad/telemetry", Array("{\"seq\":".utf8)),  // truncated JSON
+            ("factory/bad/telemetry", Array("[1,2,3]".utf8)),  // not an object
+            ("factory/bad/telemetry", [0xff, 0x00, 0xfe, 0x13]),  // binary garbage
+            ("factory/bad/telemetry", Array(repeating: UInt8(ascii: "a"), count: 5000)),  // oversized
+        ]
+        for round in 0..<50 {
+            for (topic, payload) in bad { try pub.publish(topic: topic, payload: payload, qos: 1) }
+            try pub.publish(topic: "factory/good/telemetry", payload: Readings.json(round), qos: 1)
+        }
+        #expect(pub.drain())
+        pub.disconnect()
+        #expect(try h.waitForEntries(50) == 50)
+        usleep(300_000)
+        #expect(h.stop() == 0)
+        let r = try h.reader()
+        let entries = try r.entries(from: 0, to: try r.nextIndex())
+        #expect(entries.count == 50)
+        #expect(entries.allSatisfy { $0.topic == "factory/good/telemetry" })
+        #expect(try r.rejectedCount() == 200)
+        let reasons = Set(
+            try r.recentRejected(limit: 500).map { $0.reason.split(separator: ":").first.map(String.init) ?? "" })
+        #expect(reasons == ["payload_not_json_object", "payload_too_large"])
+        // Rate-limited: far fewer warnings than rejections.
+        let warnings = h.log.components(separatedBy: "rejected reading").count - 1
+        #expect(warnings >= 1 && warnings <= 10, "\(warnings) rejection warnings logged")
+    }
+
+    @Test func sigkillMidStreamLosesNoAcknowledgedReading() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(broker: broker)
+        try h.start()
+        let total = 20_000
+        let publisher = Thread {
+            try? Readings.publish(to: broker, range: 0..<total)
+        }
+        publisher.start()
+        // Kill the agent several times while the stream flows; restart each time.
+        for round in 1...4 {
+            _ = try h.waitForEntries(UInt64(round * 3_000), timeout: 60)
+            h.stop(signal: SIGKILL)
+            try h.start()
+        }
+        let n = try h.waitForEntries(UInt64(total), timeout: 120)
+        usleep(500_000)
+        #expect(h.stop() == 0)
+        #expect(n >= UInt64(total))
+        let seqs = try h.payloads().compactMap(Readings.sequence(of:))
+        let unique = Set(seqs)
+        let missing = (0..<total).filter { !unique.contains($0) }
+        #expect(missing.isEmpty, "missing \(missing.count) readings, e.g. \(missing.prefix(10))")
+        let duplicates = seqs.count - unique.count
+        print("crash test: \(seqs.count) entries for \(total) readings, \(duplicates) duplicates from redelivery")
+        let report = try LedgerVerifier(hasher: OpenSSLHasher.sha256, verifiers: [h.verifier]).verify(
+            path: h.databasePath)
+        #expect(report.entries == UInt64(seqs.count))
+    }
+
+    @Test func brokerRestartMidStreamLosesNothing() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(broker: broker)
+        try h.start()
+        try Readings.publish(to: broker, range: 0..<2_000)
+        _ = try h.waitForEntries(2_000)
+        try broker.restart()
+        try Readings.publish(to: broker, range: 2_000..<4_000)
+        let n = try h.waitForEntries(4_000)
+        #expect(h.stop() == 0)
+        #expect(n >= 4_000)
+        let unique = Set(try h.payloads().compactMap(Readings.sequence(of:)))
+        #expect(unique == Set(0..<4_000))
+        #expect(h.log.contains("broker disconnected"))
+    }
+}
