@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // MARK: Pure core
@@ -57,15 +61,38 @@ let package = Package(
             dependencies: ["EdgeLedgerCore", "CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .target(
+            name: "EdgeLedgerHTTP",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EdgeLedgerSync",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Services and executable
         .target(
             name: "EdgeLedgerAgent",
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerConfig",
-                "EdgeLedgerMQTT",
+                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -96,6 +123,20 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerAgentTests",
             dependencies: ["EdgeLedgerAgent", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "EdgeLedgerHTTPTests",
+            dependencies: [
+                "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "EdgeLedgerSyncTests",
+            dependencies: [
+                "EdgeLedgerSync", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "EdgeLedgerIngestTests",

@@ -54,8 +54,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "MQTT client id (default: edge-ledger-sim-<pid>).")
     var clientID: String?
 
-    @Option(help: "Most unacknowledged QoS 1/2 messages at a time.")
+    @Option(help: "Most unacknowledged QoS 1/2 messages at a time, over all connections.")
     var inflight: Int = 1000
+
+    @Option(help: "MQTT connections to spread the sensors over (client ids <client-id>-1, -2, …).")
+    var connections: Int = 1
 
     @Option(help: "Seed for sensor values and garbage bytes (default: from the clock).")
     var seed: UInt64?
@@ -71,6 +74,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
         guard badEvery >= 0 else { throw ValidationError("--bad-every must be 0 (none) or more") }
         guard inflight >= 1 else { throw ValidationError("--inflight must be at least 1") }
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard !topicPrefix.isEmpty, !topicPrefix.contains(where: { "+#".contains($0) }) else {
             throw ValidationError("--topic-prefix must be non-empty and free of the wildcards + and #")
         }
@@ -83,7 +87,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let configuration = SensorSimulatorConfiguration(
             host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
             badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
-            inflight: inflight, seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
+            inflight: inflight, connections: connections, seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
         let simulator = SensorSimulator(configuration: configuration)
         let signals = StopSignals { simulator.stop() }
         defer { signals.cancel() }

@@ -208,12 +208,15 @@ private struct Rig {
 }
 
 @Suite(.serialized) struct SensorSimulatorBrokerTests {
-    @Test(arguments: [UInt8(0), 1])
-    func publishesEveryReadingWithPerSensorSequences(qos: UInt8) throws {
+    @Test(arguments: [(UInt8(0), 1), (1, 1), (1, 3)])
+    func publishesEveryReadingWithPerSensorSequences(qos: UInt8, connections: Int) throws {
         let rig = try Rig(filter: "factory/+/telemetry", qos: qos)
         defer { rig.stop() }
-        let simulator = SensorSimulator(configuration: rig.configuration(sensors: 7, qos: qos, count: 3000))
+        var configuration = rig.configuration(sensors: 7, qos: qos, count: 3000)
+        configuration.connections = connections
+        let simulator = SensorSimulator(configuration: configuration)
         let summary = try simulator.run()
+        #expect(summary.connections == connections)
         #expect(summary.published == 3000)
         #expect(summary.bad == 0)
         #expect(summary.acknowledged == 3000)

@@ -25,9 +25,16 @@ public struct SensorSimulatorConfiguration: Sendable {
     public var badEvery: Int
     /// First topic level(s): topics are `<prefix>/<sensor>/telemetry`.
     public var topicPrefix: String
+    /// MQTT client id; with several connections, `<clientID>-<n>` for n = 1, 2, ….
     public var clientID: String
-    /// Most unacknowledged QoS 1/2 messages at a time; `publish` waits while the window is full.
+    /// Most unacknowledged QoS 1/2 messages at a time, over all connections (each gets an
+    /// equal share); publishing waits while a connection's window is full.
     public var inflight: Int
+    /// MQTT connections the sensors are spread over (sensor `i` uses connection `i % n`, so
+    /// each sensor's readings stay in order). Real fleets connect per device; for benchmarks
+    /// a few connections keep libmosquitto's per-connection cost of a large window (it walks
+    /// the whole in-flight list on every acknowledgement) from capping the publisher.
+    public var connections: Int
     public var seed: UInt64
     /// How long to wait at the end for outstanding acknowledgements.
     public var drainTimeout: Double
@@ -35,8 +42,8 @@ public struct SensorSimulatorConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 1883, sensors: Int = 20, rate: Double = 200, qos: UInt8 = 1,
         count: Int? = nil, badEvery: Int = 0, topicPrefix: String = "factory",
-        clientID: String = "edge-ledger-sim-\(getpid())", inflight: Int = 1000, seed: UInt64 = 1,
-        drainTimeout: Double = 30
+        clientID: String = "edge-ledger-sim-\(getpid())", inflight: Int = 1000, connections: Int = 1,
+        seed: UInt64 = 1, drainTimeout: Double = 30
     ) {
         self.host = host
         self.port = port
@@ -48,6 +55,7 @@ public struct SensorSimulatorConfiguration: Sendable {
         self.topicPrefix = topicPrefix
         self.clientID = clientID
         self.inflight = inflight
+        self.connections = connections
         self.seed = seed
         self.drainTimeout = drainTimeout
     }
@@ -82,8 +90,16 @@ public final class SensorSimulator: Sendable {
     public func run() throws(MQTTError) -> SensorSimulatorSummary {
         let c = configuration
         guard c.qos <= 2 else { throw MQTTError("QoS must be 0, 1 or 2, not \(c.qos)") }
-        let publisher = try MQTTPublisher(clientID: c.clientID, maxInflight: c.inflight)
-        try publisher.connect(host: c.host, port: c.port)
+        let connections = max(1, min(c.connections, c.sensors))
+        var publishers: [MQTTPublisher] = []
+        for n in 0..<connections {
+            let publisher = try MQTTPublisher(
+                clientID: connections == 1 ? c.clientID : "\(c.clientID)-\(n + 1)",
+                maxInflight: max(1, c.inflight / connections))
+            try publisher.connect(host: c.host, port: c.port)
+            publishers.append(publisher)
+        }
+        defer { for publisher in publishers { publisher.disconnect() } }
         var generator = SimulatedReadingGenerator(
             sensors: c.sensors, topicPrefix: c.topicPrefix, badEvery: c.badEvery, seed: c.seed)
         var summary = SensorSimulatorSummary(qos: c.qos, sensors: max(1, c.sensors))
@@ -109,15 +125,20 @@ public final class SensorSimulator: Sendable {
             for _ in 0..<batch {
                 if isStopping { break publishing }
                 let message = generator.next(timestampMillis: RFC3339Timestamp.nowMillis())
-                try publisher.publish(topic: message.topic, payload: message.payload, qos: c.qos)
+                try publishers[message.sensorIndex % connections].publish(
+                    topic: message.topic, payload: message.payload, qos: c.qos)
                 summary.record(message)
             }
         }
-        let drained = publisher.drain(timeout: c.drainTimeout)
+        let deadline = Self.monotonicSeconds() + c.drainTimeout
+        var drained = true
+        for publisher in publishers {
+            drained = publisher.drain(timeout: max(0, deadline - Self.monotonicSeconds())) && drained
+        }
         summary.seconds = Self.monotonicSeconds() - start
-        summary.acknowledged = publisher.acknowledgedCount
+        summary.acknowledged = publishers.reduce(0) { $0 + $1.acknowledgedCount }
         summary.drained = drained
-        publisher.disconnect()
+        summary.connections = connections
         return summary
     }
 

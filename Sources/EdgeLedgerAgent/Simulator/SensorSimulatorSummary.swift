@@ -16,6 +16,8 @@ public struct SensorSimulatorSummary: Sendable, Equatable {
     public var qos: UInt8
     /// The number of sensors.
     public var sensors: Int
+    /// The number of MQTT connections used.
+    public var connections = 1
 
     public init(qos: UInt8, sensors: Int) {
         self.qos = qos
@@ -53,7 +55,7 @@ public struct SensorSimulatorSummary: Sendable, Equatable {
         return "{\"published\":\(published),\"good\":\(good),\"bad\":\(bad),\"bad_by_kind\":{\(kinds)},"
             + "\"bad_on_telemetry_topics\":\(badOnTelemetryTopics),\"acknowledged\":\(acknowledged),"
             + "\"drained\":\(drained),\"seconds\":\(Self.fixed(seconds, 3)),\"rate\":\(Self.fixed(rate, 1)),"
-            + "\"qos\":\(qos),\"sensors\":\(sensors)}"
+            + "\"qos\":\(qos),\"sensors\":\(sensors),\"connections\":\(connections)}"
     }
 
     /// `value` with `decimals` digits after the point (no Foundation).

@@ -6,6 +6,8 @@ public struct SimulatedMessage: Sendable {
     public var payload: [UInt8]
     /// The sensor the message belongs to, e.g. `press-07`.
     public var sensor: String
+    /// The sensor's position in ``SimulatedReadingGenerator/sensorIDs``.
+    public var sensorIndex: Int
     /// The reading's per-sensor sequence number; `nil` for a malformed message (bad messages
     /// do not use up sequence numbers, so each sensor's good readings are numbered 0, 1, 2, …).
     public var sequence: Int?
@@ -68,7 +70,7 @@ public struct SimulatedReadingGenerator: Sendable {
         return SimulatedMessage(
             topic: sensors[index].telemetryTopic,
             payload: reading(sensor: index, sequence: sequence, timestampMillis: timestampMillis),
-            sensor: sensors[index].id, sequence: sequence, malformed: nil)
+            sensor: sensors[index].id, sensorIndex: index, sequence: sequence, malformed: nil)
     }
 
     /// `{"sensor":"press-07","seq":1234,"ts":"…","value":12.34,"unit":"bar"}`
@@ -117,7 +119,8 @@ public struct SimulatedReadingGenerator: Sendable {
             topic = sensor.debugTopic
             payload = reading(sensor: index, sequence: sensor.sequence, timestampMillis: timestampMillis)
         }
-        return SimulatedMessage(topic: topic, payload: payload, sensor: sensor.id, sequence: nil, malformed: kind)
+        return SimulatedMessage(
+            topic: topic, payload: payload, sensor: sensor.id, sensorIndex: index, sequence: nil, malformed: kind)
     }
 
     static func appendInteger(_ value: Int, to out: inout [UInt8]) {
