@@ -3,7 +3,7 @@ struct BenchOptions {
     var runs = 5
     var singleCommits = 20_000
     var batchRows = 200_000
-    var powerCommits = 2_000
+    var powerCommits = 500
     var sealEntries = 1_000_000
     var sealRuns = 3
     var proofs = 20_000
@@ -16,7 +16,7 @@ struct BenchOptions {
           --runs N          runs per measurement; medians are printed (default 5)
           --single N        single-entry commits per run (default 20000)
           --batch-rows N    rows per run in 1,000-row transactions (default 200000)
-          --power N         commits per run with synchronous=FULL (default 2000)
+          --power N         commits per run with synchronous=FULL (default 500)
           --seal-entries N  new entries per seal measurement (default 1000000)
           --seal-runs N     seal measurements (default 3)
           --proofs N        inclusion proofs per run (default 20000)

@@ -12,8 +12,9 @@ final class RawSQLiteBench {
 
     init(path: String, synchronous: String, blobSize: Int) {
         var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-            == SQLITE_OK, let db
+        guard
+            sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+                == SQLITE_OK, let db
         else { fatalError("cannot open \(path)") }
         self.db = db
         RawSQLiteBench.exec(

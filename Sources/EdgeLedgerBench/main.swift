@@ -26,15 +26,22 @@ case .failure(let error):
 func run() throws {
     var bench = try LedgerBenchmarks(options: options)
     defer { bench.removeScratch() }
-    print("edge-ledger-bench: \(options.runs) runs per measurement (medians), entry \(LedgerBenchmarks.entrySize) bytes, "
-        + "SQLite \(String(cString: sqlite3_libversion())), scratch \(bench.scratch)")
+    print(
+        "edge-ledger-bench: \(options.runs) runs per measurement (medians), entry \(LedgerBenchmarks.entrySize) bytes, "
+            + "SQLite \(String(cString: sqlite3_libversion())), scratch \(bench.scratch)")
 
-    var rawSingle = Measurement(name: "raw C insert, 1 commit each (WAL, sync=NORMAL)", unit: "commit", operations: options.singleCommits)
-    var storeSingle = Measurement(name: "LedgerStore.append, 1 commit each (process)", unit: "commit", operations: options.singleCommits)
-    var rawBatch = Measurement(name: "raw C insert, 1,000-row transactions", unit: "row", operations: options.batchRows / 1000 * 1000)
-    var storeBatch = Measurement(name: "LedgerStore.append(batch:) of 1,000", unit: "row", operations: options.batchRows / 1000 * 1000)
-    var rawPower = Measurement(name: "raw C insert, 1 commit each (WAL, sync=FULL)", unit: "commit", operations: options.powerCommits)
-    var storePower = Measurement(name: "LedgerStore.append, 1 commit each (power)", unit: "commit", operations: options.powerCommits)
+    var rawSingle = Measurement(
+        name: "raw C insert, 1 commit each (WAL, sync=NORMAL)", unit: "commit", operations: options.singleCommits)
+    var storeSingle = Measurement(
+        name: "LedgerStore.append, 1 commit each (process)", unit: "commit", operations: options.singleCommits)
+    var rawBatch = Measurement(
+        name: "raw C insert, 1,000-row transactions", unit: "row", operations: options.batchRows / 1000 * 1000)
+    var storeBatch = Measurement(
+        name: "LedgerStore.append(batch:) of 1,000", unit: "row", operations: options.batchRows / 1000 * 1000)
+    var rawPower = Measurement(
+        name: "raw C insert, 1 commit each (WAL, sync=FULL)", unit: "commit", operations: options.powerCommits)
+    var storePower = Measurement(
+        name: "LedgerStore.append, 1 commit each (power)", unit: "commit", operations: options.powerCommits)
 
     for round in 1...options.runs {
         rawSingle.record(bench.rawSingle(synchronous: "NORMAL", commits: options.singleCommits))
@@ -49,9 +56,13 @@ func run() throws {
     // Seal: one store; each run appends `sealEntries` new entries (untimed) and seals them.
     let sealPath = bench.freshPath()
     defer { bench.remove(sealPath) }
-    var seal = Measurement(name: "seal \(Format.grouped(options.sealEntries)) new entries (tiles + Ed25519)", unit: "seal", operations: 1)
+    var seal = Measurement(
+        name: "seal \(Format.grouped(options.sealEntries)) new entries (tiles + Ed25519)", unit: "seal", operations: 1)
     var proofs = Measurement(name: "inclusion proof from tiles", unit: "proof", operations: options.proofs)
     var verify = Measurement(name: "LedgerVerifier (decode, leaf hash, tiles, notes)", unit: "entry", operations: 0)
+    var nodeHash = Measurement(
+        name: "SHA-256 node hash H(0x01||l||r) (OpenSSLHasher)", unit: "hash", operations: 1_000_000)
+    for _ in 1...options.runs { nodeHash.record(bench.nodeHashRun(count: nodeHash.operations)) }
     var tiles = 0
     do {
         let store = try LedgerStore(path: sealPath, hasher: bench.hasher)
@@ -64,7 +75,8 @@ func run() throws {
         let size = store.sealedSize
         proofs.name += " at size \(Format.grouped(Int(size)))"
         for round in 1...options.runs {
-            proofs.record(try bench.proofRun(store.reader, size: size, count: options.proofs, seed: UInt64(round) * 0x9E37_79B9))
+            proofs.record(
+                try bench.proofRun(store.reader, size: size, count: options.proofs, seed: UInt64(round) * 0x9E37_79B9))
         }
         if options.verify {
             verify.operations = Int(size)
@@ -76,31 +88,36 @@ func run() throws {
     }
 
     print("")
-    printTable([
-        (rawSingle, nil), (storeSingle, rawSingle), (rawBatch, nil), (storeBatch, rawBatch), (rawPower, nil),
-        (storePower, rawPower), (seal, nil), (proofs, nil),
-    ] + (options.verify ? [(verify, nil)] : []))
+    printTable(
+        [
+            (rawSingle, nil), (storeSingle, rawSingle), (rawBatch, nil), (storeBatch, rawBatch), (rawPower, nil),
+            (storePower, rawPower), (nodeHash, nil), (seal, nil), (proofs, nil),
+        ] + (options.verify ? [(verify, nil)] : []))
     print("")
     print("seal writes \(tiles) tiles per run; targets: append ≤ 1.5× raw C cost, seal of 1M new entries < 2 s")
+    print("CPU µs/op is the process's CPU time per operation: less noisy than wall time on a busy machine")
 }
 
 func printTable(_ rows: [(Measurement, Measurement?)]) {
     let header =
         Format.pad("measurement", 58, left: true) + Format.pad("ops/s", 12) + Format.pad("µs/op", 10)
-        + Format.pad("CPU µs/op", 11) + Format.pad("vs raw C", 10)
+        + Format.pad("CPU µs/op", 11) + Format.pad("× raw C wall", 14) + Format.pad("× raw C CPU", 13)
     print(header)
     print(String(repeating: "-", count: header.count))
     for (m, baseline) in rows {
         var line = Format.pad(m.name, 58, left: true)
         if m.unit == "seal" {
-            line += Format.pad("—", 12) + Format.pad(Format.fixed(m.medianWall, 3) + " s", 10)
+            line +=
+                Format.pad("—", 12) + Format.pad(Format.fixed(m.medianWall, 3) + " s", 10)
                 + Format.pad(Format.fixed(m.medianCPU, 3) + " s", 11)
         } else {
-            line += Format.pad(Format.grouped(Int(m.rate.rounded())), 12) + Format.pad(Format.fixed(m.microsPerOp, 2), 10)
+            line +=
+                Format.pad(Format.grouped(Int(m.rate.rounded())), 12) + Format.pad(Format.fixed(m.microsPerOp, 2), 10)
                 + Format.pad(Format.fixed(m.cpuMicrosPerOp, 2), 11)
         }
         if let baseline {
-            line += Format.pad(Format.fixed(m.microsPerOp / baseline.microsPerOp, 2) + "×", 10)
+            line += Format.pad(Format.fixed(m.microsPerOp / baseline.microsPerOp, 2) + "×", 14)
+            line += Format.pad(Format.fixed(m.cpuMicrosPerOp / baseline.cpuMicrosPerOp, 2) + "×", 13)
         }
         print(line)
     }

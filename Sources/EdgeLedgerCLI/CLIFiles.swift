@@ -63,7 +63,8 @@ enum CLIFiles {
             let code = errno
             if code == EEXIST {
                 throw CLIError(
-                    "\(path) already exists; refusing to overwrite it", hint: "move it away first, or choose another path")
+                    "\(path) already exists; refusing to overwrite it",
+                    hint: "move it away first, or choose another path")
             }
             throw CLIError("cannot create \(path): \(String(cString: strerror(code)))")
         }

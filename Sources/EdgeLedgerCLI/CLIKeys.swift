@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerStore
 
 /// Key algorithms as command-line values (`--alg ed25519|p256|sm2`).
 enum CLIKeyAlgorithm: String, CaseIterable, Sendable {
@@ -83,6 +84,27 @@ enum CLIKeys {
         case let e as NoteError: e.description
         case let e as CryptoError: e.description
         default: "\(error)"
+        }
+    }
+}
+
+/// Opening stores given on the command line.
+enum CLIStore {
+    /// The hasher matching the store at `path` (each store records its hash algorithm).
+    ///
+    /// - Throws: ``CLIError`` saying that `path` (given with `option`) is not a readable
+    ///   EdgeLedger store.
+    static func hasher(forStoreAt path: String, option: String) throws(CLIError) -> OpenSSLHasher {
+        do {
+            return try OpenSSLHasher(LedgerReader.hashAlgorithm(ofStoreAt: path))
+        } catch let error as StoreError {
+            throw CLIError(
+                "cannot read \(path) as a ledger store: \(error.message)",
+                hint:
+                    "check \(option): it must be an EdgeLedger store, such as storage.path of the agent's configuration"
+            )
+        } catch {
+            throw CLIError("cannot read \(path) as a ledger store: \(error)")
         }
     }
 }

@@ -34,7 +34,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let config: AgentConfiguration
             do {
                 config = try ConfigLoader.load(path: file)
-            } catch {
+            } catch let error as ConfigError {
                 for issue in error.issues { CLIOutput.stderr(issue.description) }
                 CLIOutput.stderr("\(file): \(CLIFormat.count(error.issues.count, "problem", "problems")), not valid")
                 throw ExitCode.failure
@@ -106,16 +106,23 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     /// An existing store must be a ledger of this origin and hash; a missing one is created at
     /// start, in a directory that should exist.
-    static func checkStore(_ config: AgentConfiguration, problems: inout [String], warnings: inout [String])
+    static func checkStore(
+        _ config: AgentConfiguration, problems: inout [String], warnings: inout [String]
+    )
         -> StoreState
     {
         let path = config.storage.path
         guard CLIFiles.exists(path) else {
-            let directory = CLIFiles.directory(of: path)
-            if !CLIFiles.isDirectory(directory) {
+            // The agent creates the store, and its directory (like mkdir -p), at first start;
+            // the nearest existing ancestor must be writable for that.
+            var ancestor = CLIFiles.directory(of: path)
+            while !CLIFiles.exists(ancestor), ancestor != "/", ancestor != "." {
+                ancestor = CLIFiles.directory(of: ancestor)
+            }
+            if access(ancestor, W_OK) != 0 {
                 warnings.append(
-                    "storage.path: directory \(directory) does not exist yet; the store cannot be created until it does "
-                        + "(mkdir -p \(directory))")
+                    "storage.path: \(path) does not exist yet and \(ancestor) is not writable by this user; "
+                        + "the agent (running as its own user) must be able to create it there")
             }
             return .missing
         }
@@ -143,10 +150,14 @@ struct CheckConfigCommand: AsyncParsableCommand {
         return .missing
     }
 
-    func printSummary(_ config: AgentConfiguration, keys: [(String, VerifierKey)], store: StoreState, warningCount: Int)
+    func printSummary(
+        _ config: AgentConfiguration, keys: [(String, VerifierKey)], store: StoreState, warningCount: Int
+    )
         throws
     {
-        var lines = ["\(file): OK" + (warningCount > 0 ? " (\(CLIFormat.count(warningCount, "warning", "warnings")))" : "")]
+        var lines = [
+            "\(file): OK" + (warningCount > 0 ? " (\(CLIFormat.count(warningCount, "warning", "warnings")))" : "")
+        ]
         lines.append("  origin:   \(config.identity.origin) (hash \(config.identity.hash.rawValue))")
         let mqtt = config.mqtt
         let broker = HostPort(host: mqtt.host, port: mqtt.port)
@@ -157,7 +168,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         lines.append("  topics:   \(topics.joined(separator: ", "))")
         var storeLine = "  store:    \(config.storage.path) (durability \(config.storage.durability.rawValue))"
         switch store {
-        case .missing: storeLine += ", not created yet"
+        case .missing: storeLine += ", not created yet (the agent creates it at first start)"
         case .present(let entries, let sealed):
             storeLine += ", \(CLIFormat.count(entries, "entry", "entries")), \(sealed) sealed"
         }

@@ -87,7 +87,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let configuration = SensorSimulatorConfiguration(
             host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
             badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
-            inflight: inflight, connections: connections, seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
+            inflight: inflight, connections: connections,
+            seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
         let simulator = SensorSimulator(configuration: configuration)
         let signals = StopSignals { simulator.stop() }
         defer { signals.cancel() }

@@ -66,8 +66,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 "no ledger store at \(path)",
                 hint: "check the path; the agent's store is storage.path in its configuration")
         }
-        let algorithm = try LedgerReader.hashAlgorithm(ofStoreAt: path)
-        let hasher = try OpenSSLHasher(algorithm)
+        let hasher = try CLIStore.hasher(forStoreAt: path, option: "--db")
         if verifiers.isEmpty {
             CLI.warn(
                 "no verifier keys given: checkpoint signatures will NOT be checked "

@@ -45,7 +45,9 @@ public final class LedgerReader: Sendable {
     }
 
     /// Runs `body` in one read transaction (a consistent snapshot), under the reader's lock.
-    func withSnapshot<R: Sendable>(_ what: String, _ body: (SQLiteConnection) throws(StoreError) -> R)
+    func withSnapshot<R: Sendable>(
+        _ what: String, _ body: (SQLiteConnection) throws(StoreError) -> R
+    )
         throws(StoreError) -> R
     {
         try withConnection { (db) throws(StoreError) -> R in

@@ -211,7 +211,9 @@ public final class LedgerStore: Sendable {
     }
 
     /// Checks that `note` is a signed note whose checkpoint body is exactly the requested one.
-    private static func checkNote(_ text: String, for request: SealRequest, path: String) throws(StoreError)
+    private static func checkNote(
+        _ text: String, for request: SealRequest, path: String
+    ) throws(StoreError)
         -> Checkpoint
     {
         let checkpoint: Checkpoint
@@ -238,6 +240,26 @@ public final class LedgerStore: Sendable {
         return checkpoint
     }
 
+    // MARK: - Quota
+
+    /// Caps the database at about `bytes` (SQLite's `max_page_count`; the WAL, at most 64 MiB
+    /// after checkpoints, comes on top). Past the cap, appends fail with a
+    /// ``StoreError/Kind/diskFull`` error and store nothing, exactly as on a full disk, so the
+    /// caller's overflow policy applies (stop acknowledging, or prune and retry). `nil` removes
+    /// the cap. A cap below the current size holds the database at its current size.
+    ///
+    /// - Returns: the effective cap in bytes.
+    @discardableResult
+    public func setQuota(bytes: Int64?) throws(StoreError) -> Int64 {
+        try writer.withLock { (w) throws(StoreError) -> Int64 in
+            let pageSize = try w.db.scalar("PRAGMA page_size", "reading the page size") ?? 4096
+            let pages = bytes.map { max(1, $0 / pageSize) } ?? 0xFFFF_FFFE
+            let effective =
+                try w.db.scalar("PRAGMA max_page_count = \(pages)", "setting the store quota") ?? pages
+            return effective * pageSize
+        }
+    }
+
     // MARK: - Witnesses and upstreams
 
     /// Stores (or replaces) a witness cosignature on the checkpoint at `cosignature.checkpointSize`.
@@ -245,10 +267,11 @@ public final class LedgerStore: Sendable {
     /// - Throws: ``StoreError/Kind/outOfRange`` when no checkpoint has that size.
     public func addCosignature(_ cosignature: Cosignature) throws(StoreError) {
         try writer.withLock { (w) throws(StoreError) in
-            let exists =
-                try w.db.scalar(
-                    "SELECT count(*) FROM checkpoints WHERE size = \(Int64(clamping: cosignature.checkpointSize))",
-                    "looking up a checkpoint") ?? 0
+            let lookup = try w.db.statement("SELECT count(*) FROM checkpoints WHERE size = ?1")
+            lookup.bind(1, cosignature.checkpointSize)
+            _ = try lookup.step("looking up the checkpoint at size \(cosignature.checkpointSize)")
+            let exists = lookup.int64(0)
+            lookup.reset()
             guard exists > 0 else {
                 throw StoreError(
                     .outOfRange, "no checkpoint at size \(cosignature.checkpointSize) to attach a cosignature to")
@@ -300,7 +323,9 @@ public final class LedgerStore: Sendable {
     ///   ``StoreError/Kind/conflict`` when `root` is not this log's root at `size` (the upstream
     ///   holds another log, or a fork).
     @discardableResult
-    public func acknowledge(upstream name: String, size: UInt64, root: Hash32, at time: Int64? = nil)
+    public func acknowledge(
+        upstream name: String, size: UInt64, root: Hash32, at time: Int64? = nil
+    )
         throws(StoreError) -> UpstreamState
     {
         let expected = try reader.rootHash(size: size)

@@ -40,7 +40,8 @@ public struct LedgerVerifier: Sendable {
     }
 
     /// Verifies the store at `path`, read-only (it may be in use by a running agent: the check
-    /// covers the state committed when it starts).
+    /// covers the state committed when it starts; while it runs, the agent's WAL file cannot be
+    /// reset and grows by what is appended meanwhile).
     ///
     /// - Parameter progress: called with (entries checked, entries in the log) every
     ///   ``progressInterval`` entries and at the end.
@@ -108,13 +109,17 @@ private struct VerificationRun {
     }
 
     /// Wraps a store error (an unreadable row) as a failure at `place`.
-    func at<R>(_ place: VerificationFailure.Place, _ body: () throws(StoreError) -> R) throws(VerificationFailure)
+    func at<R>(
+        _ place: VerificationFailure.Place, _ body: () throws(StoreError) -> R
+    ) throws(VerificationFailure)
         -> R
     {
         do { return try body() } catch { throw VerificationFailure(place, error.description) }
     }
 
-    mutating func run(interval: UInt64, progress: (UInt64, UInt64) -> Void) throws(VerificationFailure)
+    mutating func run(
+        interval: UInt64, progress: (UInt64, UInt64) -> Void
+    ) throws(VerificationFailure)
         -> VerificationReport
     {
         let db = self.db
@@ -170,7 +175,8 @@ private struct VerificationRun {
         guard let storedRaw = row.blobPointer(2), storedRaw.count == 32 else {
             let n = row.blobPointer(2)?.count
             throw VerificationFailure(
-                .entry(index), "stored leaf hash is malformed (\(n.map { "\($0) bytes" } ?? "NULL"), expected 32 bytes)")
+                .entry(index), "stored leaf hash is malformed (\(n.map { "\($0) bytes" } ?? "NULL"), expected 32 bytes)"
+            )
         }
         let stored = Hash32 { $0.copyMemory(from: storedRaw) }
         guard let bytes = row.blobPointer(1) else {
@@ -189,7 +195,8 @@ private struct VerificationRun {
         let receivedAt = row.int64(3)
         guard entry.receivedAt == receivedAt else {
             throw VerificationFailure(
-                .entry(index), "received_at column \(receivedAt) differs from the entry's receive time \(entry.receivedAt)")
+                .entry(index),
+                "received_at column \(receivedAt) differs from the entry's receive time \(entry.receivedAt)")
         }
         let computed = hasher.leafHash(bytes)
         guard computed == stored else {
@@ -220,7 +227,9 @@ private struct VerificationRun {
         tilesChecked += 1
     }
 
-    func comparePrefix(level: Int, index: UInt64, stored: [Hash32], computed: ArraySlice<Hash32>)
+    func comparePrefix(
+        level: Int, index: UInt64, stored: [Hash32], computed: ArraySlice<Hash32>
+    )
         throws(VerificationFailure)
     {
         for (k, hash) in computed.enumerated() where stored[k] != hash {
@@ -270,14 +279,17 @@ private struct VerificationRun {
                     "stored, but not part of the tree at the latest checkpoint (size \(sealedSize))")
             }
             guard width == expectedWidth else {
-                throw VerificationFailure(.tile(level: level, index: index), "width \(width), expected \(expectedWidth)")
+                throw VerificationFailure(
+                    .tile(level: level, index: index), "width \(width), expected \(expectedWidth)")
             }
         }
     }
 
     // MARK: Checkpoints
 
-    func readCheckpoint(_ s: SQLiteStatement) throws(VerificationFailure) -> (size: UInt64, root: [UInt8]?, note: String?)? {
+    func readCheckpoint(
+        _ s: SQLiteStatement
+    ) throws(VerificationFailure) -> (size: UInt64, root: [UInt8]?, note: String?)? {
         guard try at(.store, { () throws(StoreError) in try s.step("reading checkpoints") }) else { return nil }
         return (s.uint64(0), s.blob(1), s.text(2))
     }

@@ -114,7 +114,8 @@ final class LedgerWriter {
             for tile in tiles {
                 guard tile.hashes.count == tile.id.width else {
                     throw StoreError(
-                        .corrupt, "tile \(tile.id.level)/\(tile.id.index) has \(tile.hashes.count) hashes, width \(tile.id.width)",
+                        .corrupt,
+                        "tile \(tile.id.level)/\(tile.id.index) has \(tile.hashes.count) hashes, width \(tile.id.width)",
                         hint: "this is a bug in tile computation; nothing was written")
                 }
                 upsert.bind(1, tile.id.level)

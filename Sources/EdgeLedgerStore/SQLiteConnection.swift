@@ -117,7 +117,8 @@ final class SQLiteConnection {
         switch rc & 0xff {
         case SQLITE_FULL:
             return StoreError(
-                .diskFull, "SQLITE_FULL: no space left on device while \(context) (\(path))",
+                .diskFull,
+                "SQLITE_FULL: no space left on device (or the store's quota is reached) while \(context) (\(path))",
                 hint: "free space or raise the quota", sqliteCode: rc)
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             let code = rc & 0xff == SQLITE_NOTADB ? "SQLITE_NOTADB" : "SQLITE_CORRUPT"
@@ -149,7 +150,8 @@ final class SQLiteConnection {
                 .conflict, "SQLITE_CONSTRAINT: \(detail) while \(context) (\(path))",
                 hint: "another writer may be using the store; only one agent may use a store", sqliteCode: rc)
         default:
-            return StoreError(.sqlite, "SQLite error \(rc) (\(name): \(detail)) while \(context) (\(path))", sqliteCode: rc)
+            return StoreError(
+                .sqlite, "SQLite error \(rc) (\(name): \(detail)) while \(context) (\(path))", sqliteCode: rc)
         }
     }
 }

@@ -164,7 +164,8 @@ enum Schema {
     }
 
     static func setMeta(_ db: SQLiteConnection, _ key: String, _ value: String) throws(StoreError) {
-        let s = try db.statement("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        let s = try db.statement(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         s.bind(1, key)
         s.bind(2, value)
         try s.run("writing store metadata")

@@ -40,7 +40,8 @@ enum WorkedExample {
         let cases: [Entry] = [
             try Entry(index: 0, receivedAt: 0, qos: 0, retain: false, topic: "a", payload: []),
             try Entry(index: .max, receivedAt: .min, qos: 2, retain: true, topic: "ü/温度/🌡", payload: [0, 0xff]),
-            try Entry(index: 1, receivedAt: .max, qos: 1, retain: true, topic: "t", payload: Array(repeating: 7, count: 1000)),
+            try Entry(
+                index: 1, receivedAt: .max, qos: 1, retain: true, topic: "t", payload: Array(repeating: 7, count: 1000)),
             try Entry(
                 index: 9, receivedAt: -1, qos: 0, retain: false, topic: "x",
                 payload: Array(repeating: 1, count: Entry.maximumPayload(forTopic: "x"))),
@@ -66,10 +67,13 @@ enum WorkedExample {
         let topic = "sensors/a"
         let max = Entry.maximumPayload(forTopic: topic)
         #expect(max == 65_535 - 24 - 9)
-        let fits = try Entry(index: 0, receivedAt: 0, qos: 0, retain: false, topic: topic, payload: .init(repeating: 0, count: max))
+        let fits = try Entry(
+            index: 0, receivedAt: 0, qos: 0, retain: false, topic: topic, payload: .init(repeating: 0, count: max))
         #expect(fits.encode().count == 65_535)
         #expect(throws: EntryValidationError.self) {
-            try Entry(index: 0, receivedAt: 0, qos: 0, retain: false, topic: topic, payload: .init(repeating: 0, count: max + 1))
+            try Entry(
+                index: 0, receivedAt: 0, qos: 0, retain: false, topic: topic,
+                payload: .init(repeating: 0, count: max + 1))
         }
     }
 
@@ -80,12 +84,25 @@ enum WorkedExample {
                 return nil
             } catch { return error.kind }
         }
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 3, topic: "t", payloadCount: 0) } == .invalidQoS)
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "", payloadCount: 0) } == .emptyTopic)
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "a\u{0}b", payloadCount: 0) } == .topicContainsNUL)
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "t", payloadCount: 70_000) } == .tooLarge)
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: String(repeating: "t", count: 70_000), payloadCount: 0) } == .tooLarge)
-        #expect(kind { () throws(EntryValidationError) in try Entry.validate(qos: 1, topic: "t", payloadCount: 100) } == nil)
+        #expect(
+            kind { () throws(EntryValidationError) in try Entry.validate(qos: 3, topic: "t", payloadCount: 0) }
+                == .invalidQoS)
+        #expect(
+            kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "", payloadCount: 0) }
+                == .emptyTopic)
+        #expect(
+            kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "a\u{0}b", payloadCount: 0) }
+                == .topicContainsNUL)
+        #expect(
+            kind { () throws(EntryValidationError) in try Entry.validate(qos: 0, topic: "t", payloadCount: 70_000) }
+                == .tooLarge)
+        #expect(
+            kind { () throws(EntryValidationError) in
+                try Entry.validate(qos: 0, topic: String(repeating: "t", count: 70_000), payloadCount: 0)
+            } == .tooLarge)
+        #expect(
+            kind { () throws(EntryValidationError) in try Entry.validate(qos: 1, topic: "t", payloadCount: 100) } == nil
+        )
         do {
             try Entry.validate(qos: 0, topic: "t", payloadCount: 70_000)
         } catch {

@@ -123,3 +123,32 @@ import Testing
         #expect(h.log.contains("broker disconnected"))
     }
 }
+
+@Suite(.serialized) struct AgentReloadTests {
+    @Test func sighupAppliesNewTopicsAndRefusesABrokenFile() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(broker: broker)
+        try h.start()
+        try Readings.publish(to: broker, range: 0..<10, topic: "plant/line-1/energy")
+        usleep(300_000)
+        #expect(try h.reader().nextIndex() == 0)  // not subscribed yet
+
+        // A broken file is refused and the agent keeps running.
+        let good = try String(contentsOfFile: h.configPath, encoding: .utf8)
+        try (good + "\n[seal]\nbogus = 1\n").write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        h.agent?.signal(SIGHUP)
+        usleep(500_000)
+        #expect(h.log.contains("reload refused"))
+        #expect(h.agent?.isRunning == true)
+
+        let added = good.replacingOccurrences(
+            of: "[ingest]", with: "[[mqtt.topics]]\nfilter = \"plant/+/energy\"\nqos = 1\nformat = \"json\"\n\n[ingest]")
+        try added.write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        h.agent?.signal(SIGHUP)
+        usleep(500_000)
+        #expect(h.log.contains("configuration reloaded"))
+        try Readings.publish(to: broker, range: 10..<20, topic: "plant/line-1/energy")
+        #expect(try h.waitForEntries(10, timeout: 20) == 10)
+        #expect(h.stop() == 0)
+    }
+}

@@ -132,7 +132,9 @@ import Testing
         let error = storeError { _ = try LedgerStore(path: "/nonexistent-dir-el/ledger.db", hasher: sha256) }
         #expect(error?.kind == .cannotOpen)
         #expect(error?.description.contains("directory exists") == true)
-        #expect(storeError { _ = try LedgerReader(path: "/nonexistent-dir-el/ledger.db", hasher: sha256) }?.kind == .cannotOpen)
+        #expect(
+            storeError { _ = try LedgerReader(path: "/nonexistent-dir-el/ledger.db", hasher: sha256) }?.kind
+                == .cannotOpen)
     }
 
     @Test func secondWriterIsRefused() throws {
@@ -216,7 +218,9 @@ import Testing
         #expect(still.ackedSize == 20)
         let mid = try store.reader.rootHash(size: 15)
         #expect(try store.acknowledge(upstream: "dc-2", size: 15, root: mid).ackedSize == 15)
-        #expect(storeError { try store.acknowledge(upstream: "dc-1", size: 20, root: first.checkpoint.root) }?.kind == .conflict)
+        #expect(
+            storeError { try store.acknowledge(upstream: "dc-1", size: 20, root: first.checkpoint.root) }?.kind
+                == .conflict)
         #expect(storeError { try store.acknowledge(upstream: "dc-1", size: 21, root: mid) }?.kind == .outOfRange)
         #expect(try store.reader.upstreams().map(\.name) == ["dc-1", "dc-2"])
     }
@@ -226,7 +230,8 @@ import Testing
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(reading(0))
         _ = try store.seal(sign: try TestLog().sign)
-        let c = Cosignature(checkpointSize: 1, witness: "witness.example", line: "— witness.example AAAA", receivedAt: 3)
+        let c = Cosignature(
+            checkpointSize: 1, witness: "witness.example", line: "— witness.example AAAA", receivedAt: 3)
         try store.addCosignature(c)
         try store.addCosignature(c)
         #expect(try store.reader.cosignatures(checkpointSize: 1) == [c])
@@ -268,5 +273,54 @@ import Testing
         var seen: [UInt64] = []
         try store.reader.forEachEntry(from: 10, to: 5000, pageSize: 64) { seen.append($0.index) }
         #expect(seen == Array(10..<1000))
+    }
+}
+
+@Suite struct StoreFailureTests {
+    @Test func diskFullSaysWhatToDoAndLosesNothing() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        try store.append(batch: (0..<100).map { reading($0) })
+        let size = try #require(
+            RawSQL.integer(
+                store.path,
+                "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size)"))
+        // A quota just above the current size: the next pages cannot be allocated.
+        #expect(try store.setQuota(bytes: size + 8192) == size + 8192)
+        var big = reading(100)
+        big.payload = Array(repeating: 0x42, count: 16_000)
+        var failure: StoreError?
+        for _ in 0..<20 {
+            failure = storeError { try store.append(big) }
+            if failure != nil { break }
+        }
+        let error = try #require(failure)
+        #expect(error.kind == .diskFull)
+        #expect(
+            error.description.hasPrefix(
+                "SQLITE_FULL: no space left on device (or the store's quota is reached) while appending entry "))
+        #expect(error.description.hasSuffix("free space or raise the quota"))
+        let stored = store.nextIndex
+        #expect(try store.reader.nextIndex() == stored)  // the failed append left nothing behind
+        // Space again: appending continues at the next index, with no gap.
+        try store.setQuota(bytes: nil)
+        #expect(try store.append(reading(1)).index == stored)
+        _ = try store.seal(sign: try TestLog().sign)
+        _ = try LedgerVerifier(hasher: sha256).verify(store: store)
+    }
+
+    @Test func prunedEntriesKeepTheirLeafHashes() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        let log = try TestLog()
+        try store.append(batch: (0..<300).map { reading($0) })
+        _ = try store.seal(sign: log.sign)
+        // What retention will do: drop the bytes, keep the hash.
+        RawSQL.execute(store.path, "UPDATE entries SET entry = NULL WHERE idx < 10")
+        #expect(storeError { _ = try store.entry(at: 3) }?.kind == .pruned)
+        #expect(try store.entry(at: 10)?.index == 10)
+        let report = try LedgerVerifier(hasher: sha256, verifiers: [log.verifier]).verify(store: store)
+        #expect(report.prunedEntries == 10 && report.entries == 300)
+        #expect(try store.inclusionProof(index: 3, size: 300).count == 9)
     }
 }

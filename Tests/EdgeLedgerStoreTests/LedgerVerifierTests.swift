@@ -124,16 +124,18 @@ import Testing
         #expect(failure.description.contains("checkpoint at size 700: signature by known key \(f.log.origin)+"))
         #expect(failure.description.contains("does not verify"))
         // Without keys the signature is not checked, and the body is still right.
-        #expect(verificationFailure { () throws(VerificationFailure) in
-            _ = try LedgerVerifier(hasher: sha256).verify(path: f.path)
-        } == nil)
+        #expect(
+            verificationFailure { () throws(VerificationFailure) in
+                _ = try LedgerVerifier(hasher: sha256).verify(path: f.path)
+            } == nil)
     }
 
     @Test func flippedCheckpointBodyIsNamed() throws {
         let f = try Fixture()
         let note = try #require(try LedgerReader(path: f.path, hasher: sha256).checkpoint(size: 300)).note
         let damaged = note.replacing("\n300\n", with: "\n301\n", maxReplacements: 1)
-        RawSQL.execute(f.path, "UPDATE checkpoints SET note = CAST(?1 AS TEXT) WHERE size = 300", blob: Array(damaged.utf8))
+        RawSQL.execute(
+            f.path, "UPDATE checkpoints SET note = CAST(?1 AS TEXT) WHERE size = 300", blob: Array(damaged.utf8))
         #expect(f.verify()?.description == "checkpoint at size 300: note body names size 301")
     }
 
@@ -180,7 +182,9 @@ import Testing
         RawSQL.execute(
             f.path, "INSERT INTO tiles(level, idx, width, hashes) VALUES (0, 9, 1, ?1)",
             blob: Array(repeating: 0, count: 32))
-        #expect(f.verify()?.description == "tile 0/9: stored, but not part of the tree at the latest checkpoint (size 1000)")
+        #expect(
+            f.verify()?.description == "tile 0/9: stored, but not part of the tree at the latest checkpoint (size 1000)"
+        )
     }
 
     @Test func wrongHasherIsAStoreFailure() throws {

@@ -52,7 +52,8 @@ import Testing
         for (old, new) in zip(checkpoints, checkpoints.dropFirst()) {
             let proof = try store.consistencyProof(from: old.size, to: new.size)
             try Merkle.verifyConsistency(
-                oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root, proof: proof, hasher: sha256)
+                oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root, proof: proof, hasher: sha256
+            )
         }
         #expect(try store.latestCheckpoint()?.size == 66_000)
         #expect(try store.reader.checkpoint(size: 257)?.root == Merkle.rootHash(leaves[0..<257], hasher: sha256))

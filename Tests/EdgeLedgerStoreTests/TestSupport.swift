@@ -53,7 +53,9 @@ enum RawSQL {
         precondition(rc == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
         defer { sqlite3_finalize(stmt) }
         if let blob {
-            _ = blob.withUnsafeBytes { sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            _ = blob.withUnsafeBytes {
+                sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient())
+            }
         }
         let step = sqlite3_step(stmt)
         precondition(step == SQLITE_DONE || step == SQLITE_ROW, String(cString: sqlite3_errmsg(db)))

@@ -44,7 +44,8 @@ public struct SensorSimulatorSummary: Sendable, Equatable {
 
     /// `published N readings (B bad) in T s = R/s`
     public var line: String {
-        var text = "published \(published) readings (\(bad) bad) in \(Self.fixed(seconds, 2)) s = \(Self.fixed(rate, 0))/s"
+        var text =
+            "published \(published) readings (\(bad) bad) in \(Self.fixed(seconds, 2)) s = \(Self.fixed(rate, 0))/s"
         if !drained { text += " (\(published - acknowledged) not acknowledged when the drain timed out)" }
         return text
     }

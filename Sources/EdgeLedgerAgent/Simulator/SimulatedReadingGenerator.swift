@@ -92,7 +92,9 @@ public struct SimulatedReadingGenerator: Sendable {
         return out
     }
 
-    private mutating func malformed(_ kind: MalformedReading, sensor index: Int, timestampMillis: Int64)
+    private mutating func malformed(
+        _ kind: MalformedReading, sensor index: Int, timestampMillis: Int64
+    )
         -> SimulatedMessage
     {
         let sensor = sensors[index]

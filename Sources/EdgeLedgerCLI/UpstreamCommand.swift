@@ -1,0 +1,73 @@
+import ArgumentParser
+import EdgeLedgerAgent
+import EdgeLedgerConfig
+import EdgeLedgerCore
+import EdgeLedgerSync
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `edge-ledger upstream`: the reference upstream node (witness, collector, anchoring).
+struct UpstreamCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upstream",
+        abstract: "Run the reference upstream node: witness, collect and anchor gateway logs.",
+        discussion: """
+            Cosigns gateway checkpoints (C2SP tlog-witness POST <prefix>/add-checkpoint), pulls every
+            gateway's entries and hash tiles (C2SP tlog-tiles), recomputes and checks the root against
+            the signed checkpoint, stores entries and checkpoints, acknowledges them to the gateway
+            (POST /ack), and runs the anchoring command once per verified checkpoint.
+            Stops cleanly on SIGTERM or SIGINT; an interrupted catch-up resumes at the next start.
+            The witness's cosignature verifier key is logged at start: give it to gateways as
+            upstreams[].verifier_key. See docs/UPSTREAM.md.
+            """)
+
+    @Option(name: .shortAndLong, help: "The upstream configuration file.")
+    var config: String = "/etc/edge-ledger/upstream.toml"
+
+    @Option(help: "Override log.level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: String?
+
+    @Flag(help: "Print the witness's cosignature verifier key and exit.")
+    var printVerifierKey = false
+
+    func run() async throws {
+        let configuration: UpstreamConfiguration
+        do {
+            configuration = try ConfigLoader.loadUpstream(path: config)
+        } catch {
+            printError("edge-ledger upstream: invalid configuration \(config):\n\(error)")
+            throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
+        }
+        let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
+        AgentLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
+        let logger = Logger(label: "edge-ledger.upstream")
+        for warning in configuration.warnings {
+            logger.warning("configuration: \(warning)")
+        }
+        if printVerifierKey {
+            do {
+                print(try UpstreamNode.witnessVerifierKey(configuration: configuration).string)
+            } catch {
+                printError("edge-ledger upstream: \(error)")
+                throw ExitCode(1)
+            }
+            return
+        }
+        let node: UpstreamNode
+        do {
+            node = try UpstreamNode.make(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        try await node.run()
+    }
+
+    private func printError(_ text: String) {
+        var bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,182 @@
+import EdgeLedgerCore
+import EdgeLedgerStore
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import Metrics
+import NIOCore
+import NIOSSL
+import Prometheus
+import ServiceLifecycle
+
+/// The agent's HTTP API as a swift-service-lifecycle `Service`: a Hummingbird server on
+/// `http.listen`, with TLS (and mutual TLS) as `[http.tls]` says, serving a ``LedgerAPI``.
+///
+/// ```swift
+/// let api = try LedgerAPIService(
+///     http: config.http, metrics: config.metrics, upstreams: config.upstreams,
+///     storePath: store.path, hasher: hasher, acknowledger: store, status: agentStatus,
+///     registry: prometheusRegistry, logger: logger)
+/// let group = ServiceGroup(services: [ingest, sealer, api, ...], logger: logger)
+/// ```
+///
+/// Slow clients are cut off: a connection that sends nothing for `http.request_timeout` is
+/// closed (also while its request head is incomplete), and a request body must arrive within
+/// that time. At most ``maxConnections`` connections are accepted at once; the rest wait in the
+/// listen backlog.
+public struct LedgerAPIService: Service, CustomStringConvertible {
+    /// Connections served at once unless the initializer says otherwise.
+    public static let defaultMaxConnections = 256
+
+    /// The API being served.
+    public let api: LedgerAPI
+    /// The Hummingbird application; run it through ``run()`` (or test it with
+    /// HummingbirdTesting's `application.test(.live)`).
+    public let application: Application<RouterResponder<LedgerRequestContext>>
+
+    /// Serves `api` as `http` configures: listen address, TLS, request timeout.
+    ///
+    /// - Parameters:
+    ///   - onServerRunning: called once the server listens, with the bound port (useful with
+    ///     port 0 in tests).
+    /// - Throws: ``LedgerAPIError`` when a TLS file cannot be read or the TLS settings are
+    ///   unusable.
+    public init(
+        api: LedgerAPI,
+        http: HTTPConfiguration,
+        maxConnections: Int = LedgerAPIService.defaultMaxConnections,
+        logger: Logger = Logger(label: "edge-ledger.http"),
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws(LedgerAPIError) {
+        let http1 = HTTPServerBuilder.http1(
+            configuration: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(http.requestTimeout.nanoseconds)))
+        let server: HTTPServerBuilder
+        if let tls = http.tls {
+            let configuration = try LedgerAPIService.tlsConfiguration(tls)
+            do {
+                server = try .tls(http1, tlsConfiguration: configuration)
+            } catch {
+                throw LedgerAPIError("cannot set up TLS for the HTTP API: \(error)", hint: "check [http.tls]")
+            }
+        } else {
+            server = http1
+        }
+        let scheme = http.tls == nil ? "http" : "https"
+        let address = http.listen
+        self.api = api
+        self.application = Application(
+            router: api.makeRouter(),
+            server: server,
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: Int(address.port)),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(max(1, maxConnections))),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? Int(address.port)
+                logger.info(
+                    "HTTP API listening",
+                    metadata: [
+                        "address":
+                            "\(scheme)://\(HostPort(host: address.host, port: UInt16(clamping: port)))\(http.prefix)"
+                    ])
+                await onServerRunning?(port)
+            },
+            logger: logger)
+    }
+
+    /// Prepares a ``LedgerAPI`` (see its initializer for the parameters) and serves it.
+    public init(
+        http: HTTPConfiguration,
+        metrics: MetricsConfiguration = MetricsConfiguration(),
+        upstreams: [UpstreamPeerConfiguration] = [],
+        storePath: String,
+        hasher: any MerkleHasher,
+        acknowledger: any LedgerAcknowledging,
+        status: any LedgerAPIStatus,
+        registry: PrometheusCollectorRegistry? = nil,
+        metricsFactory: (any MetricsFactory)? = nil,
+        readerCount: Int = 2,
+        maxConnections: Int = LedgerAPIService.defaultMaxConnections,
+        logger: Logger = Logger(label: "edge-ledger.http"),
+        onAcknowledge: (@Sendable (UpstreamState) -> Void)? = nil,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws(LedgerAPIError) {
+        let api = try LedgerAPI(
+            http: http, metrics: metrics, upstreams: upstreams, storePath: storePath, hasher: hasher,
+            acknowledger: acknowledger, status: status, registry: registry, metricsFactory: metricsFactory,
+            readerCount: readerCount, logger: logger, onAcknowledge: onAcknowledge)
+        try self.init(
+            api: api, http: http, maxConnections: maxConnections, logger: logger, onServerRunning: onServerRunning)
+    }
+
+    /// Runs the server until graceful shutdown (in-flight requests are completed) or
+    /// cancellation.
+    public func run() async throws {
+        try await application.run()
+    }
+
+    public var description: String { "LedgerAPIService" }
+
+    /// The NIOSSL server configuration for `[http.tls]`: the certificate chain and key, TLS 1.2
+    /// or later, and with `client_ca_file` a required client certificate chaining to those CAs.
+    ///
+    /// - Throws: ``LedgerAPIError`` naming the file that cannot be read or the setting that
+    ///   cannot be used.
+    public static func tlsConfiguration(
+        _ tls: HTTPServerTLSConfiguration
+    ) throws(LedgerAPIError)
+        -> TLSConfiguration
+    {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(tls.certFile)
+        } catch {
+            throw LedgerAPIError(
+                "cannot read the TLS certificate chain \(tls.certFile): \(error)",
+                hint: "http.tls.cert_file must be a PEM file with the server certificate first")
+        }
+        guard !chain.isEmpty else {
+            throw LedgerAPIError(
+                "\(tls.certFile) holds no PEM certificate",
+                hint: "http.tls.cert_file must be a PEM file with the server certificate first")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+        } catch {
+            throw LedgerAPIError(
+                "cannot read the TLS private key \(tls.keyFile): \(error)",
+                hint: "http.tls.key_file must be the PEM private key of the server certificate")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile = tls.clientCAFile {
+            let roots: [NIOSSLCertificate]
+            do {
+                roots = try NIOSSLCertificate.fromPEMFile(caFile)
+            } catch {
+                throw LedgerAPIError(
+                    "cannot read the client CA certificates \(caFile): \(error)",
+                    hint: "http.tls.client_ca_file must be a PEM file of CA certificates")
+            }
+            guard !roots.isEmpty else {
+                throw LedgerAPIError(
+                    "\(caFile) holds no PEM certificate",
+                    hint: "http.tls.client_ca_file must be a PEM file of CA certificates")
+            }
+            configuration.trustRoots = .certificates(roots)
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.sendCANameList = true
+        }
+        do {
+            _ = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw LedgerAPIError(
+                "the TLS settings cannot be used: \(error)",
+                hint: "check that http.tls.key_file is the key of http.tls.cert_file")
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,36 @@
+/// Whether the agent is ready to do its job, for `GET /readyz`.
+public struct LedgerReadiness: Sendable, Equatable {
+    /// Why the agent is not ready, one short line each (e.g. "MQTT broker not connected",
+    /// "store not writable: SQLITE_FULL …"); empty when it is ready.
+    public var problems: [String]
+
+    /// Creates a readiness answer.
+    public init(problems: [String] = []) {
+        self.problems = problems
+    }
+
+    /// True when there is no problem.
+    public var isReady: Bool { problems.isEmpty }
+
+    /// Ready.
+    public static let ready = LedgerReadiness()
+}
+
+/// The agent's view of itself that the HTTP API reports: readiness (broker connected, store
+/// writable, quota not exhausted, …). Implemented by the agent; the API only asks.
+public protocol LedgerAPIStatus: Sendable {
+    /// The current readiness. Called for every `GET /readyz`; should be cheap.
+    func readiness() async -> LedgerReadiness
+}
+
+/// A ``LedgerAPIStatus`` made from a closure.
+public struct LedgerAPIStatusClosure: LedgerAPIStatus {
+    private let body: @Sendable () async -> LedgerReadiness
+
+    /// Answers readiness with `body`.
+    public init(_ body: @escaping @Sendable () async -> LedgerReadiness) {
+        self.body = body
+    }
+
+    public func readiness() async -> LedgerReadiness { await body() }
+}

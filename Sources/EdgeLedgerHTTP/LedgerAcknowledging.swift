@@ -1,0 +1,16 @@
+import EdgeLedgerCore
+import EdgeLedgerStore
+
+/// Where `POST /ack` records an upstream's acknowledgement: the agent's `LedgerStore` (the one
+/// writer of the ledger file). The API checks the root itself first and calls this only for
+/// an acknowledgement that matches the log.
+public protocol LedgerAcknowledging: Sendable {
+    /// Records that upstream `upstream` holds every entry below `size` with root `root`;
+    /// see `LedgerStore.acknowledge(upstream:size:root:at:)`.
+    func acknowledge(
+        upstream: String, size: UInt64, root: Hash32, at time: Int64?
+    ) throws(StoreError)
+        -> UpstreamState
+}
+
+extension LedgerStore: LedgerAcknowledging {}

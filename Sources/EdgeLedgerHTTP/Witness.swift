@@ -1,0 +1,179 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerStore
+
+/// A log the witness knows: its origin, the keys its checkpoints must be signed with, and its
+/// hash function (for consistency proofs).
+public struct WitnessedLog: Sendable {
+    /// The log's origin.
+    public var origin: String
+    /// Verifiers of the log's checkpoint signatures.
+    public var verifiers: [any NoteVerifier]
+    /// The log's Merkle hash function.
+    public var hasher: any MerkleHasher
+
+    /// Creates a log entry.
+    public init(origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher) {
+        self.origin = origin
+        self.verifiers = verifiers
+        self.hasher = hasher
+    }
+}
+
+/// The answer to an `add-checkpoint` request.
+public struct WitnessResponse: Sendable, Equatable {
+    /// How the request ended.
+    public enum Outcome: String, Sendable, Equatable {
+        /// 200: verified, recorded and cosigned.
+        case cosigned
+        /// 400: the body is malformed, or the old size exceeds the checkpoint size.
+        case malformed
+        /// 403: no signature by a trusted key of the log verifies.
+        case badSignature
+        /// 404: the origin is not a known log.
+        case unknownLog
+        /// 409: the old size is not the witness's size, or a checkpoint of the same size has
+        /// another root (a fork).
+        case conflict
+        /// 422: the consistency proof does not verify.
+        case badProof
+        /// 500: the witness could not record or sign.
+        case internalError
+    }
+
+    /// How the request ended.
+    public var outcome: Outcome
+    /// The HTTP status code.
+    public var status: Int
+    /// The `Content-Type` of ``body``.
+    public var contentType: String
+    /// The response body: cosignature lines (200), the witness's size (409), or a reason.
+    public var body: String
+    /// The checkpoint's origin, when it could be parsed.
+    public var origin: String?
+    /// The checkpoint's size, when it could be parsed.
+    public var size: UInt64?
+    /// A sentence for the log.
+    public var message: String
+
+    static func failure(
+        _ outcome: Outcome, _ status: Int, _ message: String, origin: String? = nil, size: UInt64? = nil
+    ) -> WitnessResponse {
+        WitnessResponse(
+            outcome: outcome, status: status, contentType: "text/plain; charset=utf-8", body: message + "\n",
+            origin: origin, size: size, message: message)
+    }
+}
+
+/// The reference upstream's witness (C2SP tlog-witness): for each known log it remembers the
+/// latest checkpoint it cosigned (durably, in the ``CollectorStore``), and cosigns a new one only
+/// when the log's signature verifies and a consistency proof shows it extends the remembered one.
+///
+/// It never cosigns two inconsistent checkpoints of a log nor a smaller one after a larger: the
+/// check of the old size and the recording of the new checkpoint are one compare-and-set
+/// transaction, and the cosignature is made only after it committed.
+public final class Witness: Sendable {
+    /// The witness's cosigner (name and key).
+    public let cosigner: CosignatureV1Signer
+    private let logs: [String: WitnessedLog]
+    private let store: CollectorStore
+
+    /// A witness for `logs`, cosigning with `cosigner`, remembering state in `store`.
+    public init(cosigner: CosignatureV1Signer, logs: [WitnessedLog], store: CollectorStore) {
+        self.cosigner = cosigner
+        self.logs = Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
+        self.store = store
+    }
+
+    /// The witness's name.
+    public var name: String { cosigner.name }
+
+    /// The verifier key of the witness's cosignatures.
+    public var verifierKey: VerifierKey { cosigner.verifierKey }
+
+    /// Handles an `add-checkpoint` request body.
+    public func addCheckpoint(body: [UInt8]) -> WitnessResponse {
+        let request: WitnessRequest
+        do {
+            request = try WitnessRequest(parsing: body)
+        } catch {
+            return .failure(.malformed, 400, "malformed add-checkpoint request: \(error.message)")
+        }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint(parsing: request.note.text)
+        } catch {
+            return .failure(.malformed, 400, "malformed checkpoint: \(error.message)")
+        }
+        let origin = checkpoint.origin
+        let size = checkpoint.size
+        guard let log = logs[origin] else {
+            return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin, size: size)
+        }
+        do {
+            _ = try NoteSigning.open(request.note, verifiers: log.verifiers)
+        } catch {
+            return .failure(
+                .badSignature, 403, "checkpoint signature does not verify: \(error.message)", origin: origin, size: size
+            )
+        }
+        guard request.oldSize <= size else {
+            return .failure(
+                .malformed, 400, "old size \(request.oldSize) is larger than the checkpoint size \(size)",
+                origin: origin, size: size)
+        }
+        let note = request.note.serialized
+        do {
+            try store.updateWitnessState(origin: origin) { current throws(WitnessRejection) -> WitnessLogState? in
+                let known = current?.size ?? 0
+                guard request.oldSize == known else { throw .conflict(known, "old size \(request.oldSize) is not") }
+                if request.oldSize == 0 {
+                    guard request.proof.isEmpty else {
+                        throw .malformed("a consistency proof from old size 0 must be empty")
+                    }
+                } else if let current {
+                    if request.oldSize == size && checkpoint.root != current.root {
+                        throw .conflict(known, "fork: a checkpoint of size \(size) with another root was cosigned;")
+                    }
+                    do throws(ProofError) {
+                        try Merkle.verifyConsistency(
+                            oldSize: request.oldSize, newSize: size, oldRoot: current.root, newRoot: checkpoint.root,
+                            proof: request.proof, hasher: log.hasher)
+                    } catch {
+                        throw .badProof(error.message)
+                    }
+                }
+                return WitnessLogState(
+                    origin: origin, size: size, root: checkpoint.root, note: note, updatedAt: CollectorStore.now())
+            }
+        } catch let rejection as WitnessRejection {
+            switch rejection {
+            case .conflict(let known, let why):
+                return WitnessResponse(
+                    outcome: .conflict, status: 409, contentType: "text/x.tlog.size", body: "\(known)\n",
+                    origin: origin, size: size, message: "\(why) the witness's size \(known)")
+            case .malformed(let why):
+                return .failure(.malformed, 400, why, origin: origin, size: size)
+            case .badProof(let why):
+                return .failure(.badProof, 422, "consistency proof does not verify: \(why)", origin: origin, size: size)
+            }
+        } catch {
+            return .failure(.internalError, 500, "cannot record the checkpoint: \(error)", origin: origin, size: size)
+        }
+        do {
+            let line = try cosigner.cosign(text: request.note.text).line
+            return WitnessResponse(
+                outcome: .cosigned, status: 200, contentType: "text/plain; charset=utf-8", body: line + "\n",
+                origin: origin, size: size, message: "cosigned")
+        } catch {
+            return .failure(.internalError, 500, "cannot cosign: \(error)", origin: origin, size: size)
+        }
+    }
+}
+
+/// Why the witness's compare-and-set refused a request.
+enum WitnessRejection: Error {
+    case conflict(UInt64, String)
+    case malformed(String)
+    case badProof(String)
+}

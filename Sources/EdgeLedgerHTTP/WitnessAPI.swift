@@ -1,0 +1,127 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import Hummingbird
+import Logging
+
+/// Bearer-token check of the reference upstream's witness endpoint (`[http]` of upstream.toml).
+///
+/// Tokens are kept as SHA-256 digests and compared in constant time. With `allow_anonymous`
+/// (the default: C2SP witnesses authenticate every checkpoint by its signature) any request
+/// passes; otherwise a request without a token gets 401 and one with an unknown token 403.
+public struct WitnessAuthenticator: Sendable {
+    /// Whether requests without a token are accepted.
+    public var allowAnonymous: Bool
+    private var tokens: [(name: String, digest: [UInt8])]
+
+    /// Accepts everything.
+    public static let anonymous = WitnessAuthenticator(allowAnonymous: true, tokens: [])
+
+    /// From the configured tokens; plaintext ones (`token_env`) are hashed here.
+    public init(allowAnonymous: Bool, tokens: [HTTPTokenConfiguration]) {
+        self.allowAnonymous = allowAnonymous
+        self.tokens = tokens.compactMap { token in
+            switch token.credential {
+            case .sha256Hex(let hex): Hex.decode(hex).map { (token.name, $0) }
+            case .plaintext(let secret): (token.name, OpenSSLHasher.sha256.hash(Array(secret.value.utf8)).bytes)
+            }
+        }
+    }
+
+    /// The decision for a request with the `Authorization` header value `header`.
+    public enum Decision: Sendable, Equatable {
+        /// Accepted; the token's name, or `nil` when anonymous.
+        case accepted(String?)
+        /// 401: a token is required.
+        case missing
+        /// 403: the token is not known.
+        case forbidden
+    }
+
+    /// Checks an `Authorization` header value.
+    public func check(authorization header: String?) -> Decision {
+        guard let header, header.hasPrefix("Bearer "), header.count > 7 else {
+            return allowAnonymous ? .accepted(nil) : .missing
+        }
+        let digest = OpenSSLHasher.sha256.hash(Array(header.utf8.dropFirst(7))).bytes
+        var match: String? = nil
+        for token in tokens where token.digest.count == digest.count {
+            var diff: UInt8 = 0
+            for i in 0..<digest.count { diff |= digest[i] ^ token.digest[i] }
+            if diff == 0 && match == nil { match = token.name }
+        }
+        if let match { return .accepted(match) }
+        return allowAnonymous ? .accepted(nil) : .forbidden
+    }
+}
+
+/// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint` and
+/// `GET <prefix>/healthz`.
+public enum WitnessAPI {
+    /// Adds the routes to `router` (use `router.group(prefix)` for a prefix).
+    ///
+    /// - Parameters:
+    ///   - maxBodyBytes: larger request bodies are refused with 413.
+    public static func addRoutes<Routes: RouterMethods>(
+        to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
+        maxBodyBytes: Int = 65_536, logger: Logger
+    ) {
+        router.post("add-checkpoint") { request, _ -> Response in
+            switch authenticator.check(authorization: request.headers[.authorization]) {
+            case .accepted: break
+            case .missing:
+                return text(.unauthorized, "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
+            case .forbidden:
+                return text(.forbidden, "unknown bearer token")
+            }
+            var request = request
+            let buffer = try await request.collectBody(upTo: maxBodyBytes)
+            let result = witness.addCheckpoint(body: Array(buffer: buffer))
+            log(result, logger: logger)
+            return Response(
+                status: .init(code: result.status), headers: [.contentType: result.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: result.body)))
+        }
+        router.get("healthz") { _, _ -> Response in text(.ok, "ok") }
+    }
+
+    /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`).
+    public static func router(
+        prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
+        maxBodyBytes: Int = 65_536, logger: Logger
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        if trimmed.isEmpty {
+            addRoutes(
+                to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes, logger: logger)
+        } else {
+            addRoutes(
+                to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
+                maxBodyBytes: maxBodyBytes, logger: logger)
+        }
+        return router
+    }
+
+    private static func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(
+            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
+    }
+
+    private static func log(_ result: WitnessResponse, logger: Logger) {
+        var metadata: Logger.Metadata = ["status": "\(result.status)", "outcome": "\(result.outcome.rawValue)"]
+        if let origin = result.origin { metadata["origin"] = "\(origin)" }
+        if let size = result.size { metadata["size"] = "\(size)" }
+        switch result.outcome {
+        case .cosigned:
+            logger.info("cosigned checkpoint", metadata: metadata)
+        case .conflict:
+            logger.notice("add-checkpoint conflict: \(result.message)", metadata: metadata)
+        case .internalError:
+            logger.error("add-checkpoint failed: \(result.message)", metadata: metadata)
+        case .malformed, .badSignature, .unknownLog, .badProof:
+            logger.warning("add-checkpoint refused: \(result.message)", metadata: metadata)
+        }
+    }
+}

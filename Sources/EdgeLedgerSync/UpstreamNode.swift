@@ -1,0 +1,130 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerHTTP
+import EdgeLedgerStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The reference upstream node, `edge-ledger upstream --config upstream.toml`: the witness HTTP
+/// server, one collector per gateway and the anchoring hook, run as one `ServiceGroup` that
+/// stops cleanly on SIGTERM or SIGINT (in-flight requests finish, an interrupted catch-up
+/// resumes at the next start, queued anchoring jobs stay queued).
+public struct UpstreamNode: Sendable {
+    /// The configuration.
+    public let configuration: UpstreamConfiguration
+    /// The store.
+    public let store: CollectorStore
+    /// The witness.
+    public let witness: Witness
+    /// The collectors, one per `[[gateways]]` entry.
+    public let collectors: [GatewayCollector]
+    /// The anchoring hook.
+    public let anchorer: Anchorer
+    /// The HTTP server.
+    public let server: WitnessService
+    private let logger: Logger
+
+    /// Opens the store, loads the witness key and prepares every service. Nothing listens yet.
+    ///
+    /// - Parameter onServerRunning: called with the bound port once the witness listens.
+    /// - Throws: ``SyncError`` naming the configuration key that is unusable, or the store's
+    ///   error.
+    public static func make(
+        configuration: UpstreamConfiguration, logger: Logger = Logger(label: "edge-ledger.upstream"),
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws -> UpstreamNode {
+        try createParentDirectory(of: configuration.storage.path)
+        let store = try CollectorStore(
+            path: configuration.storage.path, durability: configuration.storage.durability == .power ? .power : .process
+        )
+        let cosigner = try loadCosigner(configuration)
+        var logs: [WitnessedLog] = []
+        for gateway in configuration.gateways {
+            do {
+                logs.append(
+                    WitnessedLog(
+                        origin: gateway.origin,
+                        verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
+                        hasher: try OpenSSLHasher(gateway.hash)))
+            } catch {
+                throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
+            }
+        }
+        let witness = Witness(cosigner: cosigner, logs: logs, store: store)
+        let anchorer = Anchorer(
+            configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"))
+        let collectors = try configuration.gateways.map { gateway in
+            try GatewayCollector(
+                gateway: gateway, store: store, anchoring: configuration.anchor.isEnabled,
+                logger: Logger(label: "edge-ledger.collector"),
+                onVerified: { _ in anchorer.nudge() })
+        }
+        let server: WitnessService
+        do {
+            server = try WitnessService(
+                witness: witness, http: configuration.http, logger: Logger(label: "edge-ledger.witness"),
+                onServerRunning: onServerRunning)
+        } catch {
+            throw SyncError("http: \(error)")
+        }
+        return UpstreamNode(
+            configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
+            server: server, logger: logger)
+    }
+
+    /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what
+    /// gateways configure as `upstreams[].verifier_key`.
+    public static func witnessVerifierKey(configuration: UpstreamConfiguration) throws -> VerifierKey {
+        try loadCosigner(configuration).verifierKey
+    }
+
+    static func loadCosigner(_ configuration: UpstreamConfiguration) throws -> CosignatureV1Signer {
+        do {
+            let key = try KeyFile.load(path: configuration.witness.keyFile)
+            return try CosignatureV1Signer(name: configuration.witness.name, privateKey: key)
+        } catch {
+            throw SyncError("witness.key_file: \(error)")
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down cleanly.
+    public func run() async throws {
+        logger.info(
+            "edge-ledger upstream starting",
+            metadata: [
+                "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
+                "gateways": "\(configuration.gateways.map(\.origin).joined(separator: ", "))",
+                "store": "\(store.path)", "anchoring": "\(configuration.anchor.isEnabled)",
+            ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        for collector in collectors { services.append(.init(service: collector)) }
+        if configuration.anchor.isEnabled { services.append(.init(service: anchorer)) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("edge-ledger upstream stopped")
+    }
+
+    /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.
+    static func createParentDirectory(of path: String) throws {
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        var prefix = path.hasPrefix("/") ? "" : "."
+        if path.hasPrefix("/") { components = components.dropFirst() }
+        for component in components where !component.isEmpty {
+            prefix += "/" + component
+            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
+                throw SyncError(
+                    "storage.path: cannot create the directory \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import CSQLite
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerStore
+import EdgeLedgerTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What one run of the built `edge-ledger` binary produced.
+struct CLIResult {
+    var code: Int32
+    var stdoutBytes: [UInt8]
+    var stderr: String
+    var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    /// Non-empty standard output lines.
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+/// Runs the real `edge-ledger` executable (built by SwiftPM next to the tests) through
+/// `ChildProcess`, with standard output and standard error captured in separate files.
+enum EdgeLedgerBinary {
+    static func run(_ arguments: [String], timeout: Double = 120) throws -> CLIResult {
+        let exe = try BuiltProducts.executable("edge-ledger")
+        let dir = try TemporaryDirectory.make(prefix: "cli-run")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("stdout").path
+        let err = dir.appendingPathComponent("stderr").path
+        let script = "exec \"$0\" \"$@\" >\(shellQuote(out)) 2>\(shellQuote(err))"
+        return try shell(script, arguments: [exe] + arguments, stdout: out, stderr: err, timeout: timeout)
+    }
+
+    /// Runs `script` with `sh -c`; `$0`, `$1`, … are `arguments`.
+    static func shell(
+        _ script: String, arguments: [String], stdout: String, stderr: String, timeout: Double = 120,
+        shell: String = "/bin/sh"
+    ) throws -> CLIResult {
+        let child = try ChildProcess(executable: shell, arguments: ["-c", script] + arguments)
+        guard let code = child.wait(timeout: timeout) else {
+            child.signal(SIGKILL)
+            throw TestSupportError("edge-ledger \(arguments.dropFirst().joined(separator: " ")) timed out")
+        }
+        let outBytes = (try? Data(contentsOf: URL(fileURLWithPath: stdout))).map { [UInt8]($0) } ?? []
+        let errText = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        return CLIResult(code: code, stdoutBytes: outBytes, stderr: errText)
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// A temporary directory for one test, removed afterwards.
+final class TestDirectory {
+    let url: URL
+    var path: String { url.path }
+
+    init() throws { url = try TemporaryDirectory.make(prefix: "edge-ledger-cli") }
+
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// File helpers.
+enum Files {
+    static func mode(_ path: String) -> mode_t {
+        var info = stat()
+        precondition(stat(path, &info) == 0, "stat \(path)")
+        return info.st_mode & 0o7777
+    }
+
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    static func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+    static func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    static func write(_ path: String, _ text: String) throws {
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+}
+
+/// Builds ledger stores in-process with the real store and a real Ed25519 signer.
+struct TestLedger {
+    let path: String
+    let origin: String
+    let key: PrivateKey
+    let hash: HashAlgorithm
+
+    var verifierKey: VerifierKey { NoteKeys.verifierKey(for: key, name: origin) }
+
+    /// A new store at `path`; `readings` are appended in order and sealed after every
+    /// `sealEvery` of them and at the end.
+    @discardableResult
+    static func build(
+        at path: String, origin: String = "test.example/gw-1", hash: HashAlgorithm = .sha256,
+        readings: [ReadingInput], sealEvery: Int = 300, key: PrivateKey? = nil
+    ) throws -> TestLedger {
+        let key = try key ?? PrivateKey.generate(.ed25519)
+        let ledger = TestLedger(path: path, origin: origin, key: key, hash: hash)
+        let store = try LedgerStore(path: path, hasher: try OpenSSLHasher(hash), origin: origin)
+        let signer = NoteKeys.signer(for: key, name: origin)
+        func seal() throws {
+            _ = try store.seal { request in
+                try NoteSigning.sign(
+                    text: Checkpoint(origin: origin, size: request.size, root: request.root).text, with: [signer]
+                ).serialized
+            }
+        }
+        for (i, reading) in readings.enumerated() {
+            try store.append(reading)
+            if (i + 1) % sealEvery == 0 { try seal() }
+        }
+        try seal()
+        return ledger
+    }
+
+    /// `count` distinct JSON readings on a few topics, one millisecond apart.
+    static func readings(_ count: Int, start: Int64 = 1_700_000_000_000_000_000) -> [ReadingInput] {
+        var out: [ReadingInput] = []
+        for i in 0..<count {
+            let time: Int64 = start + Int64(i) * 1_000_000
+            let value = Double(i) / 4
+            let json = "{\"seq\":\(i),\"value\":\(value),\"unit\":\"C\"}"
+            out.append(
+                ReadingInput(
+                    receivedAt: time, qos: UInt8(i % 3), retain: i % 7 == 0, topic: "factory/sensor-\(i % 5)/telemetry",
+                    payload: Array(json.utf8)))
+        }
+        return out
+    }
+}
+
+/// Raw SQLite access that bypasses the store: how the tests damage a ledger.
+enum RawSQL {
+    private static func open(_ path: String, _ flags: Int32) -> OpaquePointer? {
+        var db: OpaquePointer?
+        precondition(sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK, "cannot open \(path)")
+        sqlite3_busy_timeout(db, 5000)
+        return db
+    }
+
+    /// Runs one statement, binding `blob` or `text` to `?1` when given.
+    static func execute(_ path: String, _ sql: String, blob: [UInt8]? = nil, text: String? = nil) {
+        let db = open(path, SQLITE_OPEN_READWRITE)
+        defer { sqlite3_close(db) }
+        var stmt: OpaquePointer?
+        precondition(sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
+        defer { sqlite3_finalize(stmt) }
+        if let blob {
+            _ = blob.withUnsafeBytes {
+                sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient())
+            }
+        }
+        if let text {
+            _ = sqlite3_bind_text(stmt, 1, text, -1, csqlite_transient())
+        }
+        let rc = sqlite3_step(stmt)
+        precondition(rc == SQLITE_DONE || rc == SQLITE_ROW, String(cString: sqlite3_errmsg(db)))
+    }
+
+    /// Column 0 of the first row as bytes (blob or text).
+    static func bytes(_ path: String, _ sql: String) -> [UInt8]? {
+        let db = open(path, SQLITE_OPEN_READONLY)
+        defer { sqlite3_close(db) }
+        var stmt: OpaquePointer?
+        precondition(sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
+        defer { sqlite3_finalize(stmt) }
+        guard sqlite3_step(stmt) == SQLITE_ROW, let p = sqlite3_column_blob(stmt, 0) else { return nil }
+        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, 0))))
+    }
+
+    /// Flips the low bit of byte `offset` of a blob column and writes it back.
+    static func flipBlobByte(_ path: String, table: String, column: String, where condition: String, offset: Int) {
+        guard var value = bytes(path, "SELECT \(column) FROM \(table) WHERE \(condition)") else {
+            Issue.record("no \(table).\(column) where \(condition)")
+            return
+        }
+        value[offset] ^= 0x01
+        execute(path, "UPDATE \(table) SET \(column) = ?1 WHERE \(condition)", blob: value)
+    }
+}
