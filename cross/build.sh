@@ -17,7 +17,7 @@ repo=$(cd "$here/.." && pwd)
 arch=${1:-}
 case "$arch" in
     arm64 | armhf) shift ;;
-    -h | --help | "") sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; [ -n "$arch" ]; exit $? ;;
+    -h | --help | "") awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; [ -n "$arch" ]; exit $? ;;
     *) echo "build: first argument must be arm64 or armhf" >&2; exit 2 ;;
 esac
 sdk="edge-ledger-bookworm-$arch"
@@ -38,7 +38,7 @@ fi
 sdk_root=$(swift sdk configure --show-configuration "$sdk" "$SWIFT_TRIPLE" 2>/dev/null |
     sed -n 's/^sdkRootPath: //p' | head -n 1)
 if [ -n "$sdk_root" ] && [ -d "$sdk_root" ]; then
-    SYSROOT=$sdk_root
+    EDGE_LEDGER_SYSROOT=$sdk_root
     # shellcheck source=cross/env.sh
     source "$here/env.sh" "$arch"
 fi

@@ -29,7 +29,7 @@ for arg in "$@"; do
     case "$arg" in
         --keep) keep=1 ;;
         arm64 | armhf) arches+=("$arg") ;;
-        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "check: unknown argument $arg" >&2; exit 2 ;;
     esac
 done

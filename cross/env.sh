@@ -6,7 +6,8 @@
 # QEMU, ELF_MACHINE, CROSS_CFLAGS / CROSS_LDFLAGS / CROSS_LIBS (bash arrays), and exports
 # PKG_CONFIG_SYSROOT_DIR, PKG_CONFIG_LIBDIR and PKG_CONFIG_PATH so that pkg-config (and
 # SwiftPM's pkg-config support) finds only the target's .pc files and prefixes their -I/-L
-# paths with the sysroot. SYSROOT may be preset (default .build-cross/sysroot-bookworm-ARCH).
+# paths with the sysroot. SYSROOT is $EDGE_LEDGER_SYSROOT when set, else
+# .build-cross/sysroot-bookworm-ARCH (never one left over from sourcing it for another ARCH).
 
 cross_env_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CROSS_ARCH=${1:?usage: source cross/env.sh arm64|armhf}
@@ -36,7 +37,7 @@ case "$CROSS_ARCH" in
         return 2 2>/dev/null || exit 2
         ;;
 esac
-SYSROOT=${SYSROOT:-$cross_env_repo/.build-cross/sysroot-bookworm-$CROSS_ARCH}
+SYSROOT=${EDGE_LEDGER_SYSROOT:-$cross_env_repo/.build-cross/sysroot-bookworm-$CROSS_ARCH}
 CROSS_CFLAGS=(--target="$CLANG_TARGET" --sysroot="$SYSROOT" "${cross_arch_flags[@]}")
 CROSS_LDFLAGS=(-fuse-ld=lld)
 export PKG_CONFIG_SYSROOT_DIR=$SYSROOT

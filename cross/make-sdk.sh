@@ -29,7 +29,7 @@ while (($#)); do
         --version) version=$2; shift 2 ;;
         --archive) archive=1; shift ;;
         arm64 | armhf) arch=$1; shift ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "make-sdk: unknown argument $1" >&2; exit 2 ;;
     esac
 done

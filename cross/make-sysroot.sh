@@ -26,7 +26,7 @@ repo=$(cd "$here/.." && pwd)
 packages=(libc6-dev libmosquitto-dev libssl-dev libsqlite3-dev libstdc++-12-dev linux-libc-dev libgcc-12-dev
     libatomic1 zlib1g-dev)
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 out="" method="" mirror="" suite=bookworm force=0 arch=""
 while (($#)); do

@@ -146,7 +146,7 @@ measure_ceiling() { # $1 qos, $2 run
     "$counter" -p "$broker_port" -t "bench/+/telemetry" -q "$q" -i "bench-counter" -n "$count" -w 10 >"$out" 2>&1 &
     consumer_pid=$!
     local deadline=$((SECONDS + 10))
-    until grep -q subscribed "$out"; do
+    until grep -qs subscribed "$out"; do
         [ $SECONDS -lt $deadline ] || die "mqtt-counter did not subscribe: $(cat "$out")"
         sleep 0.05
     done

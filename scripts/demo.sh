@@ -238,6 +238,17 @@ fi
 IFS='|' read -r entries rejected <<<"$(query "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM rejected)")"
 echo
 echo "Ledger: $entries entries, $rejected rejected readings"
+# The simulator's JSON summary: every good reading it published must be an entry.
+good=$(sed -n 's/.*"good":\([0-9]*\).*/\1/p' "$work/simulator.out" | tail -1)
+bad_delivered=$(sed -n 's/.*"bad_on_telemetry_topics":\([0-9]*\).*/\1/p' "$work/simulator.out" | tail -1)
+if [ -n "$good" ]; then
+    if [ "$entries" -eq "$good" ]; then
+        echo "Simulator: $good good readings published, all $entries in the ledger;" \
+            "$bad_delivered malformed ones on telemetry topics, $rejected rejected (the others used a topic outside the filters)"
+    else
+        echo "Simulator: $good good readings published, but the ledger has $entries entries"
+    fi
+fi
 echo "Rejections by reason:"
 query "SELECT '    ' || kind || ': ' || n FROM (
          SELECT substr(reason, 1, instr(reason || ':', ':') - 1) AS kind, count(*) AS n FROM rejected GROUP BY kind

@@ -37,7 +37,7 @@ binary="" upstream=0 enable=0 apt=1 restart=1 uninstall=0 purge=0
 destdir=${DESTDIR:-}
 destdir=${destdir%/}
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
     case "$1" in
         --binary) binary=$2; shift 2 ;;

@@ -21,7 +21,7 @@ while (($#)); do
     case "$1" in
         --binary) binary=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "test-install: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -70,7 +70,7 @@ check "config is the annotated example" cmp -s "$repo/Configs/edge-ledger.toml" 
 check "keys directory, mode 750" mode_is /etc/edge-ledger/keys 750
 check "state directory /var/lib/edge-ledger, mode 750" mode_is /var/lib/edge-ledger 750
 check "example kept for upgrades" test -f "$root/usr/local/share/edge-ledger/edge-ledger.toml.example"
-check "no key for the example origin" test ! -e "$root/etc/edge-ledger/keys/ed25519.pem"
+check "no key for the example origin" test ! -e "$root/etc/edge-ledger/keys/ed25519.key"
 check "says the origin must be set first" grep -q "still has the example origin" "$work/run1.log"
 
 if command -v systemd-analyze >/dev/null; then
@@ -97,7 +97,7 @@ sed -i -e 's|^origin = ".*"|origin = "test.example/plant-1/gw-7"|' "$root/etc/ed
 edited=$(sha256sum <"$root/etc/edge-ledger/edge-ledger.toml")
 install_ >"$work/run3.log" 2>&1 || { cat "$work/run3.log"; fail "install after editing exits 0"; }
 check "edited config not overwritten" test "$edited" = "$(sha256sum <"$root/etc/edge-ledger/edge-ledger.toml")"
-check "signing key created, mode 600" mode_is /etc/edge-ledger/keys/ed25519.pem 600
+check "signing key created, mode 600" mode_is /etc/edge-ledger/keys/ed25519.key 600
 check "verifier key file written" test -s "$root/etc/edge-ledger/keys/ed25519.pub"
 check "verifier key printed, named after the origin" grep -q "verifier key.*: test.example/plant-1/gw-7+" "$work/run3.log"
 # The key and config load as the agent would load them (check-config also derives the key).
@@ -111,12 +111,12 @@ if "$root/usr/local/bin/edge-ledger" check-config "$root/etc/edge-ledger/edge-le
 else
     fail "check-config: $(tr '\n' ' ' <"$work/check.log")"
 fi
-key=$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.pem")
+key=$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.key")
 snapshot >"$work/before"
 install_ >"$work/run4.log" 2>&1 || fail "fourth run exits 0"
 snapshot >"$work/after"
 check "with keys present, nothing changes" cmp -s "$work/before" "$work/after"
-check "the key is never replaced" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.pem")"
+check "the key is never replaced" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.key")"
 check "the verifier key is printed again" grep -q "verifier key.*test.example/plant-1/gw-7+" "$work/run4.log"
 
 echo "upgrade"
@@ -134,7 +134,7 @@ check "binary removed" test ! -e "$root/usr/local/bin/edge-ledger"
 check "unit removed" test ! -e "$root/etc/systemd/system/edge-ledger.service"
 check "helper removed" test ! -e "$root/usr/local/libexec/edge-ledger"
 check "config kept" test "$edited" = "$(sha256sum <"$root/etc/edge-ledger/edge-ledger.toml")"
-check "key kept" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.pem")"
+check "key kept" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.key")"
 check "data kept" test "$(cat "$root/var/lib/edge-ledger/ledger.db")" = ledger
 check "says what it kept" grep -q "kept /var/lib/edge-ledger" "$work/run6.log"
 DESTDIR=$root "$repo/scripts/install.sh" --uninstall >"$work/run7.log" 2>&1 || fail "second uninstall exits 0"
@@ -143,10 +143,10 @@ check "second uninstall has nothing to remove" grep -q "nothing to remove" "$wor
 echo "reinstall over kept data, with the upstream"
 install_ --upstream >"$work/run8.log" 2>&1 || fail "reinstall exits 0"
 check "reinstall keeps the config" test "$edited" = "$(sha256sum <"$root/etc/edge-ledger/edge-ledger.toml")"
-check "reinstall keeps the key" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.pem")"
+check "reinstall keeps the key" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.key")"
 check "upstream unit installed" test -f "$root/etc/systemd/system/edge-ledger-upstream.service"
 check "upstream config installed" mode_is /etc/edge-ledger/upstream.toml 640
-check "witness key created for the upstream" mode_is /etc/edge-ledger/keys/witness-ed25519.pem 600
+check "witness key created for the upstream" mode_is /etc/edge-ledger/keys/witness-ed25519.key 600
 
 echo "purge"
 DESTDIR=$root "$repo/scripts/install.sh" --uninstall --purge >"$work/run9.log" 2>&1 || fail "purge exits 0"

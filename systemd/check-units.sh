@@ -16,7 +16,7 @@ while (($#)); do
     case "$1" in
         --root) root=${2%/}; shift 2 ;;
         --max) max=$2; shift 2 ;;
-        -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) units+=("$1"); shift ;;
     esac
 done

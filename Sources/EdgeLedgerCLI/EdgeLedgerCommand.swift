@@ -9,7 +9,7 @@ struct EdgeLedgerCommand: AsyncParsableCommand {
         version: EdgeLedgerVersion.current,
         subcommands: [
             RunCommand.self, InitCommand.self, KeygenCommand.self, CheckConfigCommand.self, VerifyCommand.self,
-            ExportCommand.self, SimulateCommand.self, VersionCommand.self,
+            ExportCommand.self, StatusCommand.self, UpstreamCommand.self, SimulateCommand.self, VersionCommand.self,
         ]
     )
 }

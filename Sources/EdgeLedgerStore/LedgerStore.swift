@@ -31,7 +31,7 @@ public final class LedgerStore: Sendable {
     public let reader: LedgerReader
 
     private let hasher: any MerkleHasher
-    private let writer: Mutex<LedgerWriter>
+    let writer: Mutex<LedgerWriter>
     private let sealing = Mutex<Int>(0)
     private let lock: WriterLock
 
@@ -56,6 +56,9 @@ public final class LedgerStore: Sendable {
         let db = try SQLiteConnection(path: path, readOnly: false, create: true)
         sqlite3_busy_timeout(db.handle, 5000)
         try Schema.checkWritable(db)
+        // Retention: only takes effect on a new (empty) file; must precede the WAL switch,
+        // which writes the header. Existing stores keep their mode (see LedgerStore+Retention).
+        try db.execute("PRAGMA auto_vacuum = INCREMENTAL", "enabling incremental vacuum on \(path)")
         let mode = try db.text("PRAGMA journal_mode = WAL", "switching \(path) to WAL mode")
         guard mode?.lowercased() == "wal" else {
             throw StoreError(
@@ -107,13 +110,17 @@ public final class LedgerStore: Sendable {
     ///   failure (disk full, I/O error, …). Nothing is stored on failure.
     @discardableResult
     public func append(_ reading: ReadingInput) throws(StoreError) -> Entry {
-        try writer.withLock { (w) throws(StoreError) -> Entry in try w.append(reading) }
+        try writer.withLock { (w) throws(StoreError) -> Entry in
+            try w.makingRoom { () throws(StoreError) -> Entry in try w.append(reading) }
+        }
     }
 
     /// Appends readings as consecutive entries in one transaction: all are stored, or none.
     @discardableResult
     public func append(batch readings: [ReadingInput]) throws(StoreError) -> [Entry] {
-        try writer.withLock { (w) throws(StoreError) -> [Entry] in try w.append(batch: readings) }
+        try writer.withLock { (w) throws(StoreError) -> [Entry] in
+            try w.makingRoom { () throws(StoreError) -> [Entry] in try w.append(batch: readings) }
+        }
     }
 
     /// Records a rejected reading (never an entry).

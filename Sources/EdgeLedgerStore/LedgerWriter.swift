@@ -15,6 +15,8 @@ final class LedgerWriter {
     var sealedSize: UInt64
     /// Origin recorded in `meta`, if any.
     var origin: String?
+    /// What to do when an append hits the quota (LedgerStore+Retention); nil: fail the append.
+    var overflow: QuotaOverflow?
 
     init(db: SQLiteConnection, hasher: any MerkleHasher) throws(StoreError) {
         self.db = db

@@ -370,8 +370,10 @@ public final class GatewayCollector: Service, Sendable {
                     {
                         warnedUnusual = true
                         logger.warning(
-                            "entry \(index) is not an EdgeLedger format-v1 entry carrying its own index; stored as "
-                                + "served (the signed tree commits to it), but the gateway may be misconfigured",
+                            """
+                            entry \(index) is not an EdgeLedger format-v1 entry carrying its own index; stored as \
+                            served (the signed tree commits to it), but the gateway may be misconfigured
+                            """,
                             metadata: ["bundle": "\(f.bundleID.path)"])
                     }
                     level0[TileKey(level: 0, index: nextToProcess)] = f.tile

@@ -79,7 +79,7 @@ struct StatusCommandTests {
             [identity]
             origin = "\(origin)"
             [[keys.signing]]
-            path = "keys/ed25519.pem"
+            path = "keys/ed25519.key"
             [mqtt]
             client_id = "edge-ledger-test"
             username = "edge"

@@ -26,7 +26,7 @@ enum ConfigFixture {
         origin = "factory.example/plant-7/gw-12"
 
         [[keys.signing]]
-        path = "keys/ed25519.pem"
+        path = "keys/ed25519.key"
 
         [mqtt]
         client_id = "gw-12"

@@ -214,7 +214,7 @@ import Testing
             hash = "md5"
 
             [[keys.signing]]
-            path = "keys/p256.pem"
+            path = "keys/p256.key"
             algorithm = "p256"
 
             [mqtt]

@@ -70,11 +70,11 @@ import Testing
                 + """
 
                 [[keys.signing]]
-                path = "./keys/p256.pem"
+                path = "./keys/p256.key"
                 algorithm = "p256"
 
                 [[keys.signing]]
-                path = "/opt/keys/sm2.pem"
+                path = "/opt/keys/sm2.key"
                 algorithm = "sm2"
 
                 [mqtt.tls]
@@ -86,7 +86,7 @@ import Testing
         ConfigFixture.write(toml, to: dir + "/agent.toml")
         let config = try ConfigLoader.load(path: dir + "/agent.toml", environment: [:])
         #expect(
-            config.keys.signing.map(\.path) == [dir + "/keys/ed25519.pem", dir + "/keys/p256.pem", "/opt/keys/sm2.pem"])
+            config.keys.signing.map(\.path) == [dir + "/keys/ed25519.key", dir + "/keys/p256.key", "/opt/keys/sm2.key"])
         #expect(config.mqtt.tls?.caFile == dir + "/tls/ca.pem")
         #expect(config.mqtt.port == 8883)
         #expect(config.storage.path == dir + "/data/ledger.db")

@@ -9,7 +9,7 @@ import Testing
     @Test func annotatedAgentConfigLoads() throws {
         let config = try ConfigLoader.load(path: configs + "/edge-ledger.toml", environment: [:])
         #expect(config.identity.origin == "factory.example/plant-7/gw-12")
-        #expect(config.keys.signing == [SigningKeyConfiguration(path: configs + "/keys/ed25519.pem")])
+        #expect(config.keys.signing == [SigningKeyConfiguration(path: configs + "/keys/ed25519.key")])
         #expect(config.mqtt.topics.map(\.filter.text) == ["factory/+/telemetry", "factory/+/raw"])
         // The annotated file shows defaults: loading it must give the same as the built-in defaults.
         #expect(config.ingest == IngestConfiguration())
@@ -59,7 +59,7 @@ import Testing
         #expect(config.mqtt.topics[0].qos == 1 && config.mqtt.topics[0].format == .json)
         #expect(config.mqtt.topics[1].qos == 0 && config.mqtt.topics[1].format == .raw)
         #expect(config.storage.path == configs + "/data/ledger.db")
-        #expect(config.keys.signing[0].path == configs + "/keys/ed25519.pem")
+        #expect(config.keys.signing[0].path == configs + "/keys/ed25519.key")
         #expect(config.http.listen == HostPort(host: "127.0.0.1", port: 8080))
         #expect(config.http.tls == nil)
         #expect(config.warnings.isEmpty)
@@ -68,7 +68,7 @@ import Testing
     @Test func upstreamConfigLoads() throws {
         let config = try ConfigLoader.loadUpstream(path: configs + "/upstream.toml", environment: [:])
         #expect(config.witness.name == "witness.example/dc-1")
-        #expect(config.witness.keyFile == configs + "/keys/witness-ed25519.pem")
+        #expect(config.witness.keyFile == configs + "/keys/witness-ed25519.key")
         #expect(config.gateways.count == 1)
         #expect(config.gateways[0].url == "http://127.0.0.1:8080")
         #expect(config.gateways[0].token?.value == "dev-token")

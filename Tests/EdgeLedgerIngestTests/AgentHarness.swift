@@ -27,14 +27,14 @@ final class AgentHarness: @unchecked Sendable {
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("keys"), withIntermediateDirectories: true)
         let key = try PrivateKey.generate(.ed25519)
-        try KeyFile.save(key, to: directory.appendingPathComponent("keys/ed25519.pem").path)
+        try KeyFile.save(key, to: directory.appendingPathComponent("keys/ed25519.key").path)
         verifier = NoteKeys.verifier(for: key.publicKey, name: origin)
         let toml = """
             [identity]
             origin = "\(origin)"
 
             [[keys.signing]]
-            path = "keys/ed25519.pem"
+            path = "keys/ed25519.key"
 
             [mqtt]
             host = "127.0.0.1"

@@ -52,6 +52,7 @@ struct CatchUpBenchmark {
         let rate = Double(count) / seconds
         print(
             "bench: collector caught up \(count) entries in \(String(format: "%.2f", seconds)) s: \(Int(rate)) entries/s "
-                + "(server: \(useTestServer ? "test tile server" : "LedgerAPIService"), \(parallel) bundles in parallel)")
+                + "(server: \(useTestServer ? "test tile server" : "LedgerAPIService"), \(parallel) bundles in parallel)"
+        )
     }
 }

@@ -22,7 +22,8 @@ struct LedgerAPICollectorTests {
             tokens: [HTTPTokenConfiguration(name: "dc-1", credential: .sha256Hex(digest))])
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let service = try LedgerAPIService(
-            http: http, upstreams: upstreams.isEmpty ? [UpstreamPeerConfiguration(name: "dc-1", witness: false)] : upstreams,
+            http: http,
+            upstreams: upstreams.isEmpty ? [UpstreamPeerConfiguration(name: "dc-1", witness: false)] : upstreams,
             storePath: gateway.path, hasher: OpenSSLHasher.sha256, acknowledger: gateway.store,
             status: LedgerAPIStatusClosure { .ready }, logger: testLogger("test.api", level: .critical),
             onServerRunning: { continuation.yield($0) })

@@ -265,7 +265,9 @@ enum RawSQL {
         }
         defer { sqlite3_finalize(stmt) }
         if let blob {
-            _ = blob.withUnsafeBytes { sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            _ = blob.withUnsafeBytes {
+                sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient())
+            }
         }
         let rc = sqlite3_step(stmt)
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw TestSupportError(String(cString: sqlite3_errmsg(db))) }
