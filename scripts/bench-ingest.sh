@@ -22,6 +22,8 @@
 #   SENSORS=20 INFLIGHT=1000 CONNECTIONS=2   simulator settings (see `edge-ledger simulate --help`)
 #   EDGE_LEDGER=PATH   a release edge-ledger to use instead of building one
 #   OUT=FILE       also write the result table to FILE
+#   NICE=N         run broker, publisher and consumers at this nice level (e.g. -15, as root)
+#                  so that other work on a shared machine does not decide the figures
 #   KEEP=1         keep the working directory (broker configs, agent logs, stores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,9 @@ sensors=${SENSORS:-20}
 inflight=${INFLIGHT:-1000}
 connections=${CONNECTIONS:-2}
 clk_tck=$(getconf CLK_TCK)
+nice_level=${NICE:-0}
+niced=()
+[ "$nice_level" = 0 ] || niced=(nice -n "$nice_level")
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -97,7 +102,7 @@ log_dest stderr
 log_type error
 log_type warning
 EOF
-    "$mosquitto_bin" -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
+    "${niced[@]}" "$mosquitto_bin" -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
     broker_pid=$!
     local deadline=$((SECONDS + 10))
     until (exec 3<>"/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null; do
@@ -129,7 +134,7 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 json_field() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" | head -1; }
 
 publish() { # $1 qos, $2 seed
-    "$bin" simulate --broker "127.0.0.1:$broker_port" --sensors "$sensors" --rate 0 --qos "$1" \
+    "${niced[@]}" "$bin" simulate --broker "127.0.0.1:$broker_port" --sensors "$sensors" --rate 0 --qos "$1" \
         --count "$count" --inflight "$inflight" --connections "$connections" --topic-prefix bench \
         --seed "$2" --client-id "bench-publisher" --json 2>>"$work/simulator.log" | tail -1
 }
@@ -143,7 +148,7 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2
 measure_ceiling() { # $1 qos, $2 run
     local q=$1 run=$2 out="$work/counter-$1-$2.out"
     start_broker
-    "$counter" -p "$broker_port" -t "bench/+/telemetry" -q "$q" -i "bench-counter" -n "$count" -w 10 >"$out" 2>&1 &
+    "${niced[@]}" "$counter" -p "$broker_port" -t "bench/+/telemetry" -q "$q" -i "bench-counter" -n "$count" -w 10 >"$out" 2>&1 &
     consumer_pid=$!
     local deadline=$((SECONDS + 10))
     until grep -qs subscribed "$out"; do
@@ -171,7 +176,7 @@ measure_agent() { # $1 qos, $2 run
         --topics "bench/+/telemetry" --listen "127.0.0.1:$(free_port)" >"$gw.init.log" 2>&1 ||
         die "edge-ledger init failed: $(cat "$gw.init.log")"
     local db="$gw/data/ledger.db"
-    "$bin" run --config "$gw/edge-ledger.toml" 2>"$gw/agent.log" &
+    "${niced[@]}" "$bin" run --config "$gw/edge-ledger.toml" 2>"$gw/agent.log" &
     consumer_pid=$!
     # Warm-up: probe readings until one is stored, so the subscription exists and the store is
     # open before the clock starts.
@@ -225,8 +230,9 @@ measure_agent() { # $1 qos, $2 run
 
 # --- run ---------------------------------------------------------------------------------------
 model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "machine: $(nproc) CPUs, ${model:-unknown CPU}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-say "$count readings per measurement, $runs runs per QoS, $sensors sensors, in-flight window $inflight over $connections connection(s)"
+say "$count readings per measurement, $runs runs per QoS, $sensors sensors, in-flight window $inflight over $connections connection(s), nice $nice_level"
 awk '{ exit ($1 > 1.0) ? 0 : 1 }' /proc/loadavg &&
     say "warning: the machine is busy (load > 1); figures will be lower and noisier than on an idle machine"
 
@@ -265,7 +271,8 @@ say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     awk -v k="$max_rss" -v n="$count" 'BEGIN { printf "\nAgent max RSS (VmHWM) over all runs of %d readings: %.1f MiB (target < 64 MiB %s)\n",
         n, k / 1024, (k < 65536 ? "✓" : "✗") }'
     echo
-    echo "Medians of $runs runs; $count readings per run; $sensors sensors; in-flight window $inflight over $connections publisher connection(s)."
+    echo "Medians of $runs runs; $count readings per run; $sensors sensors; in-flight window $inflight over $connections publisher connection(s); nice $nice_level."
+    echo "Machine: $(nproc) CPUs, ${model:-unknown CPU}; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Per-run values — ceiling readings/s: $(for q in $qos_levels; do printf 'QoS %s: %s; ' "$q" "${ceiling_rate[$q]}"; done)"
     echo "agent readings/s: $(for q in $qos_levels; do printf 'QoS %s: %s; ' "$q" "${agent_rate[$q]}"; done)"
     echo "counter CPU µs: $(for q in $qos_levels; do printf 'QoS %s: %s; ' "$q" "${ceiling_cpu[$q]}"; done)"

@@ -1,10 +1,14 @@
 import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerHTTP
 import EdgeLedgerMQTT
 import EdgeLedgerStore
+import EdgeLedgerSync
 import Logging
+import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -21,11 +25,22 @@ public struct Agent: Sendable {
     public let pipeline: IngestPipeline
     public let client: MQTTClient
     public let sealer: Sealer
+    public let metrics: AgentMetrics
+    /// The HTTP API, when `http.enabled`.
+    public let api: LedgerAPIService?
+    /// Checkpoint push to the witnesses among `upstreams`.
+    public let pusher: WitnessPusher
     private let configPath: String?
     private let logger: Logger
 
     /// Opens the store, loads the keys and prepares the MQTT client. Nothing connects yet.
-    public static func make(configuration: AgentConfiguration, configPath: String?, logger: Logger) throws -> Agent {
+    ///
+    /// - Parameter registry: where `/metrics` reads from; the caller bootstraps `MetricsSystem`
+    ///   with a Prometheus factory over the same registry.
+    public static func make(
+        configuration: AgentConfiguration, configPath: String?, registry: PrometheusCollectorRegistry? = nil,
+        logger: Logger
+    ) throws -> Agent {
         let hasher = try OpenSSLHasher(configuration.identity.hash)
         try createParentDirectory(of: configuration.storage.path)
         let store = try LedgerStore(
@@ -33,19 +48,26 @@ public struct Agent: Sendable {
             durability: configuration.storage.durability == .power ? .power : .process,
             hasher: hasher, origin: configuration.identity.origin)
         let signers = try loadSigners(configuration)
+        let metrics = AgentMetrics(upstreams: configuration.upstreams.map(\.name))
+        metrics.recordSizes(treeSize: store.nextIndex, sealedSize: store.sealedSize, bytesOnDisk: store.bytesOnDisk())
+        let pusher = try WitnessPusher(
+            store: store, upstreams: configuration.upstreams, logger: Logger(label: "edge-ledger.push"))
         let sealer = Sealer(
             store: store, origin: configuration.identity.origin, hash: configuration.identity.hash, signers: signers,
-            logger: Logger(label: "edge-ledger.sealer"))
+            metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() })
         let pipeline = IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
-            logger: Logger(label: "edge-ledger.ingest"))
+            metrics: metrics, logger: Logger(label: "edge-ledger.ingest"))
+        let brokerConnected = AtomicFlag()
         let mqttLogger = Logger(label: "edge-ledger.mqtt")
         let broker = "\(configuration.mqtt.host):\(configuration.mqtt.port)"
         let client = try MQTTClient(
             options: mqttOptions(configuration.mqtt),
             onMessage: { pipeline.handle($0) },
             onState: { state in
+                brokerConnected.set(state.isConnected)
+                metrics.mqttConnected.record(state.isConnected ? 1 : 0)
                 switch state {
                 case .connected: mqttLogger.info("broker connected", metadata: ["broker": "\(broker)"])
                 case .disconnected: mqttLogger.warning("broker \(state)", metadata: ["broker": "\(broker)"])
@@ -57,9 +79,26 @@ public struct Agent: Sendable {
                 "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-commit that loses nothing, and redeliveries are counted as duplicates"
             )
         }
+        var api: LedgerAPIService? = nil
+        if configuration.http.enabled {
+            api = try LedgerAPIService(
+                http: configuration.http, metrics: configuration.metrics, upstreams: configuration.upstreams,
+                storePath: store.path, hasher: hasher, acknowledger: store,
+                status: LedgerAPIStatusClosure {
+                    var problems: [String] = []
+                    if !brokerConnected.value { problems.append("MQTT broker not connected") }
+                    if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
+                    return LedgerReadiness(problems: problems)
+                },
+                registry: registry, logger: Logger(label: "edge-ledger.http"),
+                onAcknowledge: { state in
+                    metrics.recordUpstream(state.name, ackedSize: state.ackedSize, sealedSize: store.sealedSize)
+                })
+        }
         return Agent(
             configuration: configuration, store: store, pipeline: pipeline, client: client, sealer: sealer,
-            configPath: configPath, logger: logger)
+            metrics: metrics, api: api, pusher: pusher, configPath: configPath,
+            logger: logger)
     }
 
     /// Runs until SIGTERM/SIGINT, then shuts down cleanly.
@@ -78,13 +117,18 @@ public struct Agent: Sendable {
         let reloader = AgentReloader(
             configPath: configPath, current: configuration, pipeline: pipeline, client: client,
             logger: Logger(label: "edge-ledger.reload"))
-        // Shutdown runs in reverse order: reloader, then ingest, then the sealer's final seal.
+        // Shutdown runs in reverse order: reloader, ingest, then the sealer's final seal, then the
+        // push of that last checkpoint and the API, which serve until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let api { services.append(.init(service: api)) }
+        services.append(.init(service: pusher, successTerminationBehavior: .ignore))
+        services += [
+            .init(service: sealerService), .init(service: ingest),
+            .init(service: reloader, successTerminationBehavior: .ignore),
+        ]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: sealerService), .init(service: ingest),
-                    .init(service: reloader, successTerminationBehavior: .ignore),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -137,6 +181,15 @@ public struct Agent: Sendable {
             reconnectInitial: mqtt.reconnect.initial.seconds, reconnectMax: mqtt.reconnect.max.seconds,
             subscriptions: mqtt.topics.map { MQTTSubscription(filter: $0.filter.text, qos: $0.qos) })
     }
+}
+
+/// A boolean shared between threads (closures cannot capture an `Atomic` directly).
+final class AtomicFlag: Sendable {
+    private let storage = Atomic<Bool>(false)
+
+    var value: Bool { storage.load(ordering: .relaxed) }
+
+    func set(_ value: Bool) { storage.store(value, ordering: .relaxed) }
 }
 
 extension Duration {

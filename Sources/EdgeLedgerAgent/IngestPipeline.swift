@@ -28,19 +28,25 @@ public final class IngestPipeline: Sendable {
     private let rejectLog: Mutex<RejectionLogLimiter>
     private let logger: Logger
     private let onStored: @Sendable (_ pending: UInt64) -> Void
-    /// Counters for metrics and status.
+    /// Counters for status and tests.
     public let statistics: IngestStatistics
+    private let metrics: AgentMetrics?
+    /// False from a failed commit until the next successful one (readiness).
+    private let storeWritable = Atomic<Bool>(true)
+    private let lastStoreError = Mutex<String?>(nil)
 
     /// - Parameters:
     ///   - onStored: called after each commit with the number of entries awaiting a seal
     ///     (the sealer uses it to seal early at `seal.max_entries`).
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        logger: Logger, onStored: @escaping @Sendable (_ pending: UInt64) -> Void = { _ in }
+        metrics: AgentMetrics? = nil, logger: Logger,
+        onStored: @escaping @Sendable (_ pending: UInt64) -> Void = { _ in }
     ) {
         self.store = store
         self.validator = Mutex(validator)
         self.statistics = statistics
+        self.metrics = metrics
         self.logger = logger
         self.onStored = onStored
         self.rejectLog = Mutex(RejectionLogLimiter(interval: validator.limits.rejectLogInterval))
@@ -55,6 +61,7 @@ public final class IngestPipeline: Sendable {
     /// Handles one reading; returns whether the broker may have its acknowledgement.
     public func handle(_ message: MQTTMessage) -> MQTTMessageDisposition {
         statistics.received.add(1, ordering: .relaxed)
+        metrics?.readingsReceived.increment()
         let now = Self.nowNanoseconds()
         let verdict = validator.withLock { $0.validate(topic: message.topic, payload: message.payload) }
         switch verdict {
@@ -76,6 +83,11 @@ public final class IngestPipeline: Sendable {
         }
     }
 
+    /// Why the store is not accepting readings, or nil when the last commit succeeded.
+    public var storeProblem: String? {
+        storeWritable.load(ordering: .relaxed) ? nil : lastStoreError.withLock { $0 } ?? "store not writable"
+    }
+
     // MARK: - Internals
 
     private func commit(_ reading: ReadingInput) -> MQTTMessageDisposition {
@@ -93,6 +105,7 @@ public final class IngestPipeline: Sendable {
     /// Commits `pending` (and `reading`, last) in one transaction. Called with the buffer locked.
     private func commitLocked(_ pending: inout [ReadingInput], then reading: ReadingInput?) -> MQTTMessageDisposition {
         let count = pending.count + (reading == nil ? 0 : 1)
+        let started = ContinuousClock.now
         do {
             if pending.isEmpty, let reading {
                 try store.append(reading)
@@ -102,13 +115,24 @@ public final class IngestPipeline: Sendable {
             }
             pending.removeAll(keepingCapacity: true)
             statistics.stored.add(count, ordering: .relaxed)
+            if let metrics {
+                metrics.appendDuration.record(duration: ContinuousClock.now - started)
+                metrics.readingsStored.increment(by: count)
+            }
+            if !storeWritable.load(ordering: .relaxed) {
+                storeWritable.store(true, ordering: .relaxed)
+                logger.notice("the store accepts readings again")
+            }
             onStored(store.pendingCount)
             return .acknowledge
         } catch {
             // QoS 0 readings in the group are dropped (counted); the QoS 1 reading is withheld,
             // so the broker keeps it and redelivers it after the reconnect.
             statistics.storeFailures.add(count, ordering: .relaxed)
+            metrics?.storeFailures.increment(by: count)
             pending.removeAll(keepingCapacity: true)
+            storeWritable.store(false, ordering: .relaxed)
+            lastStoreError.withLock { $0 = "\(error)" }
             logger.error(
                 "cannot store readings; acknowledgement withheld",
                 metadata: ["error": "\(error)", "readings": "\(count)"])
@@ -118,6 +142,7 @@ public final class IngestPipeline: Sendable {
 
     private func reject(_ message: MQTTMessage, _ rejection: Rejection, at now: Int64) -> MQTTMessageDisposition {
         statistics.countRejected(rejection.reason)
+        metrics?.rejected(rejection.reason).increment()
         let topic = String(decoding: message.topic.prefix(512), as: UTF8.self)
         rejectLog.withLock { $0 }.record(
             topic: topic, rejection: rejection, size: message.payload.count, logger: logger)

@@ -10,16 +10,25 @@ public final class Sealer: Sendable {
     private let hash: HashAlgorithm
     private let signers: [any NoteSigner]
     private let logger: Logger
+    private let metrics: AgentMetrics?
+    private let onSealed: @Sendable (SealResult) -> Void
 
     /// - Parameters:
     ///   - signers: every configured signing key; the first should be Ed25519 so that plain
     ///     C2SP verifiers can check the checkpoints.
-    public init(store: LedgerStore, origin: String, hash: HashAlgorithm, signers: [any NoteSigner], logger: Logger) {
+    ///   - onSealed: called after each stored checkpoint (e.g. to nudge the witness push).
+    public init(
+        store: LedgerStore, origin: String, hash: HashAlgorithm, signers: [any NoteSigner],
+        metrics: AgentMetrics? = nil,
+        logger: Logger, onSealed: @escaping @Sendable (SealResult) -> Void = { _ in }
+    ) {
         self.store = store
         self.origin = origin
         self.hash = hash
         self.signers = signers
         self.logger = logger
+        self.metrics = metrics
+        self.onSealed = onSealed
     }
 
     /// Entries appended but not yet covered by a checkpoint.
@@ -29,11 +38,24 @@ public final class Sealer: Sendable {
     @discardableResult
     public func seal() throws -> SealResult? {
         let started = ContinuousClock.now
-        let result = try store.seal { request in
-            let checkpoint = Self.checkpoint(origin: origin, size: request.size, root: request.root, hash: hash)
-            return try NoteSigning.sign(text: checkpoint.text, with: signers).serialized
+        let result: SealResult?
+        do {
+            result = try store.seal { request in
+                let checkpoint = Self.checkpoint(origin: origin, size: request.size, root: request.root, hash: hash)
+                return try NoteSigning.sign(text: checkpoint.text, with: signers).serialized
+            }
+        } catch {
+            metrics?.sealFailures.increment()
+            throw error
         }
         if let result {
+            if let metrics {
+                metrics.sealDuration.record(duration: ContinuousClock.now - started)
+                metrics.checkpointsSealed.increment()
+                metrics.recordSizes(
+                    treeSize: store.nextIndex, sealedSize: result.checkpoint.size, bytesOnDisk: store.bytesOnDisk())
+            }
+            onSealed(result)
             logger.debug(
                 "sealed checkpoint",
                 metadata: [

@@ -3,6 +3,8 @@ import EdgeLedgerAgent
 import EdgeLedgerConfig
 import EdgeLedgerCore
 import Logging
+import Metrics
+import Prometheus
 
 #if canImport(Glibc)
     import Glibc
@@ -38,9 +40,11 @@ struct RunCommand: AsyncParsableCommand {
         for warning in configuration.warnings {
             logger.warning("configuration: \(warning)")
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let agent: Agent
         do {
-            agent = try Agent.make(configuration: configuration, configPath: config, logger: logger)
+            agent = try Agent.make(configuration: configuration, configPath: config, registry: registry, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

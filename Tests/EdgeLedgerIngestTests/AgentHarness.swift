@@ -21,7 +21,10 @@ final class AgentHarness: @unchecked Sendable {
     var databasePath: String { directory.appendingPathComponent("data/ledger.db").path }
     var logPath: String { directory.appendingPathComponent("agent.log").path }
 
-    init(broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms") throws {
+    /// The HTTP API's port when enabled.
+    let httpPort: Int?
+
+    init(broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms", http: Bool = false) throws {
         self.broker = broker
         directory = try TemporaryDirectory.make(prefix: "agent")
         try FileManager.default.createDirectory(
@@ -29,6 +32,25 @@ final class AgentHarness: @unchecked Sendable {
         let key = try PrivateKey.generate(.ed25519)
         try KeyFile.save(key, to: directory.appendingPathComponent("keys/ed25519.key").path)
         verifier = NoteKeys.verifier(for: key.publicKey, name: origin)
+        let httpPort = http ? try FreePort.find() : nil
+        self.httpPort = httpPort
+        let httpSection =
+            if let httpPort {
+                """
+                [http]
+                listen = "127.0.0.1:\(httpPort)"
+                allow_anonymous_read = true
+
+                [[http.tokens]]
+                name = "dc-1"
+                token_env = "EDGE_LEDGER_TEST_TOKEN"
+
+                [metrics]
+                allow_anonymous = true
+                """
+            } else {
+                "[http]\nenabled = false"
+            }
         let toml = """
             [identity]
             origin = "\(origin)"
@@ -65,8 +87,7 @@ final class AgentHarness: @unchecked Sendable {
             [storage]
             path = "data/ledger.db"
 
-            [http]
-            enabled = false
+            \(httpSection)
 
             [log]
             level = "info"
@@ -77,7 +98,11 @@ final class AgentHarness: @unchecked Sendable {
     /// Starts `edge-ledger run` and waits until it is connected to the broker.
     func start() throws {
         let binary = try BuiltProducts.executable("edge-ledger")
-        agent = try ChildProcess(executable: binary, arguments: ["run", "--config", configPath], outputFile: logPath)
+        var environment = ProcessInfo.processInfo.environment
+        environment["EDGE_LEDGER_TEST_TOKEN"] = "test-token"
+        agent = try ChildProcess(
+            executable: binary, arguments: ["run", "--config", configPath], outputFile: logPath,
+            environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if log.contains("broker connected") && log.components(separatedBy: "broker connected").count > starts {
@@ -92,6 +117,25 @@ final class AgentHarness: @unchecked Sendable {
     }
 
     private var starts = 0
+
+    /// GET `path` from the agent's API with curl; returns (status, body as text).
+    func get(_ path: String, token: String? = nil) throws -> (Int, String) {
+        let (code, body) = try getBytes(path, token: token)
+        return (code, String(decoding: body, as: UTF8.self))
+    }
+
+    /// GET `path` from the agent's API with curl; returns (status, body).
+    func getBytes(_ path: String, token: String? = nil) throws -> (Int, [UInt8]) {
+        guard let httpPort else { throw TestSupportError("HTTP is not enabled in this harness") }
+        let out = directory.appendingPathComponent("curl-\(UUID().uuidString.prefix(6)).out").path
+        var args = ["-s", "-o", out, "-w", "%{http_code}", "http://127.0.0.1:\(httpPort)\(path)"]
+        if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+        let status = directory.appendingPathComponent("curl-status-\(UUID().uuidString.prefix(6))").path
+        let curl = try ChildProcess(executable: "/usr/bin/curl", arguments: args, outputFile: status)
+        curl.wait(timeout: 20)
+        let code = Int((try? String(contentsOfFile: status, encoding: .utf8)) ?? "") ?? 0
+        return (code, FileManager.default.contents(atPath: out).map { Array($0) } ?? [])
+    }
 
     /// Stops the agent with `signal` and waits; returns its exit code.
     @discardableResult

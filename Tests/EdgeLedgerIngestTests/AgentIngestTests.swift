@@ -142,13 +142,48 @@ import Testing
         #expect(h.agent?.isRunning == true)
 
         let added = good.replacingOccurrences(
-            of: "[ingest]", with: "[[mqtt.topics]]\nfilter = \"plant/+/energy\"\nqos = 1\nformat = \"json\"\n\n[ingest]")
+            of: "[ingest]", with: "[[mqtt.topics]]\nfilter = \"plant/+/energy\"\nqos = 1\nformat = \"json\"\n\n[ingest]"
+        )
         try added.write(toFile: h.configPath, atomically: true, encoding: .utf8)
         h.agent?.signal(SIGHUP)
         usleep(500_000)
         #expect(h.log.contains("configuration reloaded"))
         try Readings.publish(to: broker, range: 10..<20, topic: "plant/line-1/energy")
         #expect(try h.waitForEntries(10, timeout: 20) == 10)
+        #expect(h.stop() == 0)
+    }
+}
+
+@Suite(.serialized) struct AgentAPITests {
+    @Test func servesCheckpointTilesMetricsAndReadiness() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(broker: broker, http: true)
+        try h.start()
+        try Readings.publish(to: broker, range: 0..<300)
+        #expect(try h.waitForEntries(300) == 300)
+        usleep(600_000)  // a seal
+        let (status, checkpoint) = try h.get("/checkpoint")
+        #expect(status == 200)
+        let note = try Note(parsing: checkpoint)
+        #expect(try NoteSigning.open(note, verifiers: [h.verifier]).count == 1)
+        #expect(try Checkpoint(parsing: note.text).size == 300)
+        let (tileStatus, tile) = try h.getBytes("/tile/0/000")
+        #expect(tileStatus == 200 && tile.count == 256 * 32)
+        let (bundleStatus, bundle) = try h.getBytes("/tile/entries/001.p/44")
+        #expect(bundleStatus == 200)
+        // An entry bundle: big-endian uint16 length + entry; the first one decodes as entry 256.
+        let length = Int(bundle[0]) << 8 | Int(bundle[1])
+        #expect(try Entry(decoding: bundle[2..<(2 + length)]).index == 256)
+        #expect(try h.get("/tile/0/999").0 == 404)
+        #expect(try h.get("/tile/0/x000/001").0 == 400)
+        let (readyStatus, _) = try h.get("/readyz")
+        #expect(readyStatus == 200)
+        let (metricsStatus, metrics) = try h.get("/metrics")
+        #expect(metricsStatus == 200)
+        #expect(metrics.contains("edge_ledger_readings_stored_total 300"), "\(metrics.prefix(2000))")
+        broker.stop()
+        usleep(1_500_000)
+        #expect(try h.get("/readyz").0 == 503)
         #expect(h.stop() == 0)
     }
 }
