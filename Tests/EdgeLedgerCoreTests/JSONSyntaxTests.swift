@@ -24,7 +24,8 @@ import Testing
     }
 
     @Test func rejectsInvalidUTF8InStrings() {
-        #expect(JSONSyntax.objectProblem([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])?.contains("UTF-8") == true)
+        #expect(
+            JSONSyntax.objectProblem([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])?.contains("UTF-8") == true)
     }
 
     @Test func deepNestingIsRefusedNotCrashing() {
