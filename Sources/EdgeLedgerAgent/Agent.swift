@@ -47,6 +47,10 @@ public struct Agent: Sendable {
             path: configuration.storage.path,
             durability: configuration.storage.durability == .power ? .power : .process,
             hasher: hasher, origin: configuration.identity.origin)
+        let required = configuration.upstreams.filter(\.requiredForRetention).map(\.name)
+        _ = try store.configureQuota(
+            configuration.storage, requiredUpstreams: required,
+            onDrop: RetentionService.quotaDropLogger(Logger(label: "edge-ledger.retention")))
         let signers = try loadSigners(configuration)
         let metrics = AgentMetrics(upstreams: configuration.upstreams.map(\.name))
         metrics.recordSizes(treeSize: store.nextIndex, sealedSize: store.sealedSize, bytesOnDisk: store.bytesOnDisk())
@@ -123,6 +127,10 @@ public struct Agent: Sendable {
         if let api { services.append(.init(service: api)) }
         services.append(.init(service: pusher, successTerminationBehavior: .ignore))
         services += [
+            .init(
+                service: RetentionService(
+                    store: store, configuration: configuration, logger: Logger(label: "edge-ledger.retention")),
+                successTerminationBehavior: .ignore),
             .init(service: sealerService), .init(service: ingest),
             .init(service: reloader, successTerminationBehavior: .ignore),
         ]

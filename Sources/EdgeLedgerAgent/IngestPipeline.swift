@@ -121,6 +121,7 @@ public final class IngestPipeline: Sendable {
             }
             if !storeWritable.load(ordering: .relaxed) {
                 storeWritable.store(true, ordering: .relaxed)
+                metrics?.storageBackpressure.record(0)
                 logger.notice("the store accepts readings again")
             }
             onStored(store.pendingCount)
@@ -133,6 +134,7 @@ public final class IngestPipeline: Sendable {
             pending.removeAll(keepingCapacity: true)
             storeWritable.store(false, ordering: .relaxed)
             lastStoreError.withLock { $0 = "\(error)" }
+            if error.kind == .diskFull { metrics?.storageBackpressure.record(1) }
             logger.error(
                 "cannot store readings; acknowledgement withheld",
                 metadata: ["error": "\(error)", "readings": "\(count)"])

@@ -80,6 +80,10 @@ struct CLIStatusReport: Sendable {
     var apiURL: String?
     var api: API
     var broker: Broker
+    /// Where the broker state came from, or why it is unknown.
+    var brokerDetail: String?
+    /// Whether a configuration was read (quota, upstream settings and the API are known).
+    var hasConfiguration: Bool
 
     /// Entries appended but not yet covered by a checkpoint.
     var pendingSeal: UInt64 { entries >= treeSize ? entries - treeSize : 0 }
@@ -227,6 +231,7 @@ struct CLIStatusReport: Sendable {
             o.field("api_detail", detail)
         }
         o.field("broker", broker.rawValue)
+        o.field("broker_detail", brokerDetail)
         o.end()
         o.key("problems")
         o.beginArray()
@@ -277,7 +282,7 @@ struct CLIStatusReport: Sendable {
             disk +=
                 " (" + (used >= 0.9 ? paint.bad(share) : used >= 0.75 ? paint.warn(share) : share) + ", "
                 + "overflow \(store.overflow ?? "?"))"
-        } else if origin != nil {
+        } else if hasConfiguration {
             disk += " (no quota)"
         }
         rows.append(("disk", disk))
@@ -325,13 +330,13 @@ struct CLIStatusReport: Sendable {
             agent += "; API \(apiURL ?? ""): " + state + (detail.isEmpty ? "" : " (\(detail))")
         }
         rows.append(("agent", agent))
-        let brokerText =
+        let brokerState =
             switch broker {
             case .connected: paint.good("connected")
             case .disconnected: paint.bad("disconnected")
             case .unknown: paint.dim("unknown")
             }
-        rows.append(("broker", brokerText))
+        rows.append(("broker", brokerState + (brokerDetail.map { " (\($0))" } ?? "")))
         return Self.layout(rows, problems: problems, paint: paint)
     }
 

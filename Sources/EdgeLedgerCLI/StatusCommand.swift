@@ -161,7 +161,8 @@ enum CLIStatus {
             entries: 0, treeSize: 0, lastCheckpoint: nil, sealInterval: configuration?.seal.interval,
             rejectedLastHour: 0, rejectedTotal: 0, rejectedByReason: [], rejectedByReasonSampled: false,
             upstreams: [], agentPID: nil, agentLockChecked: false, apiURL: nil,
-            api: .notQueried(configuration == nil ? "no configuration" : "--no-api"), broker: .unknown)
+            api: .notQueried(configuration == nil ? "no configuration" : "--no-api"), broker: .unknown,
+            brokerDetail: nil, hasConfiguration: configuration != nil)
         if let configuration {
             report.upstreams = configuration.upstreams.map {
                 CLIStatusReport.Upstream(
@@ -273,11 +274,19 @@ enum CLIStatus {
         do {
             let ready = try CLIStatusProbe.get(
                 host: host, port: port, path: http.prefix + "/readyz", token: token, timeout: timeout)
-            let firstLine = ready.body.split(separator: "\n").first.map { CLIFormat.trim($0) } ?? ""
-            let detail = String(firstLine.prefix(200))
+            let lines = ready.body.split(separator: "\n").map { CLIFormat.trim($0) }.filter { !$0.isEmpty }
+            // The agent answers "ready", or "not ready" and one problem per line.
+            let problems =
+                lines.first.map { $0 == "ready" || $0 == "not ready" } == true ? Array(lines.dropFirst()) : lines
+            let detail = String((problems.isEmpty ? lines : problems).joined(separator: "; ").prefix(300))
             switch ready.status {
             case 200: report.api = .answered(ready: true, detail: detail)
-            case 503: report.api = .answered(ready: false, detail: detail.isEmpty ? "HTTP 503" : detail)
+            case 503:
+                report.api = .answered(ready: false, detail: detail.isEmpty ? "HTTP 503" : detail)
+                if problems.contains(where: { $0.lowercased().contains("broker") || $0.contains("MQTT") }) {
+                    report.broker = .disconnected
+                    report.brokerDetail = "from /readyz"
+                }
             default: report.api = .answered(ready: nil, detail: "HTTP \(ready.status) for /readyz")
             }
         } catch {
@@ -286,11 +295,27 @@ enum CLIStatus {
         }
         let remaining = timeout - (CLIClock.now() - started)
         guard remaining > 0.05 else { return }
-        if let metrics = try? CLIStatusProbe.get(
-            host: host, port: port, path: http.prefix + "/metrics", token: token, timeout: remaining),
-            metrics.status == 200
-        {
-            report.broker = CLIStatusProbe.broker(fromMetrics: metrics.body)
+        do {
+            let metrics = try CLIStatusProbe.get(
+                host: host, port: port, path: http.prefix + "/metrics", token: token, timeout: remaining)
+            switch metrics.status {
+            case 200:
+                let broker = CLIStatusProbe.broker(fromMetrics: metrics.body)
+                if broker != .unknown {
+                    report.broker = broker
+                    report.brokerDetail = nil
+                }
+            case 401, 403:
+                if report.broker == .unknown {
+                    report.brokerDetail =
+                        token == nil
+                        ? "the metrics need a bearer token: set EDGE_LEDGER_TOKEN" : "the metrics refused the token"
+                }
+            default:
+                break
+            }
+        } catch {
+            // Readiness answered; the broker state stays as /readyz left it.
         }
     }
 }

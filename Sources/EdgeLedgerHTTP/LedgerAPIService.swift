@@ -27,7 +27,7 @@ import ServiceLifecycle
 /// listen backlog.
 public struct LedgerAPIService: Service, CustomStringConvertible {
     /// Connections served at once unless the initializer says otherwise.
-    public static let defaultMaxConnections = 256
+    public static let defaultMaxConnections = 64
 
     /// The API being served.
     public let api: LedgerAPI

@@ -93,14 +93,7 @@ extension LedgerStore {
                     result.prunedBelow = below
                     guard below < limit else { return true }
                     let end = min(limit, below + Self.pruneChunkRows)
-                    let update = try w.db.statement(
-                        "UPDATE entries SET entry = NULL WHERE idx >= ?1 AND idx < ?2 AND entry IS NOT NULL "
-                            + "AND received_at < ?3")
-                    update.bind(1, below)
-                    update.bind(2, end)
-                    update.bind(3, cutoff)
-                    try update.run("pruning entry payloads \(below)..<\(end)")
-                    result.prunedEntries += UInt64(sqlite3_changes(w.db.handle))
+                    result.prunedEntries += try w.dropPayloads(from: below, to: end, receivedBefore: cutoff)
                     let left = try w.firstPayload(from: below, to: end)
                     below = left ?? end
                     try w.setPrunedWatermark(below)
@@ -242,6 +235,49 @@ extension LedgerWriter {
         return try s.step("looking for unpruned entries") ? s.uint64(0) : nil
     }
 
+    /// Removes the payloads of the entries in `from ..< to` received before `cutoff`, keeping
+    /// index, leaf hash and receive time; in the caller's transaction.
+    ///
+    /// Deletes the rows and inserts them back without payload rather than `UPDATE … SET entry =
+    /// NULL`: SQLite rebalances (and frees) B-tree pages only after deletions, so an update
+    /// would leave every page in place, sparsely filled, and free nothing.
+    ///
+    /// - Returns: how many payloads were removed.
+    func dropPayloads(from: UInt64, to: UInt64, receivedBefore cutoff: Int64) throws(StoreError) -> UInt64 {
+        let predicate = "idx >= ?1 AND idx < ?2 AND entry IS NOT NULL AND received_at < ?3"
+        let select = try db.statement("SELECT idx, leaf_hash, received_at FROM entries WHERE \(predicate) ORDER BY idx")
+        select.bind(1, from)
+        select.bind(2, to)
+        select.bind(3, cutoff)
+        var rows: [(index: UInt64, leaf: [UInt8], receivedAt: Int64)] = []
+        do {
+            defer { select.reset() }
+            while try select.step("reading entries \(from)..<\(to) to prune") {
+                rows.append((select.uint64(0), select.blob(1) ?? [], select.int64(2)))
+            }
+        }
+        guard !rows.isEmpty else { return 0 }
+        let delete = try db.statement("DELETE FROM entries WHERE \(predicate)")
+        delete.bind(1, from)
+        delete.bind(2, to)
+        delete.bind(3, cutoff)
+        try delete.run("pruning entry payloads \(from)..<\(to)")
+        guard sqlite3_changes(db.handle) == Int32(rows.count) else {
+            throw StoreError(
+                .conflict, "entries \(from)..<\(to) changed while their payloads were pruned",
+                hint: "only one writer may use the store; nothing was pruned")
+        }
+        let insert = try db.statement(
+            "INSERT INTO entries(idx, entry, leaf_hash, received_at) VALUES (?1, NULL, ?2, ?3)")
+        for row in rows {
+            insert.bind(1, row.index)
+            insert.bind(2, blob: row.leaf)
+            insert.bind(3, row.receivedAt)
+            try insert.run("keeping the leaf hash of pruned entry \(row.index)")
+        }
+        return UInt64(rows.count)
+    }
+
     /// Runs an append; when it hits the quota and the policy is `drop-oldest-acked`, drops the
     /// payloads of the oldest acknowledged entries and retries, until it fits or nothing is
     /// left to drop (then fails: backpressure).
@@ -282,15 +318,10 @@ extension LedgerWriter {
             let below = try prunedWatermark()
             var result = PruneResult(acknowledgedBelow: limit, prunedBelow: below)
             var start = below
-            let update = try db.statement(
-                "UPDATE entries SET entry = NULL WHERE idx >= ?1 AND idx < ?2 AND entry IS NOT NULL")
             // Ranges already pruned by a retention pass (beyond the watermark) free nothing: go on.
             while start < limit && result.prunedEntries == 0 {
                 let end = min(limit, start + rows)
-                update.bind(1, start)
-                update.bind(2, end)
-                try update.run("dropping acknowledged payloads \(start)..<\(end)")
-                result.prunedEntries = UInt64(sqlite3_changes(db.handle))
+                result.prunedEntries = try dropPayloads(from: start, to: end, receivedBefore: .max)
                 start = end
             }
             if start > below {

@@ -101,6 +101,9 @@ struct StatusCommandTests {
             name = "dc-2"
             witness = false
             required_for_retention = true
+            [[http.tokens]]
+            name = "dc-2"
+            token_sha256 = "\(String(repeating: "ab", count: 32))"
             \(extra)
             """)
         return path
@@ -269,7 +272,7 @@ struct StatusCommandTests {
         let store = try Self.makeStore(at: db, now: Self.now())
 
         let server = try FakeAgentAPI(routes: [
-            "/ledger/readyz": (503, "not ready: broker connecting\n", false),
+            "/ledger/readyz": (503, "not ready\nMQTT broker not connected\nstore quota reached\n", false),
             "/ledger/metrics": (200, "# TYPE edge_ledger_mqtt_connected gauge\nedge_ledger_mqtt_connected 0\n", true),
         ])
         let config = try Self.writeConfiguration(
@@ -278,7 +281,7 @@ struct StatusCommandTests {
         let agent = try #require(o["agent"] as? [String: Any])
         #expect(agent["api"] as? String == "http://127.0.0.1:\(server.port)/ledger")
         #expect(agent["api_state"] as? String == "not_ready")
-        #expect(agent["api_detail"] as? String == "not ready: broker connecting")
+        #expect(agent["api_detail"] as? String == "MQTT broker not connected; store quota reached")
         #expect(agent["broker"] as? String == "disconnected")
         let problems = try #require(o["problems"] as? [String])
         #expect(problems.contains { $0.contains("not ready") })
@@ -299,6 +302,19 @@ struct StatusCommandTests {
         #expect(healthy.requests.allSatisfy { !$0.contains("Authorization") })
         let goodText = try Self.status(["--config", wildcard])
         #expect(goodText.lines.contains { $0.hasPrefix("broker:") && $0.hasSuffix("connected") })
+
+        // Metrics that need a token the operator did not give: the broker state comes from
+        // /readyz when it names the broker, and the human view says what is missing.
+        let guarded = try FakeAgentAPI(routes: [
+            "/readyz": (200, "ready", false),
+            "/metrics": (401, "a bearer token is required", false),
+        ])
+        let guardedConfig = try Self.writeConfiguration(in: dir, store: db, listen: "127.0.0.1:\(guarded.port)")
+        let tokenless = try Self.json(try Self.status(["--config", guardedConfig, "--json"]))
+        #expect((tokenless["agent"] as? [String: Any])?["broker"] as? String == "unknown")
+        #expect(
+            (tokenless["agent"] as? [String: Any])?["broker_detail"] as? String
+                == "the metrics need a bearer token: set EDGE_LEDGER_TOKEN")
 
         // Nothing listens: still a report, exit 0.
         let port = try FreePort.find()

@@ -73,7 +73,10 @@ struct AccessTests {
     @Test("/metrics prints the registry; anonymous only with metrics.allow_anonymous")
     func metrics() async throws {
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "edge_ledger_test_readings_total", help: "A test counter.").increment(by: Int64(7))
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "edge_ledger", metricName: "test_readings", unitName: "total", helpText: "A test counter.")
+        ).increment(by: Int64(7))
         let factory = PrometheusMetricsFactory(registry: registry)
         try await withLiveAPI(SharedFixtures.small, registry: registry, metricsFactory: factory) { client in
             var r = try await client.execute(uri: "/metrics", method: .get)

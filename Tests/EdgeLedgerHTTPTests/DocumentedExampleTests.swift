@@ -41,9 +41,11 @@ struct DocumentedExampleTests {
         ])
         let key = try PrivateKey.generate(.ed25519)
         _ = try store.seal { request in try LedgerFixture.sign(request, key: key) }
+        var logger = Logger(label: "edge-ledger.http.doc-test")
+        logger.logLevel = .warning
         let service = try LedgerAPIService(
             http: HTTPConfiguration(allowAnonymousRead: true), storePath: store.path, hasher: sha256,
-            acknowledger: store, status: LedgerAPIStatusClosure { .ready })
+            acknowledger: store, status: LedgerAPIStatusClosure { .ready }, logger: logger)
         try await service.application.test(.live) { client in
             var r = try await client.execute(uri: "/tile/entries/000.p/3", method: .get)
             #expect(r.bytes.hex == DocumentedExampleTests.entries.map { "0022" + $0 }.joined())
