@@ -114,10 +114,14 @@ public struct Agent: Sendable {
                 "store": "\(store.path)", "entries": "\(store.nextIndex)", "sealed": "\(store.sealedSize)",
                 "broker": "\(configuration.mqtt.host):\(configuration.mqtt.port)",
             ])
+        let notifier = SystemdNotifier(unsetEnvironment: true)
+        let watchdog = SystemdProgressWatchdog(notifier: notifier, sources: ["ingest", "sealer"])
         let sealerService = SealerService(
             sealer: sealer, interval: configuration.seal.interval, maxEntries: configuration.seal.maxEntries,
-            logger: Logger(label: "edge-ledger.sealer"))
-        let ingest = IngestService(client: client, pipeline: pipeline, logger: Logger(label: "edge-ledger.ingest"))
+            logger: Logger(label: "edge-ledger.sealer"), watchdog: watchdog)
+        let ingest = IngestService(
+            client: client, pipeline: pipeline, logger: Logger(label: "edge-ledger.ingest"), notifier: notifier,
+            watchdog: watchdog)
         let reloader = AgentReloader(
             configPath: configPath, current: configuration, pipeline: pipeline, client: client,
             logger: Logger(label: "edge-ledger.reload"))

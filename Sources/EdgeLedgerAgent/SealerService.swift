@@ -10,10 +10,16 @@ public struct SealerService: Service {
     private let interval: Duration
     private let maxEntries: Int
     private let logger: Logger
+    private let watchdog: SystemdProgressWatchdog?
     /// How often the pending count is looked at between interval seals.
     private static let pollStep: Duration = .milliseconds(100)
 
-    public init(sealer: Sealer, interval: Duration, maxEntries: Int, logger: Logger) {
+    /// - Parameter watchdog: told of progress after each turn of the loop (a seal that hangs
+    ///   stops the pings).
+    public init(
+        sealer: Sealer, interval: Duration, maxEntries: Int, logger: Logger, watchdog: SystemdProgressWatchdog? = nil
+    ) {
+        self.watchdog = watchdog
         self.sealer = sealer
         self.interval = interval
         self.maxEntries = maxEntries
@@ -29,6 +35,7 @@ public struct SealerService: Service {
             } catch {
                 break  // cancelled
             }
+            watchdog?.progress("sealer")
             let due = ContinuousClock.now - lastSeal >= interval
             guard due || sealer.pendingCount >= UInt64(maxEntries) else { continue }
             lastSeal = ContinuousClock.now
