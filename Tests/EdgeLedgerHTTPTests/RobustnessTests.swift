@@ -63,7 +63,9 @@ struct RobustnessTests {
                     + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"size\": 1")
             #expect(bodyTime >= .milliseconds(900) && bodyTime < .seconds(5), "\(bodyTime)")
             #expect(body.isEmpty || body.hasPrefix("HTTP/1.1 408"), "\(body)")
-            print("SLOWBODY", bodyTime, body.prefix(60).debugDescription, "SLOWHEAD", headTime, head.prefix(60).debugDescription)
+            print(
+                "SLOWBODY", bodyTime, body.prefix(60).debugDescription, "SLOWHEAD", headTime,
+                head.prefix(60).debugDescription)
             #expect(!body.contains("200 OK"))
             #expect(try f.store.upstream(named: "dc-1") == nil)
             // The server still serves (on a new connection: the test client's idle one was closed too).
