@@ -41,7 +41,9 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("configuration: \(warning)")
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = AgentMetrics.durationHistogramBuckets
+        MetricsSystem.bootstrap(factory)
         let agent: Agent
         do {
             agent = try Agent.make(configuration: configuration, configPath: config, registry: registry, logger: logger)
