@@ -149,6 +149,12 @@ struct WitnessPusherTests {
                 logger: testLogger("test.push", level: .critical))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pusher.run() }
+                // Wait for the first attempt (a loaded machine may take a while), then a little
+                // longer to see that no second one follows.
+                let deadline = ContinuousClock.now + .seconds(30)
+                while requests.sizes.withLock({ $0.count }) == 0 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 try await Task.sleep(for: .milliseconds(500))
                 group.cancelAll()
             }
