@@ -38,10 +38,15 @@ enum CollectorSchema {
             acked_size     INTEGER NOT NULL DEFAULT 0,
             acked_at       INTEGER
         );
-        CREATE TABLE entries(
+        -- Entries as C2SP tlog-tiles entry bundles (u16 length || entry, repeated): bundle idx
+        -- holds entries idx*256 ..< idx*256+width; only the rightmost bundle is partial, and it
+        -- is replaced by a wider one as the log grows. One row per 256 entries keeps catch-up
+        -- fast, and lets the upstream serve the bundles unchanged.
+        CREATE TABLE bundles(
             gateway INTEGER NOT NULL,
             idx     INTEGER NOT NULL,
-            entry   BLOB NOT NULL,
+            width   INTEGER NOT NULL CHECK (width BETWEEN 1 AND 256),
+            data    BLOB NOT NULL,
             PRIMARY KEY (gateway, idx)
         ) WITHOUT ROWID;
         -- Hash tiles of each collected log at its staged size (C2SP tlog-tiles layout).

@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// **Crash safety.** Each method is one transaction. A witness update is a compare-and-set on
 /// the stored state (``updateWitnessState(origin:_:)``), so two concurrent `add-checkpoint`
-/// requests can never roll the state back. A collector batch stores its entries and the tiles
+/// requests can never roll the state back. A collector batch stores its entries (as entry bundles) and the tiles
 /// extended over them together, and the batch that completes a checkpoint also records the
 /// verified checkpoint and its anchoring job.
 ///
@@ -244,10 +244,7 @@ public final class CollectorStore: Sendable {
                 guard let state = try db.gatewayState(id: id) else { return 0 }
                 let verified = state.verifiedSize
                 guard state.stagedSize != verified else { return 0 }
-                let deleteEntries = try db.statement("DELETE FROM entries WHERE gateway = ?1 AND idx >= ?2")
-                deleteEntries.bind(1, id)
-                deleteEntries.bind(2, verified)
-                try deleteEntries.run("discarding staged entries of \(state.origin)")
+                try db.truncateBundles(gateway: id, to: verified)
                 // Tiles only grow at the right: the tiles at the verified size are prefixes.
                 let deleteTiles = try db.statement(
                     "DELETE FROM tiles WHERE gateway = ?1 AND level = ?2 AND idx * 256 >= ?3")
@@ -298,23 +295,50 @@ public final class CollectorStore: Sendable {
 
     /// The stored entries `from ..< to` of gateway `id` (verified or staged), in order.
     public func entries(gateway id: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]] {
-        try withConnection { (db) throws(StoreError) in
+        guard from < to else { return [] }
+        return try withConnection { (db) throws(StoreError) in
             let s = try db.statement(
-                "SELECT entry FROM entries WHERE gateway = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx")
+                "SELECT idx, width, data FROM bundles WHERE gateway = ?1 AND idx >= ?2 AND idx <= ?3 ORDER BY idx")
             defer { s.reset() }
             s.bind(1, id)
-            s.bind(2, Int64(clamping: from))
-            s.bind(3, Int64(clamping: to))
+            s.bind(2, Int64(clamping: from / 256))
+            s.bind(3, Int64(clamping: (to - 1) / 256))
             var out: [[UInt8]] = []
-            while try s.step("reading collected entries") { out.append(s.blob(0) ?? []) }
+            while try s.step("reading collected entries") {
+                let first = s.uint64(0) &* 256
+                guard let data = s.blobPointer(2),
+                    let entries = CollectorBundle.split(data, width: Int(s.int64(1)))
+                else {
+                    throw StoreError(
+                        .corrupt, "collected entry bundle \(s.uint64(0)) of gateway \(id) in \(db.path) is malformed",
+                        hint: "the upstream store is damaged")
+                }
+                for (i, range) in entries.enumerated() {
+                    let index = first + UInt64(i)
+                    if index >= from && index < to { out.append(Array(data[range])) }
+                }
+            }
             return out
+        }
+    }
+
+    /// The stored entry bundle `index` of gateway `id` (C2SP tlog-tiles layout) and its width,
+    /// or `nil`.
+    public func entryBundle(gateway id: Int64, index: UInt64) throws(StoreError) -> (width: Int, data: [UInt8])? {
+        try withConnection { (db) throws(StoreError) -> (width: Int, data: [UInt8])? in
+            let s = try db.statement("SELECT width, data FROM bundles WHERE gateway = ?1 AND idx = ?2")
+            defer { s.reset() }
+            s.bind(1, id)
+            s.bind(2, index)
+            guard try s.step("reading a collected bundle") else { return nil }
+            return (Int(s.int64(0)), s.blob(1) ?? [])
         }
     }
 
     /// The number of entries stored for gateway `id`.
     public func entryCount(gateway id: Int64) throws(StoreError) -> UInt64 {
         try withConnection { (db) throws(StoreError) in
-            let s = try db.statement("SELECT count(*) FROM entries WHERE gateway = ?1")
+            let s = try db.statement("SELECT coalesce(sum(width), 0) FROM bundles WHERE gateway = ?1")
             defer { s.reset() }
             s.bind(1, id)
             _ = try s.step("counting collected entries")
@@ -469,21 +493,89 @@ extension SQLiteConnection {
         try gatewayStates(sql: "WHERE id = ?1", bind: { $0.bind(1, id) }).first
     }
 
+    /// Appends `entries`, the log's entries from index `start` on, to the stored bundles: the
+    /// partial bundle at `start` is completed (replaced by a wider one), then new bundles follow.
     fileprivate func insertEntries(
         gateway: Int64, from start: UInt64, _ entries: CollectorEntryBatch
     )
         throws(StoreError)
     {
-        let s = try statement("INSERT INTO entries(gateway, idx, entry) VALUES (?1, ?2, ?3)")
-        s.bind(1, gateway)
-        var failure: StoreError? = nil
-        entries.forEach { i, bytes in
-            guard failure == nil else { return }
-            s.bind(2, start + UInt64(i))
-            s.bindStatic(3, bytes)
-            failure = s.runReturningError("storing collected entry \(start + UInt64(i))")
+        guard !entries.isEmpty else { return }
+        let upsert = try statement(
+            "INSERT INTO bundles(gateway, idx, width, data) VALUES (?1, ?2, ?3, ?4) "
+                + "ON CONFLICT(gateway, idx) DO UPDATE SET width = excluded.width, data = excluded.data")
+        var data: [UInt8] = []
+        data.reserveCapacity(entries.bytes.count / max(1, entries.count / 256) + 4096)
+        var width = 0
+        var bundle = start / 256
+        let offset = Int(start % 256)
+        if offset > 0 {
+            let read = try statement("SELECT width, data FROM bundles WHERE gateway = ?1 AND idx = ?2")
+            read.bind(1, gateway)
+            read.bind(2, bundle)
+            let found = try read.step("reading the partial bundle \(bundle)")
+            if found, Int(read.int64(0)) == offset, let existing = read.blobPointer(1) {
+                data.append(contentsOf: existing)
+                width = offset
+            }
+            read.reset()
+            guard width == offset else {
+                throw StoreError(
+                    .corrupt, "collected bundle \(bundle) of gateway \(gateway) does not hold \(offset) entries",
+                    hint: "the upstream store is damaged")
+            }
         }
+        var failure: StoreError? = nil
+        func flush() {
+            guard failure == nil, width > 0 else { return }
+            upsert.bind(1, gateway)
+            upsert.bind(2, bundle)
+            upsert.bind(3, width)
+            failure = data.withUnsafeBytes { raw in
+                upsert.bindStatic(4, raw)
+                return upsert.runReturningError("storing collected bundle \(bundle)")
+            }
+            data.removeAll(keepingCapacity: true)
+            width = 0
+            bundle += 1
+        }
+        entries.forEach { _, bytes in
+            data.append(UInt8(truncatingIfNeeded: bytes.count >> 8))
+            data.append(UInt8(truncatingIfNeeded: bytes.count))
+            data.append(contentsOf: bytes)
+            width += 1
+            if width == 256 { flush() }
+        }
+        flush()
         if let failure { throw failure }
+    }
+
+    /// Keeps only the entries below `size` of gateway `gateway`.
+    fileprivate func truncateBundles(gateway: Int64, to size: UInt64) throws(StoreError) {
+        let delete = try statement("DELETE FROM bundles WHERE gateway = ?1 AND idx >= ?2")
+        delete.bind(1, gateway)
+        delete.bind(2, (size + 255) / 256)
+        try delete.run("discarding staged entries")
+        let keep = Int(size % 256)
+        guard keep > 0 else { return }
+        let bundle = size / 256
+        let read = try statement("SELECT width, data FROM bundles WHERE gateway = ?1 AND idx = ?2")
+        read.bind(1, gateway)
+        read.bind(2, bundle)
+        var trimmed: [UInt8]? = nil
+        if try read.step("reading bundle \(bundle)"), Int(read.int64(0)) > keep, let data = read.blobPointer(1),
+            let ranges = CollectorBundle.split(data, width: Int(read.int64(0)))
+        {
+            trimmed = Array(data[0..<ranges[keep - 1].upperBound])
+        }
+        read.reset()
+        guard let trimmed else { return }
+        let update = try statement("UPDATE bundles SET width = ?3, data = ?4 WHERE gateway = ?1 AND idx = ?2")
+        update.bind(1, gateway)
+        update.bind(2, bundle)
+        update.bind(3, keep)
+        update.bind(4, blob: trimmed)
+        try update.run("trimming bundle \(bundle)")
     }
 
     fileprivate func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError) {
@@ -561,5 +653,24 @@ extension SQLiteConnection {
                     doneAt: s.isNull(8) ? nil : s.int64(8)))
         }
         return out
+    }
+}
+
+/// The C2SP tlog-tiles entry bundle layout: `u16 big-endian length || entry`, repeated.
+public enum CollectorBundle {
+    /// The byte ranges of the entries of a bundle holding exactly `width` entries, or `nil` when
+    /// it is malformed.
+    public static func split(_ data: UnsafeRawBufferPointer, width: Int) -> [Range<Int>]? {
+        var out: [Range<Int>] = []
+        out.reserveCapacity(width)
+        var offset = 0
+        while offset < data.count {
+            guard offset + 2 <= data.count else { return nil }
+            let length = Int(data[offset]) << 8 | Int(data[offset + 1])
+            guard offset + 2 + length <= data.count else { return nil }
+            out.append(offset + 2..<offset + 2 + length)
+            offset += 2 + length
+        }
+        return out.count == width ? out : nil
     }
 }

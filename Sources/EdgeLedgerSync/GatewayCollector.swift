@@ -38,6 +38,9 @@ public struct PullReport: Sendable, Equatable, CustomStringConvertible {
     public var ackedSize: UInt64
     /// How long the pull took.
     public var duration: Duration
+    /// Of ``duration``: time spent hashing, verifying and storing entries (the rest is waiting
+    /// for the gateway).
+    public var verifying: Duration = .zero
 
     public var description: String {
         "\(outcome) checkpoint=\(checkpointSize.map(String.init) ?? "-") verified=\(verifiedSize) "
@@ -137,7 +140,9 @@ public final class GatewayCollector: Service, Sendable {
                 case .noCheckpoint, .upToDate, .verified: delay = self.gateway.pullInterval
                 case .refused, .rejected, .failed: delay = max(self.gateway.pullInterval, self.gateway.backoff.max)
                 case .unreachable:
-                    delay = Backoff(self.gateway.backoff).delay(afterFailures: self.memory.withLock { $0.failures })
+                    delay = max(
+                        self.gateway.pullInterval,
+                        Backoff(self.gateway.backoff).delay(afterFailures: self.memory.withLock { $0.failures }))
                 }
                 try? await Task.sleep(for: delay)
             }
@@ -243,7 +248,7 @@ public final class GatewayCollector: Service, Sendable {
                     discardStaged: true)
             }
         } else {
-            report.fetchedEntries = try await fetchAndStage(
+            (report.fetchedEntries, report.verifying) = try await fetchAndStage(
                 state, checkpoint: checkpoint, collected: collected, document: document, served: served)
         }
         state = try store.registerGateway(origin: origin, hash: gateway.hash)
@@ -323,7 +328,7 @@ public final class GatewayCollector: Service, Sendable {
     private func fetchAndStage(
         _ state: CollectorGatewayState, checkpoint: Checkpoint, collected: CollectedCheckpoint, document: String?,
         served: [TileKey: [Hash32]]
-    ) async throws -> UInt64 {
+    ) async throws -> (UInt64, Duration) {
         let start = state.stagedSize
         let size = checkpoint.size
         // Every hash tile above level 0 that changes, as the gateway serves it at the new size.
@@ -337,6 +342,7 @@ public final class GatewayCollector: Service, Sendable {
         let first = start / UInt64(TileID.fullWidth)
         let last = (size - 1) / UInt64(TileID.fullWidth)
         var staged = start
+        var verifying = Duration.zero
         try await withThrowingTaskGroup(of: (UInt64, FetchedBundle).self) { group in
             var nextToFetch = first
             var nextToProcess = first
@@ -363,6 +369,8 @@ public final class GatewayCollector: Service, Sendable {
                     inFlight += 1
                 }
                 while let f = ready.removeValue(forKey: nextToProcess) {
+                    let started = ContinuousClock.now
+                    defer { verifying += ContinuousClock.now - started }
                     let skip = nextToProcess == first ? Int(start - first * UInt64(TileID.fullWidth)) : 0
                     if let index = try TileParsing.bundle(
                         f.bundle, id: f.bundleID, skip: skip, hasher: hasher, into: &batch, leafHashes: &leaves),
@@ -404,7 +412,7 @@ public final class GatewayCollector: Service, Sendable {
                 }
             }
         }
-        return staged - start
+        return (staged - start, verifying)
     }
 
     /// Compares the tiles computed from the entries with the ones the gateway served.
@@ -558,6 +566,7 @@ public final class GatewayCollector: Service, Sendable {
         case .verified:
             let seconds = Double(report.duration.nanosecondsClamped) / 1e9
             metadata["entries"] = "\(report.fetchedEntries)"
+            metadata["verifying_seconds"] = "\((Double(report.verifying.nanosecondsClamped) / 1e6).rounded() / 1000)"
             metadata["seconds"] = "\((seconds * 1000).rounded() / 1000)"
             if seconds > 0 { metadata["entries_per_second"] = "\(Int(Double(report.fetchedEntries) / seconds))" }
             logger.info("verified and stored a new checkpoint", metadata: metadata)

@@ -52,7 +52,8 @@ struct CatchUpBenchmark {
         let rate = Double(count) / seconds
         print(
             "bench: collector caught up \(count) entries in \(String(format: "%.2f", seconds)) s: \(Int(rate)) entries/s "
-                + "(server: \(useTestServer ? "test tile server" : "LedgerAPIService"), \(parallel) bundles in parallel)"
+                + "(\(report.verifying) hashing, verifying and storing; "
+                + "server: \(useTestServer ? "test tile server" : "LedgerAPIService"), \(parallel) bundles in parallel)"
         )
     }
 }
