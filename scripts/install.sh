@@ -11,7 +11,7 @@
 #   --upstream      also install the reference upstream: edge-ledger-upstream.service and
 #                   /etc/edge-ledger/upstream.toml (if absent)
 #   --enable        enable the service(s) at boot and start them now
-#   --no-apt        do not install the runtime packages (libmosquitto1 libssl3 libsqlite3-0
+#   --no-apt        do not install the runtime packages (libmosquitto1 libssl3 libsqlite3-0 zlib1g libstdc++6
 #                   ca-certificates)
 #   --no-restart    do not restart a running service after its binary or unit changed
 #   --uninstall     remove the binary, units, helper and docs; keep the configuration, keys
@@ -188,7 +188,7 @@ for f in systemd/edge-ledger.service systemd/edge-ledger-upstream.service system
 done
 
 # Runtime libraries (the binary links the Swift runtime statically; these stay dynamic).
-packages=(libmosquitto1 libssl3 libsqlite3-0 ca-certificates)
+packages=(libmosquitto1 libssl3 libsqlite3-0 zlib1g libstdc++6 ca-certificates)
 if [ "$apt" -eq 1 ] && [ "$staged" -eq 0 ]; then
     missing=()
     for p in "${packages[@]}"; do

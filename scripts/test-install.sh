@@ -147,6 +147,7 @@ check "reinstall keeps the key" test "$key" = "$(sha256sum <"$root/etc/edge-ledg
 check "upstream unit installed" test -f "$root/etc/systemd/system/edge-ledger-upstream.service"
 check "upstream config installed" mode_is /etc/edge-ledger/upstream.toml 640
 check "witness key created for the upstream" mode_is /etc/edge-ledger/keys/witness-ed25519.key 600
+check "the witness's cosignature verifier key is printed" grep -q "witness cosignature verifier key.*: witness.example/dc-1+" "$work/run8.log"
 
 echo "purge"
 DESTDIR=$root "$repo/scripts/install.sh" --uninstall --purge >"$work/run9.log" 2>&1 || fail "purge exits 0"

@@ -280,7 +280,7 @@ enum CLIStatus {
                 lines.first.map { $0 == "ready" || $0 == "not ready" } == true ? Array(lines.dropFirst()) : lines
             let detail = String((problems.isEmpty ? lines : problems).joined(separator: "; ").prefix(300))
             switch ready.status {
-            case 200: report.api = .answered(ready: true, detail: detail)
+            case 200: report.api = .answered(ready: true, detail: problems.isEmpty && detail == "ready" ? "" : detail)
             case 503:
                 report.api = .answered(ready: false, detail: detail.isEmpty ? "HTTP 503" : detail)
                 if problems.contains(where: { $0.lowercased().contains("broker") || $0.contains("MQTT") }) {

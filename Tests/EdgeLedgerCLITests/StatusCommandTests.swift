@@ -298,6 +298,7 @@ struct StatusCommandTests {
             in: dir, store: db, listen: "0.0.0.0:\(healthy.port)", http: "allow_plaintext = true")
         let good = try Self.json(try Self.status(["--config", wildcard, "--json"]))
         #expect((good["agent"] as? [String: Any])?["api_state"] as? String == "ready")
+        #expect((good["agent"] as? [String: Any])?["api_detail"] as? String == "")
         #expect((good["agent"] as? [String: Any])?["broker"] as? String == "connected")
         #expect(healthy.requests.allSatisfy { !$0.contains("Authorization") })
         let goodText = try Self.status(["--config", wildcard])
