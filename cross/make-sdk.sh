@@ -133,9 +133,15 @@ bundle="$out/$artifact.artifactbundle"
 rm -rf "$bundle"
 variant=$(layout "$bundle")
 sdk="$variant/debian-bookworm.sdk"
-log "copying the sysroot $SYSROOT"
+log "copying the sysroot $SYSROOT (usr/ and the merged-/usr links)"
 mkdir -p "$sdk"
-cp -a "$SYSROOT/." "$sdk/"
+# Only what compiling and linking need: no /dev nodes (SwiftPM cannot copy them), /var, /etc,
+# documentation or translations.
+tar -C "$SYSROOT" --exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/info \
+    --exclude=./usr/share/locale -cf - ./usr | tar -C "$sdk" -xf -
+for link in lib lib64 bin sbin; do
+    [ ! -L "$SYSROOT/$link" ] || cp -P "$SYSROOT/$link" "$sdk/$link"
+done
 log "copying the Swift runtime from $runtime"
 mkdir -p "$sdk/usr/lib"
 cp -a "$runtime/usr/lib/swift" "$runtime/usr/lib/swift_static" "$sdk/usr/lib/"

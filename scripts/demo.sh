@@ -7,7 +7,7 @@
 # Usage:  scripts/demo.sh
 # Environment:
 #   DEMO_SECONDS=N   stop by itself after N seconds (for CI and other non-interactive runs)
-#   DEMO_BUILD=release|debug   build configuration (default: release; see docs/PERFORMANCE.md)
+#   DEMO_BUILD=debug|release   build configuration (default: debug; see docs/PERFORMANCE.md "Demo build")
 #   DEMO_RATE=R, DEMO_SENSORS=N, DEMO_BAD_EVERY=K   simulator settings (200, 20, 50)
 #   DEMO_KEEP=1      keep the demo directory (config, keys, ledger.db, logs) afterwards
 #   EDGE_LEDGER=PATH use this edge-ledger binary instead of building one
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${DEMO_SECONDS:-0}
-build=${DEMO_BUILD:-release}
+build=${DEMO_BUILD:-debug}
 rate=${DEMO_RATE:-200}
 sensors=${DEMO_SENSORS:-20}
 bad_every=${DEMO_BAD_EVERY:-50}
