@@ -27,6 +27,8 @@
 #                  shared with builds, the figures then describe the software, not the load.
 #                  (With autogroups, per-process nice alone does not help: every terminal
 #                  session gets an equal share of the CPUs.)
+#   DURABILITY=power   storage.durability of the agent (default process; power costs an
+#                  fdatasync per QoS 1 reading: use a small COUNT)
 #   KEEP=1         keep the working directory (broker configs, agent logs, stores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +58,8 @@ inflight=${INFLIGHT:-1000}
 connections=${CONNECTIONS:-2}
 clk_tck=$(getconf CLK_TCK)
 nice_level=${NICE:-0}
+durability=${DURABILITY:-process}
+case $durability in process | power) ;; *) echo "bench: DURABILITY must be process or power" >&2; exit 2 ;; esac
 niced=()
 [ "$nice_level" = 0 ] || niced=(nice -n "$nice_level")
 
@@ -194,6 +198,11 @@ measure_agent() { # $1 qos, $2 run
     "$bin" init --dir "$gw" --origin "bench.edge-ledger.example/gw" --broker "127.0.0.1:$broker_port" \
         --topics "bench/+/telemetry" --listen "127.0.0.1:$(free_port)" >"$gw.init.log" 2>&1 ||
         die "edge-ledger init failed: $(cat "$gw.init.log")"
+    if [ "$durability" != process ]; then
+        sed -i -E "s/^durability = \"process\"/durability = \"$durability\"/" "$gw/edge-ledger.toml"
+        grep -q "^durability = \"$durability\"" "$gw/edge-ledger.toml" ||
+            die "cannot set storage.durability in $gw/edge-ledger.toml"
+    fi
     local db="$gw/data/ledger.db"
     "${niced[@]}" "$bin" run --config "$gw/edge-ledger.toml" 2>"$gw/agent.log" &
     consumer_pid=$!
@@ -251,7 +260,7 @@ measure_agent() { # $1 qos, $2 run
 model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "machine: $(nproc) CPUs, ${model:-unknown CPU}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-say "$count readings per measurement, $runs runs per QoS, $sensors sensors, in-flight window $inflight over $connections connection(s), nice $nice_level"
+say "$count readings per measurement, $runs runs per QoS, $sensors sensors, in-flight window $inflight over $connections connection(s), nice $nice_level, durability $durability"
 [ "$nice_level" != 0 ] || awk '{ exit ($1 > 1.0) ? 0 : 1 }' /proc/loadavg &&
     say "warning: the machine is busy (load > 1); figures will be lower and noisier than on an idle machine"
 

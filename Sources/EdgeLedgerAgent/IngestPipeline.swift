@@ -100,7 +100,7 @@ public final class IngestPipeline: Sendable {
             logger.debug("reading not stored", metadata: ["error": "\(error)", "qos": "\(message.qos)"])
             return message.qos == 0 ? .acknowledge : .withhold(reason: "\(error)")
         }
-        metrics?.appendDuration.record(duration: ContinuousClock.now - started)
+        if message.qos > 0 { metrics?.appendDuration.record(duration: ContinuousClock.now - started) }
         return .acknowledge
     }
 

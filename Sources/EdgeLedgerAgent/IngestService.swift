@@ -16,8 +16,9 @@ public struct IngestService: Service {
 
     /// - Parameters:
     ///   - notifier: told READY=1 once the client runs (connected or retrying), STOPPING=1 on shutdown.
-    ///   - watchdog: each tick reports progress only while the journal's folder keeps up (nothing
-    ///     waiting, or a fold completed since the last tick), so a hung store stops the pings.
+    ///   - watchdog: each tick reports progress only while the journal's folder is alive (nothing
+    ///     waiting, or a fold attempted since the last tick), so a store hung in I/O stops the
+    ///     pings while a full disk (retried every ≤ 2 s) does not.
     public init(
         client: MQTTClient, pipeline: IngestPipeline, logger: Logger, notifier: SystemdNotifier = .disabled,
         watchdog: SystemdProgressWatchdog? = nil
@@ -32,14 +33,14 @@ public struct IngestService: Service {
     public func run() async throws {
         try client.start()
         _ = notifier.ready(status: "ingesting")
-        var folds = pipeline.journal.folds
+        var folds = pipeline.journal.foldAttempts
         while !Task.isShuttingDownGracefully {
             do {
                 try await Task.sleep(for: Self.tick)
             } catch {
                 break
             }
-            let now = pipeline.journal.folds
+            let now = pipeline.journal.foldAttempts
             if now != folds || pipeline.journal.backlog == 0 { watchdog?.progress("ingest") }
             folds = now
         }

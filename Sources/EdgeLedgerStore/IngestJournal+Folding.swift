@@ -41,7 +41,6 @@ extension IngestJournal {
             state.broadcast()
             for path in obsolete { unlink(path) }
             if let result {
-                foldCount.add(1, ordering: .relaxed)
                 events.folded(result.entries + result.invalid, result.rejected, store.pendingCount)
             }
             clock_gettime(CLOCK_MONOTONIC, &clock)
@@ -72,6 +71,7 @@ extension IngestJournal {
         var delay = Self.firstRetryDelay
         var attemptsLeft = Self.attemptsAfterClose
         while true {
+            foldCount.add(1, ordering: .relaxed)
             do {
                 let result = try store.fold(batch)
                 if failing.load(ordering: .relaxed) {

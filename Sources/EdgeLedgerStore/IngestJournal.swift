@@ -180,8 +180,9 @@ public final class IngestJournal: Sendable {
         if let refusal { throw refusal }
     }
 
-    /// Folds committed since the journal opened (progress, for watchdogs).
-    public var folds: UInt64 { foldCount.load(ordering: .relaxed) }
+    /// Fold attempts since the journal opened, successful or not: proof that the folder thread
+    /// is not stuck (for watchdogs; a store that refuses folds is retried, not stuck).
+    public var foldAttempts: UInt64 { foldCount.load(ordering: .relaxed) }
 
     /// Why the store is not taking readings, or `nil` when the last fold succeeded.
     public var problem: StoreError? { state.withLock { $0.failure } }
