@@ -209,7 +209,7 @@ command = ["/bin/sh", "$upstream/anchor.sh", "$upstream/anchors"]
 [metrics]
 allow_anonymous = true
 TOML
-witness_key=$("$bin" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
+witness_key=$(DEMO_PULL_TOKEN=$pull_token "$bin" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
     cat "$work/upstream-key.log" >&2
     say "edge-ledger upstream --print-verifier-key failed"
     exit 1
@@ -398,9 +398,11 @@ query "SELECT '    ' || kind || ': ' || n FROM (
          SELECT substr(reason, 1, instr(reason || ':', ':') - 1) AS kind, count(*) AS n FROM rejected GROUP BY kind
        ) ORDER BY kind" || true
 echo
-echo "Latest checkpoint (C2SP signed note):"
+echo "Latest checkpoint (C2SP signed note as GET /checkpoint serves it: the gateway's signature,"
+echo "then the cosignature lines of the witnesses that cosigned it):"
 echo
-query "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1" | sed 's/^/    /'
+query "SELECT rtrim(note, char(10)) || coalesce(char(10) || (SELECT group_concat(line, char(10)) FROM cosignatures
+         WHERE checkpoint_size = c.size), '') FROM checkpoints AS c ORDER BY size DESC LIMIT 1" | sed 's/^/    /'
 echo
 echo "Verifier key(s) ($gateway/verifier-keys.txt):"
 sed 's/^/    /' "$gateway/verifier-keys.txt"
