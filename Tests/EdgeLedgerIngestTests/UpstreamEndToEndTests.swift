@@ -111,10 +111,11 @@ import Testing
         var cosigned = false
         var anchored = false
         let done = poll {
-            upstreamMetrics = Self.text(try? gateway.fetch("http://127.0.0.1:\(upstream.port)/metrics"))
+            // The upstream's metrics last: they must already count what the others show.
             gatewayMetrics = Self.text(try? gateway.getBytes("/metrics"))
             cosigned = Self.cosignedSize(gateway, witness) == checkpoint.size
             anchored = upstream.anchorDocuments().contains { $0["id"] as? String == id }
+            upstreamMetrics = Self.text(try? gateway.fetch("http://127.0.0.1:\(upstream.port)/metrics"))
             return PrometheusText.value(upstreamMetrics, "edge_ledger_collector_entries", ["gateway": origin]) == size
                 && PrometheusText.value(gatewayMetrics, "edge_ledger_upstream_acked_size", ["upstream": "dc-1"]) == size
                 && cosigned && anchored
