@@ -7,6 +7,7 @@ import PackageDescription
 /// - `EdgeLedgerCore`: pure formats and algorithms (Merkle tree, tiles, entries, notes,
 ///   checkpoints, configuration model). No I/O, no C.
 /// - `COpenSSL`, `CSQLite`, `CMosquitto`: thin system-library targets.
+/// - `EdgeLedgerSystem`: POSIX threads and condition locks for the blocking C loops.
 /// - `EdgeLedgerCrypto`, `EdgeLedgerStore`, `EdgeLedgerConfig`, `EdgeLedgerMQTT`: adapters.
 /// - `EdgeLedgerAgent`: the services (ingest, sealer) that `edge-ledger run` wires together.
 /// - `edge-ledger`: the one executable.
@@ -55,14 +56,17 @@ let package = Package(
 
         // MARK: Adapters
         .target(name: "EdgeLedgerCrypto", dependencies: ["EdgeLedgerCore", "COpenSSL"]),
-        .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "CSQLite"]),
+        .target(name: "EdgeLedgerSystem"),
+        .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "CSQLite"]),
         .target(
             name: "EdgeLedgerConfig",
             dependencies: ["EdgeLedgerCore", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "EdgeLedgerMQTT",
-            dependencies: ["EdgeLedgerCore", "CMosquitto", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerSystem", "CMosquitto", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .target(

@@ -62,7 +62,7 @@ public struct Agent: Sendable {
         let sealer = Sealer(
             store: store, origin: configuration.identity.origin, hash: configuration.identity.hash, signers: signers,
             metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() })
-        let pipeline = IngestPipeline(
+        let pipeline = try IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
             metrics: metrics, logger: Logger(label: "edge-ledger.ingest"))

@@ -8,48 +8,64 @@ import Synchronization
     import Glibc
 #endif
 
-/// The hot path: one MQTT reading in, one committed entry (or a recorded rejection) out.
+/// The hot path: one MQTT reading in, one journaled reading (or a recorded rejection) out.
 ///
 /// Runs on libmosquitto's network thread (see ``MQTTClient``): ``handle(_:)`` returns only after
-/// the reading's transaction is committed, and the broker's PUBACK leaves after it returns.
+/// a QoS 1/2 reading is in the store's ``IngestJournal`` (one `write(2)`; `fdatasync` under
+/// `durability = "power"`), and the broker's PUBACK leaves after it returns. The journal's own
+/// thread folds readings into SQLite in large transactions; a crash loses nothing acknowledged
+/// (the journal is replayed at the next start).
 ///
-/// QoS 0 readings carry no acknowledgement, so they are buffered and committed in groups: when
-/// ``groupLimit`` are waiting, together with the next QoS 1/2 reading (which keeps arrival
-/// order), or by ``flush()`` which the ingest service calls every ``IngestService`` tick. A crash
-/// can lose at most that buffer, which MQTT QoS 0 allows.
+/// QoS 0 readings carry no acknowledgement: they skip the journal file and are folded with the
+/// rest, a few milliseconds later. A crash can lose those, which MQTT QoS 0 allows.
 public final class IngestPipeline: Sendable {
-    /// QoS 0 readings committed per group at most.
-    public static let groupLimit = 512
-
-    private let store: LedgerStore
+    /// The journal in front of the store.
+    public let journal: IngestJournal
     private let validator: Mutex<ReadingValidator>
-    /// Buffered QoS 0 readings. Held across the commit, so commits keep arrival order.
-    private let buffer = Mutex<[ReadingInput]>([])
     private let rejectLog: Mutex<RejectionLogLimiter>
     private let logger: Logger
-    private let onStored: @Sendable (_ pending: UInt64) -> Void
     /// Counters for status and tests.
     public let statistics: IngestStatistics
     private let metrics: AgentMetrics?
-    /// False from a failed commit until the next successful one (readiness).
-    private let storeWritable = Atomic<Bool>(true)
-    private let lastStoreError = Mutex<String?>(nil)
 
-    /// - Parameters:
-    ///   - onStored: called after each commit with the number of entries awaiting a seal
-    ///     (the sealer uses it to seal early at `seal.max_entries`).
+    /// Opens the store's journal (replaying what a crash left in it) and starts its folder.
+    ///
+    /// - Throws: ``StoreError`` when the journal cannot be opened or replayed.
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        metrics: AgentMetrics? = nil, logger: Logger,
-        onStored: @escaping @Sendable (_ pending: UInt64) -> Void = { _ in }
-    ) {
-        self.store = store
+        metrics: AgentMetrics? = nil, logger: Logger
+    ) throws(StoreError) {
+        let events = IngestJournal.Events(
+            folded: { entries, _, _ in
+                statistics.stored.add(entries, ordering: .relaxed)
+                metrics?.readingsStored.increment(by: entries)
+            },
+            storeFailure: { error in
+                if let error {
+                    metrics?.storageBackpressure.record(1)
+                    logger.error(
+                        "the store refuses readings; acknowledgements are withheld until it takes them again",
+                        metadata: ["error": "\(error)"])
+                } else {
+                    metrics?.storageBackpressure.record(0)
+                    logger.notice("the store takes readings again")
+                }
+            })
+        self.journal = try IngestJournal(store: store, events: events)
         self.validator = Mutex(validator)
         self.statistics = statistics
         self.metrics = metrics
         self.logger = logger
-        self.onStored = onStored
         self.rejectLog = Mutex(RejectionLogLimiter(interval: validator.limits.rejectLogInterval))
+        let recovery = journal.recovery
+        if recovery.replayed > 0 {
+            logger.notice(
+                "replayed journaled readings into the store",
+                metadata: ["readings": "\(recovery.replayed)", "segments": "\(recovery.segments)"])
+        }
+        for damage in recovery.discarded {
+            logger.warning("skipped the unreadable end of an ingest journal segment", metadata: ["detail": "\(damage)"])
+        }
     }
 
     /// Replaces topics and limits (on reload); takes effect with the next reading.
@@ -63,84 +79,41 @@ public final class IngestPipeline: Sendable {
         statistics.received.add(1, ordering: .relaxed)
         metrics?.readingsReceived.increment()
         let now = Self.nowNanoseconds()
-        let verdict = validator.withLock { $0.validate(topic: message.topic, payload: message.payload) }
+        let verdict = validator.withLock { $0.validateRemembering(topic: message.topic, payload: message.payload) }
+        let topic: String
         switch verdict {
         case .failure(let rejection):
             return reject(message, rejection, at: now)
-        case .success(let topic):
-            let reading = ReadingInput(
-                receivedAt: now, qos: message.qos, retain: message.retain, topic: topic,
-                payload: Array(message.payload))
-            return message.qos == 0 ? bufferQoS0(reading) : commit(reading)
+        case .success(let name):
+            topic = name
         }
-    }
-
-    /// Commits buffered QoS 0 readings now.
-    public func flush() {
-        buffer.withLock { pending in
-            guard !pending.isEmpty else { return }
-            _ = commitLocked(&pending, then: nil)
+        let reading = ReadingInput(
+            receivedAt: now, qos: message.qos, retain: message.retain, topic: topic, payload: Array(message.payload))
+        let started = ContinuousClock.now
+        do {
+            try journal.append(reading, journaled: message.qos > 0)
+        } catch {
+            // A QoS 0 reading is lost (counted); a QoS 1 reading is withheld, so the broker keeps
+            // it and redelivers it after the reconnect. The journal logs the store's failure once.
+            statistics.storeFailures.add(1, ordering: .relaxed)
+            metrics?.storeFailures.increment()
+            logger.debug("reading not stored", metadata: ["error": "\(error)", "qos": "\(message.qos)"])
+            return message.qos == 0 ? .acknowledge : .withhold(reason: "\(error)")
         }
-    }
-
-    /// Why the store is not accepting readings, or nil when the last commit succeeded.
-    public var storeProblem: String? {
-        storeWritable.load(ordering: .relaxed) ? nil : lastStoreError.withLock { $0 } ?? "store not writable"
-    }
-
-    // MARK: - Internals
-
-    private func commit(_ reading: ReadingInput) -> MQTTMessageDisposition {
-        buffer.withLock { pending in commitLocked(&pending, then: reading) }
-    }
-
-    private func bufferQoS0(_ reading: ReadingInput) -> MQTTMessageDisposition {
-        buffer.withLock { pending in
-            pending.append(reading)
-            if pending.count >= Self.groupLimit { _ = commitLocked(&pending, then: nil) }
-        }
+        metrics?.appendDuration.record(duration: ContinuousClock.now - started)
         return .acknowledge
     }
 
-    /// Commits `pending` (and `reading`, last) in one transaction. Called with the buffer locked.
-    private func commitLocked(_ pending: inout [ReadingInput], then reading: ReadingInput?) -> MQTTMessageDisposition {
-        let count = pending.count + (reading == nil ? 0 : 1)
-        let started = ContinuousClock.now
-        do {
-            if pending.isEmpty, let reading {
-                try store.append(reading)
-            } else {
-                if let reading { pending.append(reading) }
-                try store.append(batch: pending)
-            }
-            pending.removeAll(keepingCapacity: true)
-            statistics.stored.add(count, ordering: .relaxed)
-            if let metrics {
-                metrics.appendDuration.record(duration: ContinuousClock.now - started)
-                metrics.readingsStored.increment(by: count)
-            }
-            if !storeWritable.load(ordering: .relaxed) {
-                storeWritable.store(true, ordering: .relaxed)
-                metrics?.storageBackpressure.record(0)
-                logger.notice("the store accepts readings again")
-            }
-            onStored(store.pendingCount)
-            return .acknowledge
-        } catch {
-            // QoS 0 readings in the group are dropped (counted); the QoS 1 reading is withheld,
-            // so the broker keeps it and redelivers it after the reconnect.
-            statistics.storeFailures.add(count, ordering: .relaxed)
-            metrics?.storeFailures.increment(by: count)
-            pending.removeAll(keepingCapacity: true)
-            storeWritable.store(false, ordering: .relaxed)
-            lastStoreError.withLock { $0 = "\(error)" }
-            if error.kind == .diskFull { metrics?.storageBackpressure.record(1) }
-            logger.error(
-                "cannot store readings; acknowledgement withheld",
-                metadata: ["error": "\(error)", "readings": "\(count)"])
-            return .withhold(reason: "\(error)")
-        }
+    /// Folds everything accepted so far into the store, then stops the journal. Call after the
+    /// MQTT client has stopped.
+    public func close() {
+        journal.close()
     }
+
+    /// Why the store is not accepting readings, or nil when it is.
+    public var storeProblem: String? { journal.problem.map { "\($0)" } }
+
+    // MARK: - Internals
 
     private func reject(_ message: MQTTMessage, _ rejection: Rejection, at now: Int64) -> MQTTMessageDisposition {
         statistics.countRejected(rejection.reason)
@@ -148,15 +121,11 @@ public final class IngestPipeline: Sendable {
         let topic = String(decoding: message.topic.prefix(512), as: UTF8.self)
         rejectLog.withLock { $0 }.record(
             topic: topic, rejection: rejection, size: message.payload.count, logger: logger)
-        do {
-            try store.reject(
-                RejectedReading(
-                    receivedAt: now, topic: topic, reason: "\(rejection.reason.rawValue): \(rejection.detail)",
-                    payload: message.payload))
-        } catch {
-            // The reading is rejected either way; failing to keep the diagnostic row loses no entry.
-            logger.debug("cannot record a rejected reading", metadata: ["error": "\(error)"])
-        }
+        // The reading is rejected either way; a dropped diagnostic row (queue full) loses no entry.
+        journal.record(
+            RejectedReading(
+                receivedAt: now, topic: topic, reason: "\(rejection.reason.rawValue): \(rejection.detail)",
+                payload: message.payload))
         return .acknowledge
     }
 

@@ -2,22 +2,22 @@ import EdgeLedgerMQTT
 import Logging
 import ServiceLifecycle
 
-/// Runs the MQTT client that feeds ``IngestPipeline``, and commits grouped QoS 0 readings on a
-/// short tick. On graceful shutdown it stops taking readings (the reading in progress is
-/// committed and acknowledged), disconnects, and commits what is buffered.
+/// Runs the MQTT client that feeds ``IngestPipeline``, and reports ingest progress to the systemd
+/// watchdog. On graceful shutdown it stops taking readings (the reading in progress is
+/// journaled and acknowledged), disconnects, and folds everything into the store.
 public struct IngestService: Service {
     private let client: MQTTClient
     private let pipeline: IngestPipeline
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let watchdog: SystemdProgressWatchdog?
-    /// Upper bound on how long a QoS 0 reading waits in the group buffer.
-    public static let groupCommitInterval: Duration = .milliseconds(50)
+    /// How often progress is checked for the watchdog.
+    public static let tick: Duration = .milliseconds(100)
 
     /// - Parameters:
     ///   - notifier: told READY=1 once the client runs (connected or retrying), STOPPING=1 on shutdown.
-    ///   - watchdog: each tick reports progress only after the group commit went through the
-    ///     store's lock, so a hung commit stops the systemd watchdog pings.
+    ///   - watchdog: each tick reports progress only while the journal's folder keeps up (nothing
+    ///     waiting, or a fold completed since the last tick), so a hung store stops the pings.
     public init(
         client: MQTTClient, pipeline: IngestPipeline, logger: Logger, notifier: SystemdNotifier = .disabled,
         watchdog: SystemdProgressWatchdog? = nil
@@ -32,18 +32,20 @@ public struct IngestService: Service {
     public func run() async throws {
         try client.start()
         _ = notifier.ready(status: "ingesting")
+        var folds = pipeline.journal.folds
         while !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: Self.groupCommitInterval)
+                try await Task.sleep(for: Self.tick)
             } catch {
                 break
             }
-            pipeline.flush()
-            watchdog?.progress("ingest")
+            let now = pipeline.journal.folds
+            if now != folds || pipeline.journal.backlog == 0 { watchdog?.progress("ingest") }
+            folds = now
         }
         _ = notifier.stopping(status: "stopping: sealing the last readings")
         client.stop()
-        pipeline.flush()
+        pipeline.close()
         logger.info(
             "ingest stopped",
             metadata: [

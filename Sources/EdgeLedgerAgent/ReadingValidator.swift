@@ -2,12 +2,20 @@ import EdgeLedgerCore
 
 /// Decides, per reading, whether it becomes an entry: topic filter, size limits, payload format.
 ///
-/// Pure and cheap: no allocation beyond the topic string the entry needs anyway.
+/// Cheap: no allocation beyond the topic string the entry needs anyway, except a bounded cache of
+/// which filter each topic matched in ``validateRemembering(topic:payload:)``.
 public struct ReadingValidator: Sendable {
     /// The configured topics, in configuration order (the first matching filter decides the format).
     public let topics: [MQTTTopicConfiguration]
     /// Size limits.
     public let limits: IngestConfiguration
+
+    /// Which configured topic (index into ``topics``, -1: none) each recently seen topic
+    /// matched: gateways see a few hundred distinct topics, and matching splits the topic into
+    /// levels for every filter.
+    private var matches: [String: Int] = [:]
+    /// ``matches`` is emptied when it reaches this many topics.
+    public static let matchCacheLimit = 4096
 
     public init(topics: [MQTTTopicConfiguration], limits: IngestConfiguration) {
         self.topics = topics
@@ -16,6 +24,30 @@ public struct ReadingValidator: Sendable {
 
     /// Validates one reading; returns the topic as a string when accepted.
     public func validate(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Result<String, Rejection> {
+        validate(topic: topic, payload: payload) { name in topics.firstIndex { $0.filter.matches(topic: name) } ?? -1 }
+    }
+
+    /// Validates one reading like ``validate(topic:payload:)``, remembering which filter each
+    /// topic matched (the hot path's variant).
+    public mutating func validateRemembering(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer
+    ) -> Result<String, Rejection> {
+        var cache = matches
+        matches = [:]  // keeps `cache` uniquely referenced: no copy on write
+        defer { matches = cache }
+        let topics = self.topics
+        return validate(topic: topic, payload: payload) { name in
+            if let known = cache[name] { return known }
+            let index = topics.firstIndex { $0.filter.matches(topic: name) } ?? -1
+            if cache.count >= Self.matchCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[name] = index
+            return index
+        }
+    }
+
+    private func validate(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, match: (String) -> Int
+    ) -> Result<String, Rejection> {
         guard topic.count <= limits.maxTopicBytes else {
             return .failure(
                 Rejection(.topicTooLong, "\(topic.count) bytes > ingest.max_topic_bytes \(limits.maxTopicBytes)"))
@@ -23,9 +55,11 @@ public struct ReadingValidator: Sendable {
         guard let name = String(validating: topic, as: UTF8.self), !name.isEmpty, !name.utf8.contains(0) else {
             return .failure(Rejection(.topicNotUTF8, "topic is not valid UTF-8 (or empty, or contains NUL)"))
         }
-        guard let config = topics.first(where: { $0.filter.matches(topic: name) }) else {
+        let index = match(name)
+        guard index >= 0 else {
             return .failure(Rejection(.topicNotConfigured, "no configured mqtt.topics filter matches"))
         }
+        let config = topics[index]
         guard payload.count <= limits.maxPayloadBytes else {
             return .failure(
                 Rejection(

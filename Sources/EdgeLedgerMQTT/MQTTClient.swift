@@ -1,4 +1,5 @@
 import CMosquitto
+import EdgeLedgerSystem
 import Synchronization
 
 #if canImport(Glibc)

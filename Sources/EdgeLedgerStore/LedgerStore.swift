@@ -128,17 +128,7 @@ public final class LedgerStore: Sendable {
     /// - Returns: the row id.
     @discardableResult
     public func reject(_ rejected: RejectedReading) throws(StoreError) -> Int64 {
-        try writer.withLock { (w) throws(StoreError) -> Int64 in
-            let s = try w.db.statement(
-                "INSERT INTO rejected(received_at, topic, reason, size, head) VALUES (?1, ?2, ?3, ?4, ?5)")
-            s.bind(1, rejected.receivedAt)
-            s.bind(2, rejected.topic)
-            s.bind(3, rejected.reason)
-            s.bind(4, rejected.size)
-            s.bind(5, blob: Array(rejected.head.prefix(RejectedReading.headLimit)))
-            try s.run("recording a rejected reading")
-            return sqlite3_last_insert_rowid(w.db.handle)
-        }
+        try writer.withLock { (w) throws(StoreError) -> Int64 in try w.insertRejected(rejected) }
     }
 
     /// Deletes rejected-reading records received before `cutoff` (Unix ns).

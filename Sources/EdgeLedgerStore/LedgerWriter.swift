@@ -37,7 +37,7 @@ final class LedgerWriter {
     }
 
     /// Builds entry `nextIndex` from `reading`.
-    private func makeEntry(_ reading: ReadingInput, index: UInt64) throws(StoreError) -> Entry {
+    func makeEntry(_ reading: ReadingInput, index: UInt64) throws(StoreError) -> Entry {
         do {
             return try Entry(
                 index: index, receivedAt: reading.receivedAt, qos: reading.qos, retain: reading.retain,
@@ -51,7 +51,7 @@ final class LedgerWriter {
 
     /// Inserts one entry with the prepared statement; in the caller's transaction if one is open.
     @inline(__always)
-    private func insert(_ entry: Entry) throws(StoreError) {
+    func insert(_ entry: Entry) throws(StoreError) {
         let bytes = entry.encode()
         let leaf = hasher.leafHash(bytes)
         let s = insertEntry

@@ -45,4 +45,25 @@ import Testing
         }
         #expect(r.detail.contains("150") && r.detail.contains("100"))
     }
+
+    @Test func rememberingGivesTheSameVerdictsPastTheCacheLimit() {
+        var remembering = validator
+        let topics = (0..<(ReadingValidator.matchCacheLimit + 500)).flatMap { n in
+            ["factory/p\(n)/telemetry", "factory/p\(n)/raw", "factory/p\(n)/debug", "other/p\(n)/telemetry"]
+        }
+        let payload = Array(#"{"v":1}"#.utf8)
+        var mismatches = 0
+        for round in 0..<2 {
+            for topic in topics where round == 0 || topic.hasSuffix("7/telemetry") {
+                let bytes = Array(topic.utf8)
+                let plain = check(bytes, payload)
+                let cached = bytes.withUnsafeBytes { t in
+                    payload.withUnsafeBytes { p in remembering.validateRemembering(topic: t, payload: p) }
+                }
+                if "\(plain)" != "\(cached)" { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(reason("factory/p1/debug", "{}") == .topicNotConfigured)
+    }
 }

@@ -8,17 +8,18 @@
 
 /// A joinable POSIX thread running one closure: where blocking C loops live, off Swift's
 /// cooperative pool.
-final class NativeThread: @unchecked Sendable {
+public final class NativeThread: @unchecked Sendable {
     // @unchecked: `handle` is written once by `start` before any other thread can see it.
     private var handle = pthread_t()
     private let body: @Sendable () -> Void
 
-    init(body: @escaping @Sendable () -> Void) {
+    /// Prepares a thread that will run `body` once started.
+    public init(body: @escaping @Sendable () -> Void) {
         self.body = body
     }
 
     /// Starts the thread. Returns false if the system refused to create it.
-    func start() -> Bool {
+    public func start() -> Bool {
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(
             &handle, nil,
@@ -35,7 +36,7 @@ final class NativeThread: @unchecked Sendable {
     }
 
     /// Waits for the thread to end.
-    func join() {
+    public func join() {
         pthread_join(handle, nil)
     }
 }

@@ -1,0 +1,99 @@
+import EdgeLedgerSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension IngestJournal {
+    /// Retries after a refused fold start here and double up to ``maxRetryDelay`` seconds.
+    static let firstRetryDelay = 0.05
+    static let maxRetryDelay = 2.0
+    /// After ``close()``, a refusing store gets this many more attempts; the journal keeps the
+    /// readings for the next start.
+    static let attemptsAfterClose = 3
+
+    /// The shortest time between the starts of two folds: readings arriving meanwhile are
+    /// folded together, so a transaction's fixed cost is shared even at moderate rates. It
+    /// only delays when readings reach SQLite (and the sealer), not their acknowledgement.
+    static let foldInterval = 0.005
+
+    /// The folder thread: takes everything queued, folds it in one transaction, repeats.
+    func foldLoop() {
+        var clock = timespec()
+        while let batch = nextBatch() {
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            let started = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+            let result = foldRetrying(batch)
+            var emptied = batch
+            emptied.removeAll(keepingCapacity: true)
+            let obsolete = state.withLock { s -> [String] in
+                s.folding = 0
+                if s.spare.capacity < emptied.capacity { s.spare = emptied }
+                guard let result, result.lastSeq > 0 else { return [] }
+                let done = s.closedSegments.filter { $0.lastSeq <= result.lastSeq }.map(\.path)
+                s.closedSegments.removeAll { $0.lastSeq <= result.lastSeq }
+                return done
+            }
+            state.broadcast()
+            for path in obsolete { unlink(path) }
+            if let result {
+                foldCount.add(1, ordering: .relaxed)
+                events.folded(result.entries + result.invalid, result.rejected, store.pendingCount)
+            }
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            let rest = Self.foldInterval - (Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - started)
+            if rest > 0, !state.withLock({ $0.closed }) { usleep(useconds_t(rest * 1e6)) }
+        }
+        state.withLock { $0.stopped = true }
+        state.broadcast()
+    }
+
+    /// Waits for work; nil once closed and drained.
+    private func nextBatch() -> [JournalItem]? {
+        state.wait(
+            until: { !$0.queue.isEmpty || $0.closed },
+            then: { s, _ -> [JournalItem]? in
+                guard !s.queue.isEmpty else { return nil }
+                var batch = s.spare
+                swap(&batch, &s.queue)
+                s.spare = []
+                s.folding = batch.count
+                return batch
+            })
+    }
+
+    /// Folds `batch`, retrying while the store refuses. Returns nil when it gave up after close
+    /// (the journaled readings stay in the journal for the next start).
+    private func foldRetrying(_ batch: [JournalItem]) -> LedgerWriter.FoldResult? {
+        var delay = Self.firstRetryDelay
+        var attemptsLeft = Self.attemptsAfterClose
+        while true {
+            do {
+                let result = try store.fold(batch)
+                if failing.load(ordering: .relaxed) {
+                    state.withLock { $0.failure = nil }
+                    failing.store(false, ordering: .relaxed)
+                    state.broadcast()
+                    events.storeFailure(nil)
+                }
+                return result
+            } catch {
+                let first = !failing.load(ordering: .relaxed)
+                state.withLock { $0.failure = error }
+                failing.store(true, ordering: .relaxed)
+                state.broadcast()
+                if first { events.storeFailure(error) }
+                let closed = state.wait(until: { $0.closed }, timeout: delay) { s, _ in s.closed }
+                if closed {
+                    attemptsLeft -= 1
+                    if attemptsLeft < 0 { return nil }
+                }
+                delay = min(delay * 2, Self.maxRetryDelay)
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import CSQLite
+
+extension LedgerStore {
+    /// The highest journal sequence number whose reading is in the store (0: none yet).
+    var journalSeq: UInt64 {
+        get throws(StoreError) {
+            try writer.withLock { (w) throws(StoreError) -> UInt64 in
+                try Schema.meta(w.db, LedgerWriter.journalSeqKey).flatMap { UInt64($0) } ?? 0
+            }
+        }
+    }
+
+    /// Appends the readings and records the rejections of `items` in one transaction, and
+    /// records the highest journal sequence number among them: all or nothing. Under a quota
+    /// with the drop policy, room is made first (see `configureQuota`).
+    func fold(_ items: [JournalItem]) throws(StoreError) -> LedgerWriter.FoldResult {
+        try writer.withLock { (w) throws(StoreError) -> LedgerWriter.FoldResult in
+            try w.makingRoom { () throws(StoreError) -> LedgerWriter.FoldResult in try w.fold(items) }
+        }
+    }
+}
+
+extension LedgerWriter {
+    static let journalSeqKey = "journal_seq"
+
+    /// What one fold stored.
+    struct FoldResult: Sendable {
+        var entries = 0
+        var rejected = 0
+        /// Readings that could not become entries (kept as rejected rows instead).
+        var invalid = 0
+        /// The highest journal sequence number folded, 0 when none was journaled.
+        var lastSeq: UInt64 = 0
+    }
+
+    func fold(_ items: [JournalItem]) throws(StoreError) -> FoldResult {
+        var result = FoldResult()
+        var index = nextIndex
+        let db = self.db
+        try db.transaction(immediate: true, "folding \(items.count) journaled readings at entry \(nextIndex)") {
+            () throws(StoreError) in
+            for item in items {
+                switch item {
+                case .reading(let reading, let seq):
+                    result.lastSeq = max(result.lastSeq, seq)
+                    do throws(StoreError) {
+                        try insert(try makeEntry(reading, index: index))
+                        index += 1
+                        result.entries += 1
+                    } catch  where error.kind == .invalidReading {
+                        // Ingest validates first; a reading that still cannot be an entry must not
+                        // block every reading behind it.
+                        try insertRejected(
+                            RejectedReading(
+                                receivedAt: reading.receivedAt, topic: reading.topic,
+                                reason: "invalid_entry: \(error.message)", payload: reading.payload))
+                        result.invalid += 1
+                    }
+                case .rejected(let rejected):
+                    try insertRejected(rejected)
+                    result.rejected += 1
+                }
+            }
+            if result.lastSeq > 0 {
+                try Schema.setMeta(db, Self.journalSeqKey, String(result.lastSeq))
+            }
+        }
+        nextIndex = index
+        return result
+    }
+
+    /// Inserts a rejected-reading row; returns its row id.
+    @discardableResult
+    func insertRejected(_ rejected: RejectedReading) throws(StoreError) -> Int64 {
+        let s = try db.statement(
+            "INSERT INTO rejected(received_at, topic, reason, size, head) VALUES (?1, ?2, ?3, ?4, ?5)")
+        s.bind(1, rejected.receivedAt)
+        s.bind(2, rejected.topic)
+        s.bind(3, rejected.reason)
+        s.bind(4, rejected.size)
+        s.bind(5, blob: Array(rejected.head.prefix(RejectedReading.headLimit)))
+        try s.run("recording a rejected reading")
+        return sqlite3_last_insert_rowid(db.handle)
+    }
+}

@@ -1,0 +1,254 @@
+import EdgeLedgerCore
+import EdgeLedgerStore
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The ingest journal: what `append` returned for is in the store after a fold, after a store
+/// failure, and after a crash (replay at the next open), in order, exactly once.
+@Suite struct IngestJournalTests {
+    /// The segment files in a journal directory.
+    static func segments(_ directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasSuffix(".journal") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes the journal directory (TempDir removes only files).
+    static func removeJournal(_ directory: String) {
+        for name in segments(directory) { unlink(directory + "/" + name) }
+        rmdir(directory)
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(_ seconds: Double = 20, _ condition: () -> Bool) -> Bool {
+        for _ in 0..<Int(seconds * 100) {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
+    /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
+    static func fillToQuota(_ store: LedgerStore) throws -> Int64 {
+        let size = try #require(
+            RawSQL.integer(
+                store.path,
+                "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size)"))
+        return try store.setQuota(bytes: size + 8192)
+    }
+
+    static func bigReading(_ n: Int) -> ReadingInput {
+        var big = reading(n)
+        big.payload = Array(repeating: 0x42, count: 16_000)
+        return big
+    }
+
+    @Test func foldsReadingsAndRejectionsInArrivalOrder() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        let journal = try IngestJournal(store: store)
+        defer { Self.removeJournal(journal.directory) }
+        #expect(journal.directory == dir.file("ledger.db-ingest-journal"))
+        #expect(journal.recovery == IngestJournal.Recovery())
+        for n in 0..<2_000 {
+            // QoS 0 readings skip the file but keep their place in the log.
+            try journal.append(reading(n, qos: UInt8(n % 3 == 0 ? 0 : 1)), journaled: n % 3 != 0)
+            if n % 100 == 0 {
+                #expect(
+                    journal.record(
+                        RejectedReading(receivedAt: 1, topic: "bad/\(n)", reason: "test", payload: [1, 2, 3])))
+            }
+        }
+        #expect(journal.drain())
+        #expect(journal.backlog == 0)
+        #expect(store.nextIndex == 2_000)
+        let entries = try store.entries(from: 0, to: 2_000)
+        #expect(entries.map(\.payload) == (0..<2_000).map { reading($0).payload })
+        #expect(entries[3].qos == 0 && entries[4].qos == 1)
+        #expect(try store.rejectedCount() == 20)
+        journal.close()
+        // A clean close leaves nothing to replay.
+        #expect(Self.segments(journal.directory).isEmpty)
+        #expect(throws: StoreError.self) { try journal.append(reading(9), journaled: true) }
+    }
+
+    @Test func storeFailureRefusesNewReadingsAndKeepsJournaledOnes() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        try store.append(batch: (0..<100).map { reading($0) })
+        _ = try Self.fillToQuota(store)
+        let failures = FailureLog()
+        let journal = try IngestJournal(
+            store: store, events: IngestJournal.Events(storeFailure: { failures.append($0) }))
+        defer { Self.removeJournal(journal.directory) }
+        // Journaled (acknowledgeable) until the folder finds the store full.
+        var accepted = 0
+        var refusal: StoreError?
+        for n in 100..<200 {
+            do {
+                try journal.append(Self.bigReading(n), journaled: true)
+                accepted += 1
+                #expect(Self.eventually { journal.backlog == 0 || journal.problem != nil })
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        let error = try #require(refusal)
+        #expect(error.kind == .diskFull)
+        #expect(journal.problem?.kind == .diskFull)
+        #expect(failures.values.first??.kind == .diskFull)
+        #expect(accepted >= 1)
+        // Space again: the folder's retry stores what was journaled, by itself, in order.
+        try store.setQuota(bytes: nil)
+        #expect(Self.eventually { journal.problem == nil && journal.backlog == 0 })
+        #expect(failures.values.last! == nil)
+        let stored = store.nextIndex
+        #expect(stored >= 101)
+        #expect(try store.entry(at: 100)?.payload == Self.bigReading(100).payload)
+        try journal.append(reading(500), journaled: true)
+        #expect(journal.drain())
+        #expect(store.nextIndex == stored + 1)
+        journal.close()
+    }
+
+    @Test func replaysWhatTheStoreLacksAtTheNextOpen() throws {
+        let dir = TempDir()
+        let log = try TestLog()
+        let path = dir.file("ledger.db")
+        var store: LedgerStore? = try LedgerStore(path: path, hasher: sha256)
+        try store!.append(batch: (0..<100).map { reading($0) })
+        _ = try store!.seal(sign: log.sign)
+        let quota = try Self.fillToQuota(store!)
+        #expect(quota > 0)
+        var journal: IngestJournal? = try IngestJournal(store: store!)
+        let directory = journal!.directory
+        defer { Self.removeJournal(directory) }
+        var journaled = 0
+        for n in 100..<200 {
+            do {
+                try journal!.append(Self.bigReading(n), journaled: true)
+                journaled += 1
+                #expect(Self.eventually { journal!.backlog == 0 || journal!.problem != nil })
+            } catch {
+                break
+            }
+        }
+        let stored = store!.nextIndex
+        // Closing with the store still full gives up folding: the journal keeps the readings,
+        // as a crash would leave them.
+        journal!.close()
+        journal = nil
+        store = nil
+        #expect(!Self.segments(directory).isEmpty)
+        // A torn write at the end (a crash during `write`) is skipped and reported.
+        let segment = directory + "/" + Self.segments(directory).last!
+        let fd = open(segment, O_WRONLY | O_APPEND)
+        _ = [UInt8](repeating: 0x17, count: 11).withUnsafeBytes { write(fd, $0.baseAddress, 11) }
+        close(fd)
+
+        let reopened = try LedgerStore(path: path, hasher: sha256)
+        let replaying = try IngestJournal(store: reopened)
+        #expect(replaying.recovery.replayed == 100 + journaled - Int(stored))
+        #expect(replaying.recovery.discarded.count == 1)
+        #expect(replaying.recovery.discarded.first?.contains("11 bytes at offset") == true)
+        #expect(reopened.nextIndex == UInt64(100 + journaled))
+        #expect(
+            try reopened.entries(from: 100, to: reopened.nextIndex).map(\.payload)
+                == (100..<(100 + journaled)).map { Self.bigReading($0).payload })
+        // Replayed once: the next open finds nothing more to do.
+        replaying.close()
+        let again = try IngestJournal(store: reopened)
+        #expect(again.recovery.replayed == 0)
+        #expect(reopened.nextIndex == UInt64(100 + journaled))
+        again.close()
+        _ = try reopened.seal(sign: log.sign)
+        let report = try LedgerVerifier(hasher: sha256, verifiers: [log.verifier]).verify(store: reopened)
+        #expect(report.entries == UInt64(100 + journaled))
+    }
+
+    @Test func alreadyFoldedRecordsAreNotReplayedTwice() throws {
+        let dir = TempDir()
+        let path = dir.file("ledger.db")
+        let store = try LedgerStore(path: path, hasher: sha256)
+        let journal = try IngestJournal(store: store)
+        let directory = journal.directory
+        defer { Self.removeJournal(directory) }
+        for n in 0..<50 { try journal.append(reading(n), journaled: true) }
+        #expect(journal.drain())
+        // A crash right after the fold, before the segment was deleted: keep a copy of it.
+        let name = try #require(Self.segments(directory).first)
+        let copy = dir.file("segment.copy")
+        #expect(system("cp '\(directory)/\(name)' '\(copy)'") == 0)
+        journal.close()
+        #expect(system("cp '\(copy)' '\(directory)/\(name)'") == 0)
+        let reopened = try IngestJournal(store: store)
+        #expect(reopened.recovery.replayed == 0)
+        #expect(reopened.recovery.segments == 1)
+        #expect(store.nextIndex == 50)
+        // New readings continue after the replayed sequence numbers.
+        try reopened.append(reading(50), journaled: true)
+        #expect(reopened.drain())
+        #expect(try store.entry(at: 50)?.payload == reading(50).payload)
+        reopened.close()
+    }
+
+    @Test func recordLayoutIsTheDocumentedOne() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        let journal = try IngestJournal(store: store)
+        defer { Self.removeJournal(journal.directory) }
+        try journal.append(
+            ReadingInput(receivedAt: 1_767_225_600_000_000_000, qos: 1, topic: "a/b", payload: Array("{}".utf8)),
+            journaled: true)
+        #expect(journal.drain())
+        #expect(Self.segments(journal.directory) == ["0000000000000001.journal"])
+        let fd = open(journal.directory + "/0000000000000001.journal", O_RDONLY)
+        var bytes = [UInt8](repeating: 0, count: 100)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        // docs/FORMAT.md, "Ingest journal".
+        let documented = "1d000000 88f6b8aa 0100000000000000 0000faed51728618 01 00 0300 02000000 612f62 7b7d"
+        #expect(Hex.encode(bytes.prefix(max(0, n))) == documented.filter { $0 != " " })
+        journal.close()
+    }
+
+    @Test func fullSegmentsAreDeletedOnceFolded() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), durability: .power, hasher: sha256)
+        let journal = try IngestJournal(store: store, segmentBytes: 4096)
+        defer { Self.removeJournal(journal.directory) }
+        for n in 0..<300 { try journal.append(reading(n), journaled: true) }
+        #expect(journal.drain())
+        // ~90 bytes per record: 300 records filled several 4 KiB segments; only the open one
+        // (and at most one closed one awaiting the next fold) remain.
+        #expect(Self.eventually { Self.segments(journal.directory).count <= 2 })
+        #expect(store.nextIndex == 300)
+        journal.close()
+        #expect(Self.segments(journal.directory).isEmpty)
+    }
+}
+
+/// Collects `storeFailure` events from the folder thread.
+final class FailureLog: Sendable {
+    private let storage = Mutex<[StoreError?]>([])
+
+    func append(_ error: StoreError?) { storage.withLock { $0.append(error) } }
+
+    var values: [StoreError?] { storage.withLock { $0 } }
+}
