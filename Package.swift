@@ -153,6 +153,7 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
                 "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -167,6 +168,7 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerSync", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
                 "EdgeLedgerCore", "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
