@@ -50,10 +50,15 @@ import Testing
         }
         #expect(noticed, "\(gateway.log)")
         #expect(try gateway.reader().upstream(named: "dc-1")?.ackedSize == 300, "nothing acknowledged while down")
+        // The gateway's metrics show the failing pushes.
+        let failing = await poll { pushFailures(gateway, total: true) >= 1 && pushFailures(gateway) >= 1 }
+        #expect(failing, "edge_ledger_upstream_push_failures(_total) stay 0 while the witness is down")
 
         // 3. Back up: it catches up from where it was, with no gap.
         try upstream.start()
         try await expectCollected(upstream, gateway, checkpoint: second)
+        let recovered = await poll { pushFailures(gateway) == 0 }
+        #expect(recovered, "edge_ledger_upstream_push_failures is not back at 0 after a successful push")
         #expect(upstream.stop() == 0, "SIGTERM must exit 0\n\(upstream.log)")
         #expect(gateway.stop() == 0, "SIGTERM must exit 0\n\(gateway.log)")
 
@@ -81,6 +86,13 @@ import Testing
         }
         let anchored = Set(documents.compactMap { $0["id"] as? String })
         #expect(anchored.isSuperset(of: checkpoints.map { "\(gateway.origin)#\($0.size)" }), "\(anchored)")
+    }
+
+    /// The gateway's consecutive (or, with `total`, all) failed pushes to `dc-1` from its
+    /// `/metrics`; -1 when they cannot be read.
+    private func pushFailures(_ gateway: AgentHarness, total: Bool = false) -> Double {
+        let name = total ? "edge_ledger_upstream_push_failures_total" : "edge_ledger_upstream_push_failures"
+        return PrometheusText.value(Self.text(try? gateway.getBytes("/metrics")), name, ["upstream": "dc-1"]) ?? -1
     }
 
     /// Waits until the gateway's latest checkpoint has `size` entries.
