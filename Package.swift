@@ -28,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        // Imported directly (NIOCore, NIOPosix, NIOHTTP1, NIOSSL), so named here at the versions
+        // Hummingbird and AsyncHTTPClient resolve to; the .git URLs match theirs.
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         // MARK: Pure core
@@ -70,10 +74,15 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -83,6 +92,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
 
@@ -102,8 +116,12 @@ let package = Package(
         .executableTarget(
             name: "EdgeLedgerCLI",
             dependencies: [
-                "EdgeLedgerAgent",
+                "EdgeLedgerAgent", "EdgeLedgerSync", "EdgeLedgerConfig", "EdgeLedgerCore", "EdgeLedgerCrypto",
+                "EdgeLedgerStore", "CMosquitto", "COpenSSL", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -121,38 +139,56 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto"]),
-        .testTarget(name: "EdgeLedgerStoreTests", dependencies: ["EdgeLedgerStore", "EdgeLedgerCrypto"]),
+        .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto", "EdgeLedgerCore", "COpenSSL"]),
+        .testTarget(
+            name: "EdgeLedgerStoreTests",
+            dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite"]),
         .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig", "EdgeLedgerCore"]),
         .testTarget(
             name: "EdgeLedgerAgentTests",
-            dependencies: ["EdgeLedgerAgent", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+            dependencies: ["EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
         ),
         .testTarget(
             name: "EdgeLedgerHTTPTests",
             dependencies: [
-                "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(
             name: "EdgeLedgerSyncTests",
             dependencies: [
                 "EdgeLedgerSync", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                "EdgeLedgerCore", "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "EdgeLedgerIngestTests",
             dependencies: [
-                "EdgeLedgerCLI", "EdgeLedgerAgent", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT",
-                "EdgeLedgerTestSupport",
+                "EdgeLedgerCLI", "EdgeLedgerAgent", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto",
+                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerTestSupport",
             ]
         ),
         .testTarget(
             name: "EdgeLedgerCLITests",
             dependencies: [
                 "EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
+                "EdgeLedgerConfig", "EdgeLedgerCore", "CSQLite",
             ]
         ),
     ]

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The live demo: a private MQTT broker, 20 simulated sensors at 200 readings/s (every 50th
-# reading malformed), the agent turning them into a signed, verifiable log, and a status line
-# every second. Ctrl-C stops everything cleanly, prints the latest signed checkpoint and
-# verifies the whole store with the gateway's verifier key.
+# reading malformed), the agent turning them into a signed, verifiable log, the reference
+# upstream (`edge-ledger upstream`) pulling, re-verifying, cosigning and anchoring that log, and
+# a status line every second. Ctrl-C stops everything cleanly, waits for the upstream to catch
+# up, prints the latest signed checkpoint with the witness's cosignature, verifies the whole
+# store with the gateway's verifier key and compares it with what the upstream collected.
 #
 # Usage:  scripts/demo.sh
 # Environment:
@@ -64,7 +66,7 @@ fi
 
 # --- 2. A private broker, a fresh gateway directory --------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/edge-ledger-demo.XXXXXX")
-broker_pid="" agent_pid="" sim_pid=""
+broker_pid="" agent_pid="" sim_pid="" upstream_pid=""
 
 # A loopback TCP port nothing listens on (bash's /dev/tcp: a refused connection means free).
 free_port() {
@@ -113,6 +115,7 @@ stop_process() {
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     stop_process "$sim_pid" 30 simulator
+    stop_process "$upstream_pid" 30 upstream
     stop_process "$agent_pid" 30 agent
     stop_process "$broker_pid" 10 broker
     if [ "${DEMO_KEEP:-0}" = 1 ]; then
@@ -145,15 +148,97 @@ wait_listening "$broker_port" 10 || {
 say "broker: mosquitto on 127.0.0.1:$broker_port"
 
 gateway="$work/gateway"
-"$bin" init --dir "$gateway" --origin "demo.edge-ledger.example/plant-7/gw-12" \
+origin="demo.edge-ledger.example/plant-7/gw-12"
+api_port=$(free_port)
+"$bin" init --dir "$gateway" --origin "$origin" \
     --broker "127.0.0.1:$broker_port" --topics "factory/+/telemetry" \
-    --listen "127.0.0.1:$(free_port)" >"$work/init.log" 2>&1 || {
+    --listen "127.0.0.1:$api_port" >"$work/init.log" 2>&1 || {
     cat "$work/init.log" >&2
     say "edge-ledger init failed"
     exit 1
 }
 db="$gateway/data/ledger.db"
 say "gateway: $gateway (edge-ledger.toml, keys/, verifier-keys.txt, data/ledger.db)"
+
+# --- 2b. The reference upstream: witness, collector, anchoring hook -----------------------------
+# It knows the gateway by its verifier key and pulls the gateway's API with a bearer token; the
+# gateway knows the upstream's witness key and lists the token's hash under the upstream's name.
+upstream="$work/upstream"
+upstream_port=$(free_port)
+mkdir -p "$upstream/anchors"
+"$bin" keygen --alg ed25519 --name demo.edge-ledger.example/dc-1 --out "$upstream/keys" >"$work/keygen.log" 2>&1 || {
+    cat "$work/keygen.log" >&2
+    say "edge-ledger keygen failed"
+    exit 1
+}
+pull_token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+pull_token_sha256=$(printf %s "$pull_token" | sha256sum | cut -d' ' -f1)
+# The anchoring hook, a stand-in for a ChainMaker client: it keeps each evidence document.
+cat >"$upstream/anchor.sh" <<'HOOK'
+#!/bin/sh
+# Keeps the evidence document (JSON on stdin) as a new file in the directory $1.
+tmp=$(mktemp "$1/.doc.XXXXXX") && cat >"$tmp" && mv "$tmp" "$tmp.json"
+HOOK
+cat >"$upstream/upstream.toml" <<TOML
+# Reference upstream for the demo gateway (see docs/UPSTREAM.md).
+[witness]
+name = "demo.edge-ledger.example/dc-1"
+key_file = "keys/ed25519.key"
+
+[http]
+listen = "127.0.0.1:$upstream_port"
+
+[storage]
+path = "upstream.db"
+durability = "process"
+
+[[gateways]]
+origin = "$origin"
+url = "http://127.0.0.1:$api_port"
+verifier_keys = [$(sed 's/.*/"&"/' "$gateway/verifier-keys.txt" | paste -sd, -)]
+token_env = "DEMO_PULL_TOKEN"
+pull_interval = "1s"
+
+[gateways.backoff]
+initial = "200ms"
+max = "2s"
+
+[anchor]
+command = ["/bin/sh", "$upstream/anchor.sh", "$upstream/anchors"]
+
+[metrics]
+allow_anonymous = true
+TOML
+witness_key=$(DEMO_PULL_TOKEN=$pull_token "$bin" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
+    cat "$work/upstream-key.log" >&2
+    say "edge-ledger upstream --print-verifier-key failed"
+    exit 1
+}
+cat >>"$gateway/edge-ledger.toml" <<TOML
+
+# Added by scripts/demo.sh: the demo's reference upstream pulls with this token, acknowledges
+# under the name dc-1, and cosigns every checkpoint pushed to it.
+[[http.tokens]]
+name = "dc-1"
+token_sha256 = "$pull_token_sha256"
+
+[[upstreams]]
+name = "dc-1"
+url = "http://127.0.0.1:$upstream_port"
+verifier_key = "$witness_key"
+
+[upstreams.backoff]
+initial = "200ms"
+max = "2s"
+TOML
+"$bin" check-config "$gateway/edge-ledger.toml" >"$work/check-config.log" 2>&1 || {
+    cat "$work/check-config.log" >&2
+    say "the gateway configuration with the upstream is invalid"
+    exit 1
+}
+updb="$upstream/upstream.db"
+say "upstream: $upstream (upstream.toml, keys/, anchor.sh, anchors/, upstream.db)"
+say "upstream: witness key $witness_key"
 
 # --- 3. The agent, then the sensors ------------------------------------------------------------
 setsid "$bin" run --config "$gateway/edge-ledger.toml" >"$work/agent.log" 2>&1 &
@@ -172,6 +257,15 @@ done
 sleep 0.5 # the SUBACK follows the CONNACK
 say "agent: running (log: $work/agent.log)"
 
+DEMO_PULL_TOKEN=$pull_token setsid "$bin" upstream --config "$upstream/upstream.toml" >"$work/upstream.log" 2>&1 &
+upstream_pid=$!
+wait_listening "$upstream_port" 30 || {
+    tail -20 "$work/upstream.log" >&2
+    say "the upstream did not start"
+    exit 1
+}
+say "upstream: witness and collector on 127.0.0.1:$upstream_port (log: $work/upstream.log)"
+
 setsid "$bin" simulate --broker "127.0.0.1:$broker_port" --sensors "$sensors" --rate "$rate" --qos 1 \
     --bad-every "$bad_every" --json >"$work/simulator.out" 2>"$work/simulator.log" &
 sim_pid=$!
@@ -183,8 +277,19 @@ else
 fi
 
 # --- 4. The live status line -------------------------------------------------------------------
-# Read from the store through a read-only SQLite connection (WAL: never blocks the agent).
+# Read from the stores through read-only SQLite connections (WAL: never blocks the writers).
 query() { sqlite3 -readonly -cmd ".timeout 2000" "$db" "$1" 2>/dev/null; }
+upquery() { [ -f "$updb" ] && sqlite3 -readonly -cmd ".timeout 2000" "$updb" "$1" 2>/dev/null; }
+# The upstream's view, as "verified|acked|anchored|cosigned": entries collected and checked
+# against a signed checkpoint, acknowledged to the gateway, anchoring documents written, and the
+# largest checkpoint of the gateway's that carries the witness's cosignature.
+upstream_row() {
+    local verified="" acked=""
+    IFS='|' read -r verified acked <<<"$(upquery "SELECT verified_size, acked_size FROM gateways LIMIT 1" || true)"
+    printf '%s|%s|%s|%s' "${verified:-0}" "${acked:-0}" \
+        "$(find "$upstream/anchors" -name '*.json' | wc -l | tr -d ' ')" \
+        "$(query "SELECT coalesce(max(checkpoint_size), 0) FROM cosignatures" || echo 0)"
+}
 
 stop_requested=0
 trap 'stop_requested=1' INT TERM
@@ -202,6 +307,12 @@ while [ $stop_requested -eq 0 ]; do
         say "the agent stopped unexpectedly"
         exit 1
     fi
+    if ! kill -0 "$upstream_pid" 2>/dev/null; then
+        echo >&2
+        tail -20 "$work/upstream.log" >&2
+        say "the upstream stopped unexpectedly"
+        exit 1
+    fi
     row=$(query "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM entries), (SELECT count(*) FROM rejected),
                         (SELECT count(*) FROM checkpoints), (SELECT coalesce(max(size), 0) FROM checkpoints)") || row=""
     [ -n "$row" ] || continue
@@ -211,19 +322,52 @@ while [ $stop_requested -eq 0 ]; do
     per_second=$(awk -v a="$total" -v b="$last_total" -v t="$now" -v u="$last_time" \
         'BEGIN { printf "%.0f", (t > u) ? (a - b) / (t - u) : 0 }')
     last_total=$total last_time=$now
-    line=$(printf '%4ds  %5s readings/s  %8d entries  %6d checkpoints (sealed %d)  %5d rejected' \
-        $((SECONDS - started)) "$per_second" "$entries" "$checkpoints" "$sealed" "$rejected")
+    IFS='|' read -r up_verified up_acked up_anchored cosigned <<<"$(upstream_row)"
+    line=$(printf '%4ds %5s/s %7d entries %4d checkpoints (sealed %d) %4d rejected | upstream: %d verified, %d acked, cosigned %d, %d anchored' \
+        $((SECONDS - started)) "$per_second" "$entries" "$checkpoints" "$sealed" "$rejected" \
+        "$up_verified" "$up_acked" "$cosigned" "$up_anchored")
     if [ $tty -eq 1 ]; then printf '\r\033[K%s' "$line"; else printf '%s\n' "$line"; fi
     if [ "$seconds" -gt 0 ] && [ $((SECONDS - started)) -ge "$seconds" ]; then break; fi
 done
 [ $tty -eq 1 ] && echo
 trap - INT TERM
 
-# --- 5. Stop in order, show the latest checkpoint, verify --------------------------------------
+# --- 5. Stop in order, let the upstream catch up, show the latest checkpoint, verify -------------
 say "stopping the simulator"
 stop_process "$sim_pid" 30 simulator
 sim_pid=""
 head -1 "$work/simulator.out" >&2 || true
+# The agent seals what is left within its seal interval; the upstream pulls, verifies,
+# acknowledges and cosigns that last checkpoint. Bounded: the demo must stop by itself.
+say "waiting for the upstream to collect, verify and cosign the last checkpoint"
+deadline=$((SECONDS + 60))
+caught_up=0 entries=0 sealed=0 up_verified=0
+while [ $SECONDS -lt $deadline ]; do
+    IFS='|' read -r entries sealed <<<"$(query "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM entries),
+        (SELECT coalesce(max(size), 0) FROM checkpoints)" || echo "0|0")"
+    IFS='|' read -r up_verified up_acked up_anchored cosigned <<<"$(upstream_row)"
+    if [ "${entries:-0}" -gt 0 ] && [ "$sealed" = "$entries" ] && [ "$up_verified" = "$entries" ] &&
+        [ "$up_acked" = "$entries" ] && [ "$cosigned" = "$entries" ]; then
+        caught_up=1
+        break
+    fi
+    sleep 0.5
+done
+if [ $caught_up -eq 1 ]; then
+    say "upstream: caught up at $entries entries"
+else
+    say "the upstream did not catch up within 60 s (verified ${up_verified:-0} of ${entries:-0})"
+fi
+if command -v curl >/dev/null 2>&1; then
+    echo
+    echo "Upstream metrics (curl http://127.0.0.1:$upstream_port/metrics, non-zero samples):"
+    curl -fsS --max-time 5 "http://127.0.0.1:$upstream_port/metrics" 2>/dev/null |
+        grep -E '^edge_ledger_(collector_(entries|lag_entries|checkpoints_verified_total|pull_failures_total)|witness_cosignatures_total|anchor_(completed|failures)_total)' |
+        grep -v ' 0$' | sed 's/^/    /' || true
+fi
+say "stopping the upstream"
+stop_process "$upstream_pid" 30 upstream
+upstream_pid=""
 say "stopping the agent (SIGTERM: stop ingest, seal the rest)"
 stop_process "$agent_pid" 30 agent
 agent_status=$stopped_status
@@ -254,9 +398,11 @@ query "SELECT '    ' || kind || ': ' || n FROM (
          SELECT substr(reason, 1, instr(reason || ':', ':') - 1) AS kind, count(*) AS n FROM rejected GROUP BY kind
        ) ORDER BY kind" || true
 echo
-echo "Latest checkpoint (C2SP signed note):"
+echo "Latest checkpoint (C2SP signed note as GET /checkpoint serves it: the gateway's signature,"
+echo "then the cosignature lines of the witnesses that cosigned it):"
 echo
-query "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1" | sed 's/^/    /'
+query "SELECT rtrim(note, char(10)) || coalesce(char(10) || (SELECT group_concat(line, char(10)) FROM cosignatures
+         WHERE checkpoint_size = c.size), '') FROM checkpoints AS c ORDER BY size DESC LIMIT 1" | sed 's/^/    /'
 echo
 echo "Verifier key(s) ($gateway/verifier-keys.txt):"
 sed 's/^/    /' "$gateway/verifier-keys.txt"
@@ -271,4 +417,32 @@ if [ $verified -eq 0 ]; then
 else
     say "verification FAILED (exit $verified)"
 fi
-exit $verified
+
+# What the upstream holds, compared with the gateway: the same size and root, acknowledged,
+# cosigned, anchored. The upstream re-verified every entry itself before counting it.
+IFS='|' read -r sealed sealed_root <<<"$(query "SELECT size, hex(root) FROM checkpoints ORDER BY size DESC LIMIT 1")"
+IFS='|' read -r up_verified up_root up_acked <<<"$(upquery "SELECT verified_size, hex(verified_root), acked_size
+    FROM gateways LIMIT 1" || true)"
+up_checkpoints=$(upquery "SELECT count(*) FROM checkpoints" || echo 0)
+up_anchored=$(upquery "SELECT count(*) FROM anchor_queue WHERE done_at IS NOT NULL" || echo 0)
+cosigned=$(query "SELECT coalesce(max(checkpoint_size), 0) FROM cosignatures" || echo 0)
+echo
+echo "Upstream ($updb):"
+echo "    entries collected and verified: ${up_verified:-0} (the gateway has $entries)"
+echo "    verified root:                  ${up_root:-none}"
+echo "    gateway's latest checkpoint:    ${sealed_root:-none} (size ${sealed:-0})"
+echo "    acknowledged to the gateway:    ${up_acked:-0}"
+echo "    checkpoints verified:           ${up_checkpoints:-0}, anchored: ${up_anchored:-0}" \
+    "(documents in $upstream/anchors)"
+echo "    cosigned by the witness:        the gateway's checkpoint at ${cosigned:-0}"
+upstream_status=0
+if [ "${up_verified:-0}" = "$entries" ] && [ "${sealed:-x}" = "$entries" ] && [ "${up_root:-x}" = "${sealed_root:-y}" ] &&
+    [ "${up_acked:-0}" = "$entries" ] && [ "${cosigned:-0}" = "$entries" ]; then
+    say "upstream verification ok: it holds all $entries entries under the gateway's signed root, acknowledged and cosigned"
+else
+    upstream_status=1
+    tail -20 "$work/upstream.log" >&2
+    say "upstream MISMATCH: it does not hold the gateway's whole log, acknowledged and cosigned (see above)"
+fi
+[ $verified -eq 0 ] || exit $verified
+exit $upstream_status

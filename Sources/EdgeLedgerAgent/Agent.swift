@@ -55,7 +55,10 @@ public struct Agent: Sendable {
         let metrics = AgentMetrics(upstreams: configuration.upstreams.map(\.name))
         metrics.recordSizes(treeSize: store.nextIndex, sealedSize: store.sealedSize, bytesOnDisk: store.bytesOnDisk())
         let pusher = try WitnessPusher(
-            store: store, upstreams: configuration.upstreams, logger: Logger(label: "edge-ledger.push"))
+            store: store, upstreams: configuration.upstreams, logger: Logger(label: "edge-ledger.push"),
+            onAttempt: { failed, state in
+                metrics.recordPush(state.name, failed: failed, consecutiveFailures: state.consecutiveFailures)
+            })
         let sealer = Sealer(
             store: store, origin: configuration.identity.origin, hash: configuration.identity.hash, signers: signers,
             metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() })

@@ -345,7 +345,8 @@ public struct LedgerAPI: Sendable {
             guard ack.size <= sealed else { return .beyond(sealed: sealed) }
             let expected = try reader.rootHash(size: ack.size)
             guard expected == ack.root else { return .fork(expected: expected) }
-            return .accepted(try acknowledger.acknowledge(upstream: upstream, size: ack.size, root: ack.root, at: nil))
+            return .accepted(
+                try acknowledger.recordAcknowledgement(upstream: upstream, size: ack.size, root: ack.root, at: nil))
         }
         let sizeJSON = String(ack.size)
         switch outcome {

@@ -5,9 +5,10 @@ import EdgeLedgerStore
 /// writer of the ledger file). The API checks the root itself first and calls this only for
 /// an acknowledgement that matches the log.
 public protocol LedgerAcknowledging: Sendable {
-    /// Records that upstream `upstream` holds every entry below `size` with root `root`;
-    /// see `LedgerStore.acknowledge(upstream:size:root:at:)`.
-    func acknowledge(
+    /// Records that upstream `upstream` holds every entry below `size` with root `root`, without
+    /// touching the upstream's other state (the witness pusher writes it concurrently); see
+    /// `LedgerStore.recordAcknowledgement(upstream:size:root:at:)`.
+    func recordAcknowledgement(
         upstream: String, size: UInt64, root: Hash32, at time: Int64?
     ) throws(StoreError)
         -> UpstreamState

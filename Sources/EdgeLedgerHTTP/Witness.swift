@@ -23,7 +23,7 @@ public struct WitnessedLog: Sendable {
 /// The answer to an `add-checkpoint` request.
 public struct WitnessResponse: Sendable, Equatable {
     /// How the request ended.
-    public enum Outcome: String, Sendable, Equatable {
+    public enum Outcome: String, Sendable, Equatable, CaseIterable {
         /// 200: verified, recorded and cosigned.
         case cosigned
         /// 400: the body is malformed, or the old size exceeds the checkpoint size.

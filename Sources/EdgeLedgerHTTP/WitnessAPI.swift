@@ -2,6 +2,7 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import Hummingbird
 import Logging
+import Prometheus
 
 /// Bearer-token check of the reference upstream's witness endpoint (`[http]` of upstream.toml).
 ///
@@ -54,16 +55,33 @@ public struct WitnessAuthenticator: Sendable {
     }
 }
 
-/// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint` and
-/// `GET <prefix>/healthz`.
+/// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint`,
+/// `GET <prefix>/healthz` and, with a metrics endpoint, `GET <prefix>/metrics`.
 public enum WitnessAPI {
+    /// `GET <prefix>/metrics`: the Prometheus registry to print and who may read it.
+    public struct MetricsEndpoint: Sendable {
+        /// The registry printed as Prometheus text.
+        public var registry: PrometheusCollectorRegistry
+        /// Who may read it: `metrics.allow_anonymous` and the `[[http.tokens]]`.
+        public var authenticator: WitnessAuthenticator
+
+        /// Creates the endpoint.
+        public init(registry: PrometheusCollectorRegistry, authenticator: WitnessAuthenticator) {
+            self.registry = registry
+            self.authenticator = authenticator
+        }
+    }
+
     /// Adds the routes to `router` (use `router.group(prefix)` for a prefix).
     ///
     /// - Parameters:
     ///   - maxBodyBytes: larger request bodies are refused with 413.
+    ///   - metrics: serves `GET metrics` when given.
+    ///   - onResult: called with every `add-checkpoint` answer (for metrics).
     public static func addRoutes<Routes: RouterMethods>(
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
-        maxBodyBytes: Int = 65_536, logger: Logger
+        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil,
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
     ) {
         router.post("add-checkpoint") { request, _ -> Response in
             switch authenticator.check(authorization: request.headers[.authorization]) {
@@ -77,27 +95,50 @@ public enum WitnessAPI {
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
             let result = witness.addCheckpoint(body: Array(buffer: buffer))
             log(result, logger: logger)
+            onResult?(result)
             return Response(
                 status: .init(code: result.status), headers: [.contentType: result.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: result.body)))
         }
         router.get("healthz") { _, _ -> Response in text(.ok, "ok") }
+        if let metrics {
+            router.get("metrics") { request, _ -> Response in
+                switch metrics.authenticator.check(authorization: request.headers[.authorization]) {
+                case .accepted: break
+                case .missing:
+                    return text(
+                        .unauthorized, "a bearer token is required (or set metrics.allow_anonymous = true)",
+                        headers: [.wwwAuthenticate: "Bearer"])
+                case .forbidden:
+                    return text(.forbidden, "unknown bearer token")
+                }
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(8_192)
+                metrics.registry.emit(into: &buffer)
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+            }
+        }
     }
 
     /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`).
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
-        maxBodyBytes: Int = 65_536, logger: Logger
+        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil,
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
     ) -> Router<BasicRequestContext> {
         let router = Router()
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         if trimmed.isEmpty {
             addRoutes(
-                to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes, logger: logger)
+                to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes,
+                metrics: metrics, onResult: onResult, logger: logger)
         } else {
             addRoutes(
                 to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
-                maxBodyBytes: maxBodyBytes, logger: logger)
+                maxBodyBytes: maxBodyBytes, metrics: metrics, onResult: onResult, logger: logger)
         }
         return router
     }

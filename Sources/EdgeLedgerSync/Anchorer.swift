@@ -18,16 +18,20 @@ public final class Anchorer: Service, Sendable {
     private let logger: Logger
     private let wakeup = WakeupSignal()
     private let idlePoll: Duration
+    private let metrics: UpstreamMetrics?
 
-    /// - Parameter idlePoll: the longest sleep between looks at the queue.
+    /// - Parameters:
+    ///   - idlePoll: the longest sleep between looks at the queue.
+    ///   - metrics: where completed and failed attempts are counted.
     public init(
         configuration: AnchorConfiguration, store: CollectorStore, idlePoll: Duration = .seconds(60),
-        logger: Logger = Logger(label: "edge-ledger.anchor")
+        logger: Logger = Logger(label: "edge-ledger.anchor"), metrics: UpstreamMetrics? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.idlePoll = idlePoll
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Look at the queue now (a checkpoint was verified).
@@ -79,6 +83,7 @@ public final class Anchorer: Service, Sendable {
                 configuration.command, stdin: Array(job.document.utf8), timeout: configuration.timeout)
             if result.status == 0 {
                 try store.completeAnchorJob(id: job.id, at: CollectorStore.now())
+                metrics?.anchored.increment()
                 logger.info("anchored checkpoint", metadata: metadata)
                 return true
             }
@@ -92,6 +97,7 @@ public final class Anchorer: Service, Sendable {
         } catch {
             failure = "\(error)"
         }
+        metrics?.anchorFailures.increment()
         let delay = Backoff(configuration.retry).delay(afterFailures: job.attempts + 1)
         do {
             try store.failAnchorJob(

@@ -85,6 +85,7 @@ public final class GatewayCollector: Service, Sendable {
     private let batchBundles: Int
     private let logger: Logger
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
+    private let metrics: UpstreamMetrics?
     private let memory = Mutex<(failures: Int, problem: String?, ackProblem: String?)>((0, nil, nil))
 
     /// Prepares the collector of `gateway`.
@@ -94,11 +95,12 @@ public final class GatewayCollector: Service, Sendable {
     ///   - parallelFetches: bundles fetched at once (each with its level-0 hash tile).
     ///   - batchBundles: bundles stored per transaction.
     ///   - onVerified: called after each newly verified checkpoint (e.g. to wake the anchorer).
+    ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger upstream`).
     /// - Throws: ``SyncError`` when a verifier key is unusable or the TLS files cannot be read.
     public init(
         gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false, parallelFetches: Int = 8,
         batchBundles: Int = 16, logger: Logger = Logger(label: "edge-ledger.collector"),
-        onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil
+        onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil, metrics: UpstreamMetrics? = nil
     ) throws {
         self.origin = gateway.origin
         self.gateway = gateway
@@ -127,6 +129,7 @@ public final class GatewayCollector: Service, Sendable {
         logger[metadataKey: "gateway"] = "\(gateway.origin)"
         self.logger = logger
         self.onVerified = onVerified
+        self.metrics = metrics
     }
 
     /// Pulls every `pull_interval` until cancelled or graceful shutdown (an interrupted catch-up
@@ -187,6 +190,7 @@ public final class GatewayCollector: Service, Sendable {
         }
         report.duration = ContinuousClock.now - started
         logOutcome(report)
+        metrics?.record(report, gateway: origin)
         return report
     }
 

@@ -3,6 +3,7 @@ import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -30,16 +31,23 @@ public struct UpstreamNode: Sendable {
     public let anchorer: Anchorer
     /// The HTTP server.
     public let server: WitnessService
+    /// The node's metrics (collection, witnessing, anchoring).
+    public let metrics: UpstreamMetrics
+    /// The registry `<prefix>/metrics` prints (when `metrics.enabled`).
+    public let registry: PrometheusCollectorRegistry
     private let logger: Logger
 
     /// Opens the store, loads the witness key and prepares every service. Nothing listens yet.
     ///
-    /// - Parameter onServerRunning: called with the bound port once the witness listens.
+    /// - Parameters:
+    ///   - registry: where the node's metrics go and what `<prefix>/metrics` prints; a new one
+    ///     when `nil`. The node records into it directly, without `MetricsSystem.bootstrap`.
+    ///   - onServerRunning: called with the bound port once the witness listens.
     /// - Throws: ``SyncError`` naming the configuration key that is unusable, or the store's
     ///   error.
     public static func make(
         configuration: UpstreamConfiguration, logger: Logger = Logger(label: "edge-ledger.upstream"),
-        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        registry: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> UpstreamNode {
         try createParentDirectory(of: configuration.storage.path)
         let store = try CollectorStore(
@@ -59,25 +67,42 @@ public struct UpstreamNode: Sendable {
             }
         }
         let witness = Witness(cosigner: cosigner, logs: logs, store: store)
+        let registry = registry ?? PrometheusCollectorRegistry()
+        let metrics = UpstreamMetrics(
+            gateways: configuration.gateways.map(\.origin),
+            witnessOutcomes: WitnessResponse.Outcome.allCases.map(\.rawValue),
+            factory: PrometheusMetricsFactory(registry: registry))
         let anchorer = Anchorer(
-            configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"))
+            configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"),
+            metrics: metrics)
         let collectors = try configuration.gateways.map { gateway in
             try GatewayCollector(
                 gateway: gateway, store: store, anchoring: configuration.anchor.isEnabled,
                 logger: Logger(label: "edge-ledger.collector"),
-                onVerified: { _ in anchorer.nudge() })
+                onVerified: { _ in anchorer.nudge() }, metrics: metrics)
         }
+        let endpoint =
+            configuration.metrics.enabled
+            ? WitnessAPI.MetricsEndpoint(
+                registry: registry,
+                authenticator: WitnessAuthenticator(
+                    allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
+            : nil
         let server: WitnessService
         do {
             server = try WitnessService(
-                witness: witness, http: configuration.http, logger: Logger(label: "edge-ledger.witness"),
-                onServerRunning: onServerRunning)
+                witness: witness, http: configuration.http, metrics: endpoint,
+                onResult: { result in
+                    metrics.recordWitness(
+                        outcome: result.outcome.rawValue, origin: result.origin, cosigned: result.outcome == .cosigned)
+                },
+                logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw SyncError("http: \(error)")
         }
         return UpstreamNode(
             configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
-            server: server, logger: logger)
+            server: server, metrics: metrics, registry: registry, logger: logger)
     }
 
     /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what

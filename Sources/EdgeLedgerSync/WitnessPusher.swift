@@ -28,7 +28,9 @@ import Synchronization
 ///   state is logged once, and so is the recovery.
 ///
 /// Each attempt's time and result are recorded in the store's upstream state
-/// (`last_push_at`, `last_push_result`, `consecutive_failures`, `next_attempt_at`).
+/// (`last_push_at`, `last_push_result`, `consecutive_failures`, `next_attempt_at`) with
+/// `LedgerStore.updateUpstream(named:_:)`, which leaves the acknowledgement columns that
+/// `POST /ack` writes untouched.
 public final class WitnessPusher: Service, Sendable {
     /// How often the store is polled for a new checkpoint.
     public let pollInterval: Duration
@@ -38,11 +40,14 @@ public final class WitnessPusher: Service, Sendable {
 
     /// Prepares a worker for every upstream with `witness = true` and a URL.
     ///
+    /// - Parameter onAttempt: called after every push attempt that was made (not when there was
+    ///   nothing to push) with the upstream's state as recorded, e.g. for the agent's metrics.
     /// - Throws: ``SyncError`` when an upstream's `verifier_key` is unusable or its TLS files
     ///   cannot be read.
     public init(
         store: LedgerStore, upstreams: [UpstreamPeerConfiguration], pollInterval: Duration = .seconds(1),
-        logger: Logger = Logger(label: "edge-ledger.push")
+        logger: Logger = Logger(label: "edge-ledger.push"),
+        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)? = nil
     ) throws {
         self.store = store
         self.pollInterval = pollInterval
@@ -75,7 +80,7 @@ public final class WitnessPusher: Service, Sendable {
                 Worker(
                     name: upstream.name, url: url, client: client, verifier: verifier,
                     backoff: Backoff(upstream.backoff),
-                    store: store, pollInterval: pollInterval, logger: workerLogger))
+                    store: store, pollInterval: pollInterval, logger: workerLogger, onAttempt: onAttempt))
         }
         self.workers = workers
     }
@@ -133,6 +138,7 @@ private final class Worker: Sendable {
     let store: LedgerStore
     let pollInterval: Duration
     let logger: Logger
+    let onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
     let wakeup = WakeupSignal()
 
     /// In-memory state of the worker, guarded (attempts run one at a time per worker).
@@ -150,7 +156,8 @@ private final class Worker: Sendable {
 
     init(
         name: String, url: String, client: SyncHTTPClient, verifier: (any NoteVerifier)?, backoff: Backoff,
-        store: LedgerStore, pollInterval: Duration, logger: Logger
+        store: LedgerStore, pollInterval: Duration, logger: Logger,
+        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
     ) {
         self.name = name
         self.url = url
@@ -160,6 +167,7 @@ private final class Worker: Sendable {
         self.store = store
         self.pollInterval = pollInterval
         self.logger = logger
+        self.onAttempt = onAttempt
         let state = (try? store.upstream(named: name)) ?? nil
         self.memory = Mutex(
             Memory(
@@ -402,14 +410,16 @@ private final class Worker: Sendable {
 
     private func save(now: Int64, result: String, pushedSize: UInt64?, failures: Int, next: Int64?) {
         do {
-            // Re-read just before writing: the HTTP API updates the acknowledgement columns.
-            var state = try store.upstream(named: name) ?? UpstreamState(name: name)
-            state.lastPushAt = now
-            state.lastPushResult = String(result.prefix(500))
-            if let pushedSize { state.lastPushedSize = pushedSize }
-            state.consecutiveFailures = failures
-            state.nextAttemptAt = next
-            try store.saveUpstream(state)
+            // Only the push columns change, atomically: `POST /ack` updates the acknowledgement
+            // columns of the same row concurrently.
+            let state = try store.updateUpstream(named: name) { state in
+                state.lastPushAt = now
+                state.lastPushResult = String(result.prefix(500))
+                if let pushedSize { state.lastPushedSize = pushedSize }
+                state.consecutiveFailures = failures
+                state.nextAttemptAt = next
+            }
+            onAttempt?(pushedSize == nil, state)
         } catch {
             logger.error("cannot record the push result: \(error)")
         }

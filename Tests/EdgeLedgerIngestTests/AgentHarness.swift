@@ -16,6 +16,8 @@ final class AgentHarness: @unchecked Sendable {
     let broker: MosquittoBroker
     let origin = "test.example/gw-1"
     let verifier: any NoteVerifier
+    /// The gateway's note verifier key (`origin+keyid+base64`), what an upstream configures.
+    let verifierKey: String
     var agent: ChildProcess?
     var configPath: String { directory.appendingPathComponent("edge-ledger.toml").path }
     var databasePath: String { directory.appendingPathComponent("data/ledger.db").path }
@@ -24,7 +26,11 @@ final class AgentHarness: @unchecked Sendable {
     /// The HTTP API's port when enabled.
     let httpPort: Int?
 
-    init(broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms", http: Bool = false) throws {
+    /// - Parameter extraConfig: TOML appended to the configuration (e.g. `[[upstreams]]`).
+    init(
+        broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms", http: Bool = false,
+        extraConfig: String = ""
+    ) throws {
         self.broker = broker
         directory = try TemporaryDirectory.make(prefix: "agent")
         try FileManager.default.createDirectory(
@@ -32,6 +38,7 @@ final class AgentHarness: @unchecked Sendable {
         let key = try PrivateKey.generate(.ed25519)
         try KeyFile.save(key, to: directory.appendingPathComponent("keys/ed25519.key").path)
         verifier = NoteKeys.verifier(for: key.publicKey, name: origin)
+        verifierKey = NoteKeys.verifierKey(for: key.publicKey, name: origin).string
         let httpPort = http ? try FreePort.find() : nil
         self.httpPort = httpPort
         let httpSection =
@@ -91,6 +98,8 @@ final class AgentHarness: @unchecked Sendable {
 
             [log]
             level = "info"
+
+            \(extraConfig)
             """
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -127,8 +136,14 @@ final class AgentHarness: @unchecked Sendable {
     /// GET `path` from the agent's API with curl; returns (status, body).
     func getBytes(_ path: String, token: String? = nil) throws -> (Int, [UInt8]) {
         guard let httpPort else { throw TestSupportError("HTTP is not enabled in this harness") }
+        return try fetch("http://127.0.0.1:\(httpPort)\(path)", token: token)
+    }
+
+    /// GET `url` (any loopback server) with curl; returns (status, body); status 0 when nothing
+    /// answered.
+    func fetch(_ url: String, token: String? = nil) throws -> (Int, [UInt8]) {
         let out = directory.appendingPathComponent("curl-\(UUID().uuidString.prefix(6)).out").path
-        var args = ["-s", "-o", out, "-w", "%{http_code}", "http://127.0.0.1:\(httpPort)\(path)"]
+        var args = ["-s", "-o", out, "-w", "%{http_code}", url]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         let status = directory.appendingPathComponent("curl-status-\(UUID().uuidString.prefix(6))").path
         let curl = try ChildProcess(executable: "/usr/bin/curl", arguments: args, outputFile: status)

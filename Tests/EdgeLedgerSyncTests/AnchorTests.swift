@@ -66,10 +66,9 @@ struct AnchorTests {
         #expect(try store.anchorJobs().allSatisfy { $0.doneAt != nil })
     }
 
-    @Test("a failing or hanging command is retried later from the durable queue")
-    func retries() async throws {
-        let dir = try TempDir()
-        let gateway = try GatewayFixture(dir: dir)
+    /// An upstream store in `dir` that verified a 10-entry checkpoint of `gateway` and queued
+    /// its anchoring job.
+    static func storeWithOneJob(dir: TempDir, gateway: GatewayFixture) async throws -> CollectorStore {
         try gateway.grow(10)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         let server = try TestTileServer(gateway: gateway)
@@ -78,6 +77,14 @@ struct AnchorTests {
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
+        return store
+    }
+
+    @Test("a failing or hanging command is retried later from the durable queue")
+    func retries() async throws {
+        let dir = try TempDir()
+        let gateway = try GatewayFixture(dir: dir)
+        let store = try await Self.storeWithOneJob(dir: dir, gateway: gateway)
         let failing = Anchorer(
             configuration: AnchorConfiguration(
                 command: ["/bin/sh", "-c", "cat >/dev/null; echo boom >&2; exit 3"], timeout: .seconds(10),
