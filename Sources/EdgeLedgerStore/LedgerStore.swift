@@ -287,28 +287,7 @@ public final class LedgerStore: Sendable {
 
     /// Stores an upstream's state as given (insert or replace).
     public func saveUpstream(_ state: UpstreamState) throws(StoreError) {
-        try writer.withLock { (w) throws(StoreError) in
-            let s = try w.db.statement(
-                """
-                INSERT INTO upstreams(name, acked_size, acked_root, acked_at, last_push_at, last_pushed_size,
-                    last_push_result, consecutive_failures, next_attempt_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                ON CONFLICT(name) DO UPDATE SET acked_size = excluded.acked_size, acked_root = excluded.acked_root,
-                    acked_at = excluded.acked_at, last_push_at = excluded.last_push_at,
-                    last_pushed_size = excluded.last_pushed_size, last_push_result = excluded.last_push_result,
-                    consecutive_failures = excluded.consecutive_failures, next_attempt_at = excluded.next_attempt_at
-                """)
-            s.bind(1, state.name)
-            s.bind(2, state.ackedSize)
-            if let root = state.ackedRoot { s.bind(3, hash: root) } else { s.bindNull(3) }
-            if let v = state.ackedAt { s.bind(4, v) } else { s.bindNull(4) }
-            if let v = state.lastPushAt { s.bind(5, v) } else { s.bindNull(5) }
-            s.bind(6, state.lastPushedSize)
-            if let v = state.lastPushResult { s.bind(7, v) } else { s.bindNull(7) }
-            s.bind(8, state.consecutiveFailures)
-            if let v = state.nextAttemptAt { s.bind(9, v) } else { s.bindNull(9) }
-            try s.run("saving the state of upstream \(state.name)")
-        }
+        try writer.withLock { (w) throws(StoreError) in try w.db.writeUpstream(state) }
     }
 
     /// Records that upstream `name` holds every entry below `size`, whose root it reports as
@@ -325,20 +304,7 @@ public final class LedgerStore: Sendable {
     )
         throws(StoreError) -> UpstreamState
     {
-        let expected = try reader.rootHash(size: size)
-        guard expected == root else {
-            throw StoreError(
-                .conflict,
-                "upstream \(name) acknowledged size \(size) with root \(root), but this log's root there is \(expected)",
-                hint: "the upstream holds a different log or a fork; check its configuration")
-        }
-        var state = try reader.upstream(named: name) ?? UpstreamState(name: name)
-        guard size > state.ackedSize || state.ackedRoot == nil else { return state }
-        state.ackedSize = size
-        state.ackedRoot = root
-        state.ackedAt = time ?? SystemClock.nowNanoseconds()
-        try saveUpstream(state)
-        return state
+        try recordAcknowledgement(upstream: name, size: size, root: root, at: time)
     }
 
     // MARK: - Reads (see ``LedgerReader``)
