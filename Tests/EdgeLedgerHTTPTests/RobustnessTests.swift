@@ -30,7 +30,7 @@ struct RobustnessTests {
             }
         }
         guard connected else { throw TestPKIError(description: "connect() failed") }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let start = ContinuousClock.now
         _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
@@ -54,18 +54,17 @@ struct RobustnessTests {
             // Slowloris: the head never ends.
             let (head, headTime) = try RobustnessTests.rawExchange(
                 port: port, send: "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1\r\n")
-            #expect(headTime >= .milliseconds(900) && headTime < .seconds(5), "\(headTime)")
+            // The server cuts the connection (the client's own read timeout is 60 s); the upper
+            // bound is loose because a loaded CI machine delays the timer.
+            #expect(headTime >= .milliseconds(900) && headTime < .seconds(30), "\(headTime)")
             #expect(!head.contains("200 OK"))
             // A body that never completes.
             let (body, bodyTime) = try RobustnessTests.rawExchange(
                 port: port,
                 send: "POST /ack HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(TestTokens.upstream)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"size\": 1")
-            #expect(bodyTime >= .milliseconds(900) && bodyTime < .seconds(5), "\(bodyTime)")
+            #expect(bodyTime >= .milliseconds(900) && bodyTime < .seconds(30), "\(bodyTime)")
             #expect(body.isEmpty || body.hasPrefix("HTTP/1.1 408"), "\(body)")
-            print(
-                "SLOWBODY", bodyTime, body.prefix(60).debugDescription, "SLOWHEAD", headTime,
-                head.prefix(60).debugDescription)
             #expect(!body.contains("200 OK"))
             #expect(try f.store.upstream(named: "dc-1") == nil)
             // The server still serves (on a new connection: the test client's idle one was closed too).

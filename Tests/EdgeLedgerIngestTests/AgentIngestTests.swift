@@ -161,7 +161,13 @@ import Testing
         try h.start()
         try Readings.publish(to: broker, range: 0..<300)
         #expect(try h.waitForEntries(300) == 300)
-        usleep(600_000)  // a seal
+        // The next seal covers all 300.
+        #expect(
+            try Eventually.holds {
+                let (status, text) = try h.get("/checkpoint")
+                guard status == 200, let note = try? Note(parsing: text) else { return false }
+                return (try? Checkpoint(parsing: note.text).size) == 300
+            })
         let (status, checkpoint) = try h.get("/checkpoint")
         #expect(status == 200)
         let note = try Note(parsing: checkpoint)
@@ -182,8 +188,7 @@ import Testing
         #expect(metricsStatus == 200)
         #expect(metrics.contains("edge_ledger_readings_stored_total 300"), "\(metrics.prefix(2000))")
         broker.stop()
-        usleep(1_500_000)
-        #expect(try h.get("/readyz").0 == 503)
+        #expect(try Eventually.holds(timeout: 30) { try h.get("/readyz").0 == 503 })
         #expect(h.stop() == 0)
     }
 }

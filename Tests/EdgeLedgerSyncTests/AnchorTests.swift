@@ -106,7 +106,8 @@ struct AnchorTests {
         try await Task.sleep(for: .milliseconds(200))
         let started = ContinuousClock.now
         #expect(await hanging.runDueJobs() == 0)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Cut off at the 1 s timeout, not after the command's 30 s (loose: a loaded machine is slow).
+        #expect(ContinuousClock.now - started < .seconds(20))
         job = try #require(try store.anchorJobs().first)
         #expect(job.attempts == 2)
         #expect(job.lastError?.contains("timed out") == true)
