@@ -127,18 +127,19 @@ public final class IngestJournal: Sendable {
         if failing.load(ordering: .relaxed) || state.withLock({ $0.queue.count >= queueLimit || $0.closed }) {
             try admit()
         }
-        var seq: UInt64 = 0
-        var closedSegment: (path: String, lastSeq: UInt64)? = nil
         if journaled {
-            seq = try segment.withLock { (w) throws(StoreError) -> UInt64 in
+            // Queued under the segment lock too, so queue order is sequence order even with
+            // several producers: a fold's last sequence number covers everything before it.
+            try segment.withLock { (w) throws(StoreError) in
                 let seq = try w.write(reading)
-                closedSegment = w.rotateIfFull()
-                return seq
+                let closedSegment = w.rotateIfFull()
+                state.withLock { s in
+                    s.queue.append(.reading(reading, seq: seq))
+                    if let closedSegment { s.closedSegments.append(closedSegment) }
+                }
             }
-        }
-        state.withLock { s in
-            s.queue.append(.reading(reading, seq: seq))
-            if let closedSegment { s.closedSegments.append(closedSegment) }
+        } else {
+            state.withLock { $0.queue.append(.reading(reading, seq: 0)) }
         }
         // Without waiters (the folder is busy or pausing between folds) this is one atomic load.
         state.broadcast()

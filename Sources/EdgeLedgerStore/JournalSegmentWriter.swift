@@ -25,6 +25,8 @@ final class JournalSegmentWriter {
     /// Set when a failed write left bytes that could not be cut off: the next write starts a
     /// new segment, so no intact record ever follows a damaged one in a file.
     private var damaged = false
+    /// A segment closed because of damage, reported by the next ``rotateIfFull()``.
+    private var closedByDamage: (path: String, lastSeq: UInt64)?
     private var buffer: [UInt8] = []
 
     init(directory: String, durability: Durability, segmentLimit: Int, nextSeq: UInt64) throws(StoreError) {
@@ -44,7 +46,7 @@ final class JournalSegmentWriter {
     /// Writes one record and returns its sequence number. When it throws, the record is not in
     /// the journal (a partial write is cut off) and the sequence number is not used.
     func write(_ reading: ReadingInput) throws(StoreError) -> UInt64 {
-        if damaged { _ = try rotate() }
+        if damaged { closedByDamage = try rotate() }
         let seq = nextSeq
         buffer.removeAll(keepingCapacity: true)
         JournalRecord.encode(seq: seq, reading, into: &buffer)
@@ -77,8 +79,13 @@ final class JournalSegmentWriter {
     /// Starts a new segment if this one has reached the limit.
     ///
     /// - Returns: the closed segment and the last sequence number in it, or nil when it is not
-    ///   full yet, or when a new file cannot be created now (writing goes on in this one).
+    ///   full yet, or when a new file cannot be created now (writing goes on in this one). A
+    ///   segment that an earlier ``write(_:)`` closed after a failed write is reported here too.
     func rotateIfFull() -> (path: String, lastSeq: UInt64)? {
+        if let closed = closedByDamage {
+            closedByDamage = nil
+            return closed
+        }
         guard size >= segmentLimit else { return nil }
         return try? rotate()
     }
