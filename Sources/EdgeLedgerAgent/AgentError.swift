@@ -1,14 +1,12 @@
+import EdgeLedgerCore
+
 /// The agent cannot start or run: what happened and what to do.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
+public struct AgentError: ExplainedError {
     public var message: String
     public var hint: String?
 
     public init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
-    }
-
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }

@@ -7,7 +7,7 @@ import EdgeLedgerStore
 ///
 /// ``CLI/run(_:)`` prints it to standard error as `error: MESSAGE` and `hint: HINT` and exits
 /// with ``exitCode``.
-struct CLIError: Error, CustomStringConvertible {
+struct CLIError: ExplainedError {
     /// What went wrong, naming the file, key or entry concerned.
     var message: String
     /// What to do about it, when something useful can be said.
@@ -20,10 +20,6 @@ struct CLIError: Error, CustomStringConvertible {
         self.message = message
         self.hint = hint
         self.exitCode = exitCode
-    }
-
-    var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }
 
@@ -44,17 +40,11 @@ enum CLI {
         } catch let error as CLIError {
             report(error.message, hint: error.hint)
             throw ExitCode(error.exitCode)
-        } catch let error as CryptoError {
-            report(error.message, hint: error.hint)
-            throw ExitCode.failure
-        } catch let error as StoreError {
-            report(error.message, hint: error.hint)
-            throw ExitCode.failure
-        } catch let error as NoteError {
-            report(error.message, hint: error.hint)
-            throw ExitCode.failure
         } catch let error as ConfigError {
             for issue in error.issues { CLIOutput.stderr("error: \(issue)") }
+            throw ExitCode.failure
+        } catch let error as any ExplainedError {
+            report(error.message, hint: error.hint)
             throw ExitCode.failure
         } catch {
             report("\(error)", hint: nil)

@@ -3,7 +3,7 @@
 ///
 /// Messages name the offending line or field, e.g.
 /// `signature line 2: base64 signature is invalid`.
-public struct NoteError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct NoteError: ExplainedError, Equatable {
     /// What is wrong, e.g. "note does not end with a newline".
     public var message: String
     /// What the operator or caller can do about it, if anything useful can be said.
@@ -13,10 +13,5 @@ public struct NoteError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
-    }
-
-    /// The message, followed by the hint in parentheses when there is one.
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }

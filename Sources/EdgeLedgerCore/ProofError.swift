@@ -3,7 +3,7 @@
 /// The message says what is wrong in terms of the inputs, e.g.
 /// `proof has 3 hashes, expected 4 for index 5 in a tree of 8`; the hint, when present,
 /// says what the caller can do about it.
-public struct ProofError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ProofError: ExplainedError, Equatable {
     /// Broad category of the failure, for callers that react differently to each.
     public enum Kind: Sendable, Equatable {
         /// The question itself is invalid: an index outside the tree, an old size larger than the
@@ -27,10 +27,5 @@ public struct ProofError: Error, Sendable, Equatable, CustomStringConvertible {
         self.kind = kind
         self.message = message
         self.hint = hint
-    }
-
-    /// The message, followed by the hint in parentheses when there is one.
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }

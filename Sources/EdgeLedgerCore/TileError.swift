@@ -3,7 +3,7 @@
 ///
 /// Errors thrown by the reader itself (e.g. SQLite failures) are passed through unchanged; this
 /// type covers what the tiled-tree algorithms detect on their own.
-public struct TileError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct TileError: ExplainedError, Equatable {
     /// What is wrong, e.g. "tile 0/12 holds 17 hashes, but tree size 3090 needs at least 18".
     public var message: String
     /// What the operator or caller can do about it.
@@ -13,10 +13,5 @@ public struct TileError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
-    }
-
-    /// The message, followed by the hint in parentheses when there is one.
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }

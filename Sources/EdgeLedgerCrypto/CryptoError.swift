@@ -1,5 +1,7 @@
+import EdgeLedgerCore
+
 /// A cryptographic operation failed: what happened, and what to do about it.
-public struct CryptoError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct CryptoError: ExplainedError, Equatable {
     /// What happened, e.g. "private key file is readable by others".
     public var message: String
     /// What the operator can do, e.g. "run chmod 600 on the file".
@@ -9,10 +11,5 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable, Equatable {
     public init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
-    }
-
-    /// The message, followed by the hint in parentheses when there is one.
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }

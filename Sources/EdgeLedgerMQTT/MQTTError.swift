@@ -1,7 +1,8 @@
 import CMosquitto
+import EdgeLedgerCore
 
 /// An MQTT operation failed: what happened and what to do about it.
-public struct MQTTError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct MQTTError: ExplainedError, Equatable {
     /// What happened, e.g. "connection refused by 127.0.0.1:1883".
     public var message: String
     /// What the operator can do, if anything specific.
@@ -23,10 +24,6 @@ public struct MQTTError: Error, CustomStringConvertible, Sendable, Equatable {
             return String(cString: strerror(errno))
         }
         return String(cString: mosquitto_strerror(code))
-    }
-
-    public var description: String {
-        if let hint { "\(message) (\(hint))" } else { message }
     }
 }
 

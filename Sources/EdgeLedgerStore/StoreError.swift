@@ -1,8 +1,10 @@
+import EdgeLedgerCore
+
 /// A ledger store operation failed: what happened, and what the operator can do about it.
 ///
 /// `description` reads like "SQLITE_FULL: no space left on device while appending entry 123;
 /// free space or raise the quota".
-public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct StoreError: ExplainedError, Equatable {
     /// The class of failure, for programs (metrics, retry decisions).
     public enum Kind: Sendable, Hashable {
         /// The file system is full (`SQLITE_FULL`).
@@ -59,6 +61,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         self.sqliteCode = sqliteCode
     }
 
+    /// The message and the hint, separated by a semicolon (these errors end up in log lines).
     public var description: String {
         if let hint { "\(message); \(hint)" } else { message }
     }
