@@ -74,19 +74,10 @@ extension IngestJournal {
             foldCount.add(1, ordering: .relaxed)
             do {
                 let result = try store.fold(batch)
-                if failing.load(ordering: .relaxed) {
-                    state.withLock { $0.failure = nil }
-                    failing.store(false, ordering: .relaxed)
-                    state.broadcast()
-                    events.storeFailure(nil)
-                }
+                if failing.load(ordering: .relaxed) { updateProblem { $0.failure = nil } }
                 return result
             } catch {
-                let first = !failing.load(ordering: .relaxed)
-                state.withLock { $0.failure = error }
-                failing.store(true, ordering: .relaxed)
-                state.broadcast()
-                if first { events.storeFailure(error) }
+                updateProblem { $0.failure = error }
                 let closed = state.wait(until: { $0.closed }, timeout: delay) { s, _ in s.closed }
                 if closed {
                     attemptsLeft -= 1

@@ -28,7 +28,9 @@ import Synchronization
 /// **Backpressure.** At most `queueLimit` readings wait for the folder; ``append(_:journaled:)``
 /// then blocks for up to ``admissionTimeout``. While the store refuses folds (disk full,
 /// quota, I/O error) it fails at once with that error, so the caller withholds the
-/// acknowledgement; the folder retries with backoff and the journal keeps what it has.
+/// acknowledgement; the folder retries with backoff and the journal keeps what it has. A failed
+/// journal write fails that reading only; the next reading tries again. Either failure is
+/// ``problem`` until a fold (or write) succeeds, and ``Events/storeFailure`` reports each change.
 ///
 /// **Files.** Segment files `<store>-ingest-journal/<first seq, 16 hex digits>.journal`; a segment is
 /// deleted once all of it is folded; a clean ``close()`` leaves the directory empty.
@@ -78,8 +80,10 @@ public final class IngestJournal: Sendable {
     let events: Events
     private let segment: Mutex<JournalSegmentWriter>
     let state: ConditionLock<FoldState>
-    /// Mirrors `state.failure != nil` for the hot path's lock-free check.
+    /// Mirror `state.failure != nil` and `state.writeFailure != nil` for the hot path's
+    /// lock-free checks.
     let failing = Atomic<Bool>(false)
+    let writeFailing = Atomic<Bool>(false)
     let foldCount = Atomic<UInt64>(0)
     private let thread: Mutex<NativeThread?> = Mutex(nil)
 
@@ -130,14 +134,22 @@ public final class IngestJournal: Sendable {
         if journaled {
             // Queued under the segment lock too, so queue order is sequence order even with
             // several producers: a fold's last sequence number covers everything before it.
-            try segment.withLock { (w) throws(StoreError) in
-                let seq = try w.write(reading)
-                let closedSegment = w.rotateIfFull()
-                state.withLock { s in
-                    s.queue.append(.reading(reading, seq: seq))
-                    if let closedSegment { s.closedSegments.append(closedSegment) }
+            do {
+                try segment.withLock { (w) throws(StoreError) in
+                    let seq = try w.write(reading)
+                    let closedSegment = w.rotateIfFull()
+                    state.withLock { s in
+                        s.queue.append(.reading(reading, seq: seq))
+                        if let closedSegment { s.closedSegments.append(closedSegment) }
+                    }
                 }
+            } catch {
+                // Every reading tries again (a failed write costs a system call), so the first
+                // one after space returns clears the problem.
+                if !writeFailing.load(ordering: .relaxed) { updateProblem { $0.writeFailure = error } }
+                throw error
             }
+            if writeFailing.load(ordering: .relaxed) { updateProblem { $0.writeFailure = nil } }
         } else {
             state.withLock { $0.queue.append(.reading(reading, seq: 0)) }
         }
@@ -185,8 +197,22 @@ public final class IngestJournal: Sendable {
     /// is not stuck (for watchdogs; a store that refuses folds is retried, not stuck).
     public var foldAttempts: UInt64 { foldCount.load(ordering: .relaxed) }
 
-    /// Why the store is not taking readings, or `nil` when the last fold succeeded.
-    public var problem: StoreError? { state.withLock { $0.failure } }
+    /// Why the store is not taking readings (the last fold or journal write failed), or `nil`.
+    public var problem: StoreError? { state.withLock { $0.problem } }
+
+    /// Changes the failure fields and reports a change of ``problem`` through
+    /// ``Events/storeFailure``.
+    func updateProblem(_ change: (inout FoldState) -> Void) {
+        let (before, after) = state.withLock { s -> (StoreError?, StoreError?) in
+            let before = s.problem
+            change(&s)
+            failing.store(s.failure != nil, ordering: .relaxed)
+            writeFailing.store(s.writeFailure != nil, ordering: .relaxed)
+            return (before, s.problem)
+        }
+        state.broadcast()
+        if (before == nil) != (after == nil) { events.storeFailure(after) }
+    }
 
     /// Readings and rows waiting to be folded (including a fold in progress).
     public var backlog: Int { state.withLock { $0.queue.count + $0.folding } }
@@ -240,4 +266,9 @@ struct FoldState {
     var stopped = false
     /// The store's last refusal; nil once a fold succeeds.
     var failure: StoreError?
+    /// The last journal write's failure; nil once a write succeeds.
+    var writeFailure: StoreError?
+
+    /// What ``IngestJournal/problem`` reports: the store's refusal first.
+    var problem: StoreError? { failure ?? writeFailure }
 }

@@ -127,6 +127,34 @@ import Testing
         journal.close()
     }
 
+    @Test func aFailedJournalWriteIsRefusedReportedAndClearedByTheNextGoodWrite() throws {
+        let dir = TempDir()
+        let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
+        let failures = FailureLog()
+        // Every record fills a segment, so each write goes to a new file.
+        let journal = try IngestJournal(
+            store: store, segmentBytes: 1, events: IngestJournal.Events(storeFailure: { failures.append($0) }))
+        defer { Self.removeJournal(journal.directory) }
+        // The next segment is a full device: writes to it fail with ENOSPC.
+        let next = journal.directory + "/0000000000000002.journal"
+        #expect(symlink("/dev/full", next) == 0)
+        try journal.append(reading(0), journaled: true)
+        let error = try #require(storeError { try journal.append(reading(1), journaled: true) })
+        #expect(error.kind == .diskFull)
+        #expect(error.message.contains("no space left on device while writing reading 2 to the ingest journal"))
+        #expect(journal.problem?.kind == .diskFull)
+        #expect(failures.values.map { $0?.kind } == [.diskFull])
+        // Space again: the next reading is journaled and the problem is gone.
+        #expect(unlink(next) == 0)
+        try journal.append(reading(2), journaled: true)
+        #expect(journal.problem == nil)
+        #expect(failures.values.map { $0?.kind } == [.diskFull, nil])
+        #expect(journal.drain())
+        #expect(
+            try store.entries(from: 0, to: store.nextIndex).map(\.payload) == [reading(0).payload, reading(2).payload])
+        journal.close()
+    }
+
     @Test func replaysWhatTheStoreLacksAtTheNextOpen() throws {
         let dir = TempDir()
         let log = try TestLog()
