@@ -13,7 +13,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  per target (default 60; FUZZ_SECONDS also sets it)
 #   TARGET   some of the targets above (default: all)
-# Reproduce a crash:   .build/fuzz/bin/fuzz-<target> <reproducer file>
+# Reproduce a crash:   SWIFT_BACKTRACE=enable=no .build/fuzz/bin/fuzz-<target> <reproducer file>
 # Builds go to .build/fuzz/ (rebuilt only when the sources change); the corpus grown by a run stays
 # in .build/fuzz/corpus/, the committed seeds are never modified.
 set -euo pipefail
@@ -190,7 +190,9 @@ for t in "${targets[@]}"; do
         extra=(-detect_leaks=0)
     fi
     set +e
-    LSAN_OPTIONS=$lsan timeout --kill-after=30 $((seconds + 300)) "$out/bin/fuzz-$t" "$corpus" "$seeds" \
+    # Swift's own crash backtracer would run inside ASan and drown the report: libFuzzer and ASan
+    # print the stack of a trap (with file and line) themselves.
+    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=$lsan timeout --kill-after=30 $((seconds + 300)) "$out/bin/fuzz-$t" "$corpus" "$seeds" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "${extra[@]}" \
         -artifact_prefix="$out/artifacts/$t/" >"$log" 2>&1
     status=$?
@@ -209,7 +211,7 @@ for t in "${targets[@]}"; do
         for artifact in "$out/artifacts/$t"/*; do
             [ -f "$artifact" ] || continue
             echo "fuzz: reproducer $artifact ($(stat -c %s "$artifact") bytes), base64: $(base64 -w0 "$artifact" | cut -c1-2000)" >&2
-            echo "fuzz: reproduce with: $out/bin/fuzz-$t $artifact" >&2
+            echo "fuzz: reproduce with: SWIFT_BACKTRACE=enable=no $out/bin/fuzz-$t $artifact" >&2
         done
     fi
 done
