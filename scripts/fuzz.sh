@@ -181,24 +181,36 @@ for t in "${targets[@]}"; do
     log=$out/logs/run-$t.log
     # The first corpus directory receives new inputs; the seeds are only read.
     echo "fuzz: $t for ${seconds}s ($(find "$seeds" -type f | wc -l) seeds, $(find "$corpus" -type f | wc -l) in the grown corpus)"
-    lsan="" extra=()
+    lsan="" extra=() chunk=$seconds
     if [ -f "Fuzz/$t/lsan.supp" ]; then
-        # A target whose dependency leaks on every input (TOMLKit): suppress those leaks, and turn
-        # off libFuzzer's per-input leak search, which would run a full LSan scan for almost every
-        # input (8 instead of ~250 runs/s).
+        # A target whose dependency leaks on every input (TOMLKit): suppress those leaks, turn off
+        # libFuzzer's per-input leak search, which would run a full LSan scan for almost every
+        # input (8 instead of ~250 runs/s), and run in chunks of at most 10 minutes, each going on
+        # from the corpus the last one grew, so that the leaked memory is given
+        # back before it reaches the memory limit (several GiB an hour otherwise).
         lsan="suppressions=$repo/Fuzz/$t/lsan.supp:print_suppressions=0"
         extra=(-detect_leaks=0)
+        ((chunk <= ${FUZZ_CHUNK_SECONDS:-600})) || chunk=${FUZZ_CHUNK_SECONDS:-600}
     fi
-    set +e
-    # Swift's own crash backtracer would run inside ASan and drown the report: libFuzzer and ASan
-    # print the stack of a trap (with file and line) themselves.
-    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=$lsan timeout --kill-after=30 $((seconds + 300)) "$out/bin/fuzz-$t" "$corpus" "$seeds" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "${extra[@]}" \
-        -artifact_prefix="$out/artifacts/$t/" >"$log" 2>&1
-    status=$?
-    set -e
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    : >"$log"
+    left=$seconds runs=0 rate="" status=0
+    while ((left > 0 && status == 0)); do
+        this=$((left < chunk ? left : chunk))
+        left=$((left - this))
+        set +e
+        # Swift's own crash backtracer would run inside ASan and drown the report: libFuzzer and
+        # ASan print the stack of a trap (with file and line) themselves.
+        SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=$lsan timeout --kill-after=30 $((this + 300)) \
+            "$out/bin/fuzz-$t" "$corpus" "$seeds" -max_total_time="$this" -timeout=10 -rss_limit_mb=2048 \
+            -max_len=8192 -print_final_stats=1 "${extra[@]}" -artifact_prefix="$out/artifacts/$t/" \
+            >"$log.part" 2>&1
+        status=$?
+        set -e
+        cat "$log.part" >>"$log"
+        runs=$((runs + $(sed -n 's/^stat::number_of_executed_units: *//p' "$log.part" | tail -1 | grep . || echo 0)))
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log.part" | tail -1)
+    done
+    rm -f "$log.part"
     cov=$(grep -o "cov: [0-9]*" "$log" | tail -1 | cut -d" " -f2 || true)
     if [ "$status" -eq 0 ]; then
         passed=$((passed + 1))
