@@ -4,6 +4,10 @@
 set -euo pipefail
 
 packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
+# systemd-analyze, for systemd/check-units.sh (CI checks the units). Installing the package does
+# not make systemd PID 1 (that is systemd-sysv) and is safe in a container: its maintainer
+# scripts call systemctl only when /run/systemd/system exists, i.e. under a running systemd.
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -109,7 +109,11 @@ public struct Agent: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT, then shuts down cleanly.
-    public func run() async throws {
+    ///
+    /// - Parameter notifier: systemd's notification socket (`READY=1`, `STATUS=`, `WATCHDOG=1`,
+    ///   `STOPPING=1`); make it with `SystemdNotifier(unsetEnvironment: true)` first thing in the
+    ///   process, before other threads or child processes exist.
+    public func run(notifier: SystemdNotifier = .disabled) async throws {
         logger.info(
             "edge-ledger starting",
             metadata: [
@@ -117,7 +121,6 @@ public struct Agent: Sendable {
                 "store": "\(store.path)", "entries": "\(store.nextIndex)", "sealed": "\(store.sealedSize)",
                 "broker": "\(configuration.mqtt.host):\(configuration.mqtt.port)",
             ])
-        let notifier = SystemdNotifier(unsetEnvironment: true)
         let watchdog = SystemdProgressWatchdog(notifier: notifier, sources: ["ingest", "sealer"])
         let sealerService = SealerService(
             sealer: sealer, interval: configuration.seal.interval, maxEntries: configuration.seal.maxEntries,

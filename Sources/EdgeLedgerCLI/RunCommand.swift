@@ -27,6 +27,10 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // First, before anything could start a thread or a child process: take systemd's
+        // NOTIFY_SOCKET / WATCHDOG_* and remove them from the environment (unsetenv is not
+        // thread-safe, and children must not inherit them).
+        let notifier = SystemdNotifier(unsetEnvironment: true)
         let configuration: AgentConfiguration
         do {
             configuration = try ConfigLoader.load(path: config)
@@ -51,7 +55,10 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        try await agent.run()
+        if let problem = notifier.addressProblem {
+            logger.warning("systemd notifications are off: \(problem)")
+        }
+        try await agent.run(notifier: notifier)
     }
 
     private func printError(_ text: String) {

@@ -34,6 +34,9 @@ struct UpstreamCommand: AsyncParsableCommand {
     var printVerifierKey = false
 
     func run() async throws {
+        // First, before anything could start a thread or a child process (the anchoring command):
+        // take systemd's NOTIFY_SOCKET / WATCHDOG_* and remove them from the environment.
+        let notifier = SystemdNotifier(unsetEnvironment: true)
         let configuration: UpstreamConfiguration
         do {
             configuration = try ConfigLoader.loadUpstream(path: config)
@@ -56,14 +59,22 @@ struct UpstreamCommand: AsyncParsableCommand {
             }
             return
         }
+        if let problem = notifier.addressProblem {
+            logger.warning("systemd notifications are off: \(problem)")
+        }
+        let reporter = UpstreamSystemdReporter(notifier: notifier)
+        let gateways = configuration.gateways.count
         let node: UpstreamNode
         do {
-            node = try UpstreamNode.make(configuration: configuration, logger: logger)
+            // READY=1 once the store is open (make) and the witness listens (onServerRunning).
+            node = try UpstreamNode.make(
+                configuration: configuration, logger: logger,
+                onServerRunning: { port in reporter.serverRunning(port: port, gateways: gateways) })
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        try await node.run()
+        try await reporter.run(store: node.store) { try await node.run() }
     }
 
     private func printError(_ text: String) {
