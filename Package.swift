@@ -122,7 +122,12 @@ let package = Package(
         ),
         .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto"]),
         .testTarget(name: "EdgeLedgerStoreTests", dependencies: ["EdgeLedgerStore", "EdgeLedgerCrypto"]),
-        .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig", "EdgeLedgerCore"]),
+        .testTarget(
+            name: "EdgeLedgerConfigTests",
+            dependencies: [
+                "EdgeLedgerConfig", "EdgeLedgerCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(
             name: "EdgeLedgerAgentTests",
             dependencies: ["EdgeLedgerAgent", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
