@@ -22,9 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
@@ -60,7 +59,7 @@ let package = Package(
         .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "CSQLite"]),
         .target(
             name: "EdgeLedgerConfig",
-            dependencies: ["EdgeLedgerCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["EdgeLedgerCore"]
         ),
         .target(
             name: "EdgeLedgerMQTT",
@@ -143,7 +142,12 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerStoreTests",
             dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite"]),
-        .testTarget(name: "EdgeLedgerConfigTests", dependencies: ["EdgeLedgerConfig", "EdgeLedgerCore"]),
+        .testTarget(
+            name: "EdgeLedgerConfigTests",
+            dependencies: [
+                "EdgeLedgerConfig", "EdgeLedgerCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(
             name: "EdgeLedgerAgentTests",
             dependencies: ["EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]

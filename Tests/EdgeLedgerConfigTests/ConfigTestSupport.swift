@@ -61,6 +61,16 @@ enum ConfigFixture {
         }
     }
 
+    /// Parses a document (no schema) and returns the error's issue lines (empty on success).
+    static func documentIssues(_ toml: String) -> [String] {
+        do {
+            _ = try ConfigLoader.document(toml: toml)
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
     /// Parses an upstream configuration and returns the issue lines (empty on success).
     static func upstreamIssues(_ toml: String, environment: [String: String] = [:]) -> [String] {
         do {
@@ -91,6 +101,19 @@ enum ConfigFixture {
             closedir(dir)
         }
         rmdir(path)
+    }
+
+    /// The whole text file at `path`.
+    static func readText(_ path: String) throws -> String {
+        guard let file = fopen(path, "r") else { throw ConfigError(path: "", message: "cannot open \(path)") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        while true {
+            let c = fgetc(file)
+            if c == EOF { break }
+            bytes.append(UInt8(c))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Writes raw `bytes` to `path`.

@@ -42,7 +42,7 @@ import Testing
     @Test func randomSchemaDocumentsNeverCrash() {
         var rng = Generator(state: 7)
         for _ in 0..<4000 {
-            let document = SchemaFuzz.table(depth: 0, using: &rng)
+            let document = SchemaFuzz.documents.table(depth: 0, using: &rng)
             _ = try? AgentConfiguration(from: document, environment: ["ENV_X": "v", "EMPTY": ""], baseDirectory: "/b")
             _ = try? UpstreamConfiguration(from: document, environment: ["ENV_X": "v"], baseDirectory: nil)
         }
@@ -95,27 +95,8 @@ enum SchemaFuzz {
     ]
     static let integers: [Int64] = [0, 1, 2, 3, -1, 1883, 65535, 65536, 60000, 60001, Int64.max, Int64.min, 1 << 40]
 
-    static func value(depth: Int, using rng: inout RobustnessTests.Generator) -> ConfigValue {
-        switch Int.random(in: 0..<(depth > 3 ? 5 : 8), using: &rng) {
-        case 0, 1: return .string(strings.randomElement(using: &rng)!)
-        case 2: return .integer(integers.randomElement(using: &rng)!)
-        case 3: return .bool(Bool.random(using: &rng))
-        case 4: return [.float(.nan), .float(-0.5), .datetime("1979-05-27")].randomElement(using: &rng)!
-        case 5:
-            return .array(
-                (0..<Int.random(in: 0...3, using: &rng)).map { _ in
-                    Bool.random(using: &rng)
-                        ? table(depth: depth + 1, using: &rng) : value(depth: depth + 1, using: &rng)
-                })
-        default: return table(depth: depth + 1, using: &rng)
-        }
-    }
-
-    static func table(depth: Int, using rng: inout RobustnessTests.Generator) -> ConfigValue {
-        var members: [String: ConfigValue] = [:]
-        for _ in 0..<Int.random(in: 0...(depth == 0 ? 12 : 6), using: &rng) {
-            members[keys.randomElement(using: &rng)!] = value(depth: depth, using: &rng)
-        }
-        return .table(members)
-    }
+    /// Documents over the schema's key names and edge-case values.
+    static let documents = RandomTOML(
+        keys: keys, strings: strings, integers: integers, floats: [.nan, -0.5], datetimes: ["1979-05-27"],
+        breadth: 12)
 }

@@ -24,7 +24,7 @@ import Testing
     /// Every commented-out `key = value` line of the annotated file is a valid default: uncommenting
     /// them all (keeping the documented defaults) still loads, and changes nothing.
     @Test func annotatedDefaultsAreTheRealDefaults() throws {
-        let text = try #require(try? readText(configs + "/edge-ledger.toml"))
+        let text = try #require(try? ConfigFixture.readText(configs + "/edge-ledger.toml"))
         let baseline = try ConfigLoader.parse(toml: text, environment: [:], baseDirectory: "/etc/edge-ledger")
         let defaultLines: Set<String> = [
             "# hash = \"sha256\"", "# algorithm = \"ed25519\"", "# host = \"localhost\"", "# protocol = \"3.1.1\"",
@@ -74,18 +74,6 @@ import Testing
         #expect(config.gateways[0].token?.value == "dev-token")
         #expect(config.anchor.isEnabled == false)
         #expect(config.storage.durability == .power)
-    }
-
-    private func readText(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw ConfigError(path: "", message: "cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        while true {
-            let c = fgetc(file)
-            if c == EOF { break }
-            bytes.append(UInt8(c))
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
