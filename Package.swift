@@ -121,6 +121,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            linkerSettings: [
+                // Release links on Linux (docs/PERFORMANCE.md, "Footprint"): the toolchain's lld,
+                // no dynamic symbol table for the executable's ~36,000 symbols, and packed relative
+                // relocations (glibc ≥ 2.36): 6 MB less on disk and ~4 MiB less resident at idle.
+                .unsafeFlags(
+                    [
+                        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker",
+                        "pack-relative-relocs",
+                    ],
+                    .when(platforms: [.linux], configuration: .release))
             ]
         ),
         .executableTarget(

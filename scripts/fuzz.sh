@@ -4,7 +4,7 @@
 #   note             signed notes, checkpoints, signature lines, verifier keys (EdgeLedgerCore)
 #   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerHTTP/WitnessRequest.swift)
 #   tile-path        the tlog-tiles path parser, TileID         (Sources/EdgeLedgerCore/TileID.swift)
-#   toml-config      the configuration loader: syntax pre-check, TOMLKit/toml++ (C++), validation
+#   toml-config      the configuration loader: the TOML 1.0 parser, conversion, schema validation
 # Each target is built from the project's sources with coverage and AddressSanitizer (the harnesses
 # are in Fuzz/<target>/), seeded from Fuzz/corpus/<target>/ plus seeds generated from
 # ../shared/vectors when present, and run for SECONDS. Any crash, trap, sanitizer report, timeout
@@ -71,35 +71,11 @@ core_sources() { find Sources/EdgeLedgerCore -name '*.swift' | LC_ALL=C sort; }
 mapfile -t core < <(core_sources)
 swift_library EdgeLedgerCore 6 "${core[@]}"
 
-needs_toml=0
-for t in "${targets[@]}"; do [ "$t" = toml-config ] && needs_toml=1; done
-toml_link=()
-if ((needs_toml)); then
-    tomlkit=$repo/.build/checkouts/TOMLKit
-    if [ ! -d "$tomlkit/Sources/CTOML" ]; then
-        echo "fuzz: resolving packages for TOMLKit's sources"
-        swift package resolve >/dev/null
-    fi
-    ctoml=$tomlkit/Sources/CTOML
-    ctoml_flags=(-Xcc "-fmodule-map-file=$ctoml/include/CTOML/module.modulemap" -I "$ctoml/include")
-    # toml++ with its assertions on (no NDEBUG): an input that reaches one of its TOML_ASSERT_ASSUMEs
-    # aborts here instead of being undefined behaviour as in a release build.
-    cxx_objects=()
-    for cpp in "$ctoml"/Sources/*.cpp; do
-        obj=$out/lib/ctoml-$(basename "$cpp" .cpp | tr -c 'A-Za-z0-9\n' '_').o
-        if ! stamp_ok "$obj" "$cpp" "$ctoml/Sources/toml.hpp"; then
-            echo "fuzz: building CTOML $(basename "$cpp")"
-            "$clangxx" -std=c++17 -O1 -g -w -fsanitize=fuzzer-no-link,address -DTOML_EXCEPTIONS=1 \
-                -I "$ctoml/include" -c "$cpp" -o "$obj"
-            stamp_write "$obj" "$cpp" "$ctoml/Sources/toml.hpp"
-        fi
-        cxx_objects+=("$obj")
-    done
-    mapfile -t tomlkit_sources < <(find "$tomlkit/Sources/TOMLKit" -name '*.swift' | LC_ALL=C sort)
-    swift_library TOMLKit 5 "${ctoml_flags[@]}" -- "${tomlkit_sources[@]}"
+needs_config=0
+for t in "${targets[@]}"; do [ "$t" = toml-config ] && needs_config=1; done
+if ((needs_config)); then
     mapfile -t config_sources < <(find Sources/EdgeLedgerConfig -name '*.swift' | LC_ALL=C sort)
-    swift_library EdgeLedgerConfig 6 "${ctoml_flags[@]}" -- "${config_sources[@]}"
-    toml_link=("${ctoml_flags[@]}" -lEdgeLedgerConfig -lTOMLKit "${cxx_objects[@]}" -lstdc++)
+    swift_library EdgeLedgerConfig 6 "${config_sources[@]}"
 fi
 
 # harness TARGET: the fuzzer executable.
@@ -109,8 +85,8 @@ harness() {
     case $t in
         witness-request) sources+=(Sources/EdgeLedgerHTTP/WitnessRequest.swift) ;;
         toml-config)
-            link=("${toml_link[@]}" -lEdgeLedgerCore)
-            libs+=("$out/lib/libEdgeLedgerConfig.a" "$out/lib/libTOMLKit.a")
+            link=(-lEdgeLedgerConfig -lEdgeLedgerCore)
+            libs+=("$out/lib/libEdgeLedgerConfig.a")
             ;;
     esac
     local exe=$out/bin/fuzz-$t
@@ -183,7 +159,8 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t for ${seconds}s ($(find "$seeds" -type f | wc -l) seeds, $(find "$corpus" -type f | wc -l) in the grown corpus)"
     lsan="" extra=() chunk=$seconds
     if [ -f "Fuzz/$t/lsan.supp" ]; then
-        # A target whose dependency leaks on every input (TOMLKit): suppress those leaks, turn off
+        # A target whose dependency leaks on every input (Fuzz/<target>/lsan.supp; none today,
+        # TOMLKit's leaks were the reason while the configuration loader used it): suppress those leaks, turn off
         # libFuzzer's per-input leak search, which would run a full LSan scan for almost every
         # input (8 instead of ~250 runs/s), and run in chunks of at most 10 minutes, each going on
         # from the corpus the last one grew, so that the leaked memory is given
