@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Fault scenario 4, broker gone and upstream gone: the agent has a witness upstream that never
+# answers (a loopback port nobody listens on) for the whole run, and the broker is stopped for
+# a while. Measured from /proc while the agent waits: RSS growth and CPU use (must stay near
+# idle: no busy loop). Expected: /readyz 503 and edge_ledger_mqtt_connected 0 while the broker
+# is away; when it is back (same port, persistent), the agent reconnects by itself, readings
+# published before the outage and right after the broker's return (queued in the agent's
+# persistent session before the agent reconnects) are all stored, and verify passes.
+#
+# Usage: scripts/faults/outage.sh [--ci] [--long] [--seconds N]
+#   --ci    broker away 30 s (default)
+#   --long  broker away 5 minutes
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+outage=30 count=3000 sensors=6
+max_cpu_percent=3 max_rss_growth_kb=16384
+while [ $# -gt 0 ]; do
+    case $1 in
+    --ci) ;;
+    --long) outage=300 ;;
+    --seconds) outage=$2; shift ;;
+    *) say "unknown option $1"; exit 64 ;;
+    esac
+    shift
+done
+
+fault_start
+start_broker
+make_gateway
+set_config mqtt.reconnect max '"5s"'
+upstream_port=$(free_port)
+cat >>"$CONF" <<EOF
+
+[[upstreams]]
+name = "dc-gone"
+url = "http://127.0.0.1:$upstream_port"
+witness = true
+timeout = "2s"
+EOF
+start_agent
+
+# Phase 1: readings before the outage.
+simulate --sensors "$sensors" --rate 1000 --count "$count" --qos 1 --json >"$WORK/sim1.out" 2>&1 ||
+    die "the simulator failed: $(tail -3 "$WORK/sim1.out")"
+wait_drained "$count" || die "the readings before the outage were not stored"
+size1=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["entries"])' "$("$BIN" export --db "$DB" --summary 2>/dev/null)")
+
+# Phase 2: the broker goes away; the agent waits.
+stop_broker
+wait_until 30 "disconnected" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $API/readyz)\" = 503 ]" ||
+    die "/readyz did not turn 503 after the broker stopped"
+connected=$(metric edge_ledger_mqtt_connected)
+sleep 2 # let the disconnect settle before measuring the idle state
+rss0=$(rss_kb "$AGENT_PID") cpu0=$(cpu_ticks "$AGENT_PID") fds0=$(fd_count "$AGENT_PID") t0=$(date +%s.%N)
+rss_max=$rss0
+end=$((SECONDS + outage))
+while [ $SECONDS -lt $end ]; do
+    sleep 1
+    r=$(rss_kb "$AGENT_PID")
+    [ "$r" -le "$rss_max" ] || rss_max=$r
+    kill -0 "$AGENT_PID" || die "the agent exited while the broker was away"
+done
+rss1=$(rss_kb "$AGENT_PID") cpu1=$(cpu_ticks "$AGENT_PID") fds1=$(fd_count "$AGENT_PID") t1=$(date +%s.%N)
+cpu_percent=$(python3 -c "print(round(100 * ($cpu1 - $cpu0) / $CLK_TCK / ($t1 - $t0), 2))")
+push_failures=$(metric 'edge_ledger_upstream_push_failures_total{upstream="dc-gone"}')
+"$BIN" status --config "$CONF" --json >"$WORK/status-outage.json" 2>/dev/null || true
+upstream_status=$(python3 -c 'import json,sys; u=json.load(open(sys.argv[1]))["upstreams"][0]; print(json.dumps(u, separators=(",",":")))' "$WORK/status-outage.json" 2>/dev/null || echo unknown)
+progress "upstream per status: $upstream_status"
+progress "broker away ${outage} s: cpu $cpu_percent %, rss ${rss0} -> ${rss1} kB (max $rss_max), fds $fds0 -> $fds1, push failures $push_failures"
+
+# Phase 3: the broker returns; readings published at once wait in the agent's session.
+start_broker
+simulate --sensors "$sensors" --rate 1000 --count "$count" --qos 1 --json >"$WORK/sim2.out" 2>&1 ||
+    die "the simulator failed after the outage: $(tail -3 "$WORK/sim2.out")"
+reconnect_start=$SECONDS
+wait_until 120 "ready again" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $API/readyz)\" = 200 ]" ||
+    die "the agent did not become ready within 120 s of the broker's return"
+reconnect_seconds=$((SECONDS - reconnect_start))
+wait_drained $((2 * count)) || true
+stop_agent
+
+r1=$("$BIN" export --db "$DB" --to "$size1" 2>/dev/null | python3 "$FAULTS_DIR/count.py" "$count") && c1=0 || c1=$?
+r2=$("$BIN" export --db "$DB" --from "$size1" 2>/dev/null | python3 "$FAULTS_DIR/count.py" "$count") && c2=0 || c2=$?
+verify_store "$DB" && verified=ok || verified=FAILED
+rss_growth=$((rss_max - rss0))
+status_failures=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("consecutive_failures", 0))' "$upstream_status" 2>/dev/null || echo 0)
+echo "outage: broker away ${outage} s (mqtt_connected $connected, readyz 503), upstream unreachable throughout (status: $status_failures consecutive failed pushes, metric: ${push_failures:-absent}); idle CPU $cpu_percent %, RSS ${rss0} -> max ${rss_max} kB, fds $fds0 -> $fds1; ready ${reconnect_seconds} s after the broker returned; before: $r1; after: $r2; verify $verified"
+ok=1
+python3 -c "import sys; sys.exit(0 if $cpu_percent <= $max_cpu_percent else 1)" || { say "CPU $cpu_percent % while waiting (limit $max_cpu_percent %)"; ok=0; }
+[ $rss_growth -le $max_rss_growth_kb ] || { say "RSS grew by $rss_growth kB while waiting (limit $max_rss_growth_kb kB)"; ok=0; }
+[ "$fds1" -le $((fds0 + 5)) ] || { say "file descriptors grew from $fds0 to $fds1 while waiting"; ok=0; }
+if [ "$status_failures" -gt 0 ] && [ "${push_failures:-0}" = 0 ]; then
+    say "status reports $status_failures consecutive push failures but edge_ledger_upstream_push_failures_total is ${push_failures:-absent}"
+    ok=0
+fi
+[ "$verified" = ok ] && [ $c1 -eq 0 ] && [ $c2 -eq 0 ] && [ $ok = 1 ]
