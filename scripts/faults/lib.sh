@@ -284,7 +284,7 @@ metrics() { curl -fsS -m 5 -H @"$WORK/token.hdr" "$API/metrics"; }
 
 # metric NAME[{labels}]: the value of one series (empty when absent or the API does not answer).
 metric() {
-    metrics 2>/dev/null | awk -v n="$1" '$1 == n { print $2; exit }'
+    { metrics 2>/dev/null || true; } | awk -v n="$1" '$1 == n { print $2; exit }'
 }
 
 readyz_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$API/readyz" || true; }
