@@ -293,6 +293,13 @@ readyz_code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$API/readyz" || tru
 # simulate ARGS...: the numbered simulator against our broker (QoS 1 unless given).
 simulate() { "$BIN" simulate --broker "127.0.0.1:$BROKER_PORT" "$@"; }
 
+# sim_good FILE: the number of good readings in the simulator's --json summary (its last line);
+# fails when there is none or the simulator did not drain its acknowledgements.
+sim_good() {
+    python3 -c 'import json,sys; s=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); assert s["drained"]; print(s["good"])' "$1" 2>/dev/null ||
+        die "no complete simulator summary in $1: $(tail -3 "$1")"
+}
+
 # count_readings DB PUBLISHED_JSON: checks the log against what the simulator published
 # (its --json summary). Prints `published N, missing M, duplicates D` and exits non-zero when a
 # published reading is missing.
@@ -330,6 +337,24 @@ wait_drained() {
     done
     say "not drained within 600 s ($distinct distinct of $want published)"
     return 1
+}
+
+# freeze PID: SIGSTOP, then waits until every thread is really stopped. kill(2) returns when the
+# signal is sent; threads that are running or inside a system call stop a little later, and a
+# copy taken before that is not a snapshot of one instant.
+freeze() {
+    kill -STOP "$1"
+    local deadline=$((SECONDS + 10)) task state all
+    while :; do
+        all=1
+        for task in /proc/"$1"/task/*; do
+            state=$(sed 's/.*) //' "$task/stat" 2>/dev/null | cut -d' ' -f1)
+            case $state in T | t | "") ;; *) all=0; break ;; esac
+        done
+        [ $all = 0 ] || return 0
+        [ $SECONDS -lt $deadline ] || die "process $1 did not stop within 10 s of SIGSTOP"
+        sleep 0.001
+    done
 }
 
 # --- /proc ------------------------------------------------------------------------------------
