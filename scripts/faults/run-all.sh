@@ -46,14 +46,14 @@ for name in "${selected[@]}"; do
         continue
     fi
     t0=$SECONDS
-    log=$(mktemp)
-    if "$script" "$size" >"$log" 2>&1; then
+    log=$(mktemp) out=$(mktemp)
+    # The scenario's result line is the last line of its standard output; the rest is its log.
+    if "$script" "$size" 2>&1 >"$out" | tee "$log" >/dev/null; [ "${PIPESTATUS[0]}" -eq 0 ]; then
         status=0
     else
         status=$?
     fi
-    # The scenario's own result line (the last line starting with its name and a colon).
-    line=$(grep "^$name: " "$log" | grep -v "^$name: kept " | tail -1 || true)
+    line=$(tail -1 "$out")
     if [ $status -eq 0 ]; then
         passed=$((passed + 1))
         echo "PASS ${line:-$name} [$((SECONDS - t0)) s]"
@@ -63,7 +63,7 @@ for name in "${selected[@]}"; do
         echo "FAIL ${line:-$name: exit status $status} [$((SECONDS - t0)) s]"
         sed 's/^/    /' "$log" | tail -25
     fi
-    rm -f "$log"
+    rm -f "$log" "$out"
 done
 echo "fault scenarios ($size) took $((SECONDS - started)) s"
 if [ $skipped -gt 0 ]; then
