@@ -15,17 +15,11 @@
 #
 # Usage: scripts/faults/clock-jumps.sh [--ci]
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 per_phase=1000 sensors=4
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) per_phase=20000 ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'per_phase=20000' '' "$@"
 
 
 fault_start

@@ -9,20 +9,11 @@
 #   --ci         CI size: 20 kills, 20000 readings at 2000/s (default)
 #   --long       100 kills, 200000 readings at 4000/s
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 kills=20 count=20000 rate=2000 sensors=10
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) kills=100 count=200000 rate=4000 ;;
-    --kills) kills=$2; shift ;;
-    --count) count=$2; shift ;;
-    --rate) rate=$2; shift ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'kills=100 count=200000 rate=4000' 'kills=kills count=count rate=rate' "$@"
 
 fault_start
 start_broker
@@ -44,17 +35,8 @@ for i in $(seq "$kills"); do
 done
 kill_seconds=$((SECONDS - started))
 
-wait_until 600 "simulator" bash -c "! kill -0 $sim_pid" || die "the simulator did not finish within 600 s"
-wait $sim_pid || true # its status may be lost among the restarts' children; its summary tells
-untrack $sim_pid
-good=$(sim_good "$WORK/simulate.out")
-
-# Let the agent drain the broker's backlog: every reading present at least once.
-wait_drained "$good" || true
-stop_agent
-
-result=$(count_readings "$DB" "$good") && counted=0 || counted=$?
-verify_store "$DB" && verified=ok || verified=FAILED
+finish_stream $sim_pid "$WORK/simulate.out" 600
+result=$RESULT counted=$COUNTED verified=$VERIFIED good=$GOOD
 checks=$(sed -n 's/^ *checkpoints: *//p' "$WORK/verify.last")
 echo "crash-loop: $kills SIGKILLs in ${kill_seconds} s; $result; verify $verified (checkpoints $checks)"
 [ "$verified" = ok ] || { cat "$WORK/verify.last" >&2; exit 1; }

@@ -10,18 +10,11 @@
 # Usage: scripts/faults/flood.sh [--ci] [--long] [--count N]
 #   --ci    40000 messages (default);  --long  1,000,000 messages
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 count=40000 max_rss_kb=$((256 * 1024))
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) count=1000000 ;;
-    --count) count=$2; shift ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'count=1000000' 'count=count' "$@"
 python3 -c 'import paho.mqtt.client' 2>/dev/null || { say "needs paho-mqtt: pip install paho-mqtt (or apt-get install python3-paho-mqtt)"; exit 2; }
 
 fault_start

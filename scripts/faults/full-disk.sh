@@ -10,18 +10,11 @@
 # Usage: scripts/faults/full-disk.sh [--ci] [--count N]
 #   --ci   4 MiB of free space, 40000 readings (default)
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 count=40000 rate=0 sensors=10 size_kb=4096
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) count=200000 size_kb=16384 ;;
-    --count) count=$2; shift ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'count=200000 size_kb=16384' 'count=count' "$@"
 
 [ "$(id -u)" = 0 ] || { say "needs root (mounts a tmpfs)"; exit 2; }
 fault_start
@@ -66,14 +59,7 @@ progress "full: $df_full; tree $size1 -> $size2; store failures $failures; ready
 mount -o "remount,size=$((size_kb * 16))k" "$disk" || die "cannot grow the tmpfs"
 wait_until 120 "readyz 200" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $API/readyz)\" = 200 ]" ||
     die "/readyz did not return to 200 within 120 s after space returned"
-wait_until 300 "simulator" bash -c "! kill -0 $sim_pid" || die "the simulator did not finish"
-wait $sim_pid || true # its status may be lost among the restarts' children; its summary tells
-untrack $sim_pid
-good=$(sim_good "$WORK/simulate.out")
-wait_drained "$good" || true
-stop_agent
-
-result=$(count_readings "$DB" "$good") && counted=0 || counted=$?
-verify_store "$DB" && verified=ok || verified=FAILED
+finish_stream $sim_pid "$WORK/simulate.out" 300
+result=$RESULT counted=$COUNTED verified=$VERIFIED good=$GOOD
 echo "full-disk: filled at $df_full (tree held at $size2, $failures store failures, readyz 503: $ready_body); after growing: $result; verify $verified"
 [ "$verified" = ok ] && [ "$size1" = "$size2" ] && [ $counted -eq 0 ]

@@ -10,18 +10,11 @@
 #
 # Usage: scripts/faults/http-abuse.sh [--ci] [--connections N]
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 connections=1000 max_rss_growth_kb=$((128 * 1024)) request_timeout=3
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) connections=4000 ;;
-    --connections) connections=$2; shift ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'connections=4000' 'connections=connections' "$@"
 
 fault_start
 start_broker

@@ -24,6 +24,33 @@ die() {
     exit 1
 }
 
+# parse_options LONG PAIRS ARGS...: the scenario's command line. --ci keeps the defaults (the
+# CI size), --long evaluates LONG (assignments such as 'kills=100 count=200000'), and for each
+# NAME=VAR in PAIRS, --NAME N sets VAR to the whole number N.
+parse_options() {
+    local long=$1 pairs=$2 pair found
+    shift 2
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --ci) ;;
+        --long) eval "$long" ;;
+        *)
+            found=""
+            for pair in $pairs; do
+                [ "--${pair%%=*}" = "$1" ] || continue
+                [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || { say "$1 needs a whole number"; exit 64; }
+                printf -v "${pair#*=}" '%s' "$2"
+                found=1
+                shift
+                break
+            done
+            [ -n "$found" ] || { say "unknown option $1"; exit 64; }
+            ;;
+        esac
+        shift
+    done
+}
+
 # --- the binary and the tools ---------------------------------------------------------------
 resolve_binary() {
     if [ -n "${EDGE_LEDGER:-}" ]; then
@@ -46,7 +73,7 @@ need() {
     local tool
     for tool in "$@"; do
         command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
-            say "$tool is missing (scripts/faults/README: apt-get install mosquitto sqlite3 curl faketime python3)"
+            say "$tool is missing (see docs/RELIABILITY.md, "Running them")"
             exit 2
         }
     done
@@ -113,6 +140,7 @@ free_port() {
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s; fails with DESCRIPTION.
 wait_until() {
+    # shellcheck disable=SC2034 # what: names the wait for the reader
     local limit=$1 what=$2
     shift 2
     local deadline=$((SECONDS + limit))
@@ -357,11 +385,28 @@ freeze() {
     done
 }
 
+# finish_stream SIM_PID SIM_OUT SECONDS: waits up to SECONDS for the simulator (sized to end by
+# itself), then for the agent to drain the broker's backlog, stops the agent, counts the
+# readings and verifies the store. Sets GOOD (readings published), RESULT (count.py's line),
+# COUNTED (its exit status: 1 when a reading is missing) and VERIFIED (ok or FAILED).
+finish_stream() {
+    local pid=$1 out=$2 limit=$3
+    wait_until "$limit" "simulator" bash -c "! kill -0 $pid" || die "the simulator did not finish within $limit s"
+    wait "$pid" || true # its status may be lost among many restarts' children; its summary tells
+    untrack "$pid"
+    GOOD=$(sim_good "$out")
+    wait_drained "$GOOD" || true
+    stop_agent
+    RESULT=$(count_readings "$DB" "$GOOD") && COUNTED=0 || COUNTED=$?
+    verify_store "$DB" && VERIFIED=ok || VERIFIED=FAILED
+}
+
 # --- /proc ------------------------------------------------------------------------------------
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # CPU ticks (user + system) of a process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# shellcheck disable=SC2034 # used by the scenarios
 CLK_TCK=$(getconf CLK_TCK)
 
 # A random number of milliseconds in [$1, $2).

@@ -18,19 +18,11 @@
 #   --ci    30 cuts at 1000 readings/s (default)
 #   --long  300 cuts
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 iterations=30 rate=1000 sensors=8
-while [ $# -gt 0 ]; do
-    case $1 in
-    --ci) ;;
-    --long) iterations=300 ;;
-    --iterations) iterations=$2; shift ;;
-    --rate) rate=$2; shift ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options 'iterations=300' 'iterations=iterations rate=rate' "$@"
 
 fault_start
 start_broker
@@ -79,14 +71,7 @@ while [ $i -lt "$iterations" ] || { [ -z "${SIM_COUNT:-}" ] && kill -0 $sim_pid 
     start_agent
 done
 
-wait $sim_pid || true # its status may be lost among the restarts' children; its summary tells
-untrack $sim_pid
-good=$(sim_good "$WORK/simulate.out")
-
-wait_drained "$good" || true
-stop_agent
-
-result=$(count_readings "$DB" "$good") && counted=0 || counted=$?
-verify_store "$DB" && verified=ok || verified=FAILED
-echo "power-loss: $snapshots cuts (SIGSTOP, copy, SIGKILL), $((snapshots - failures)) copies verify, $unsealed with unsealed entries; after restoring each copy: $result; final verify $verified"
+finish_stream $sim_pid "$WORK/simulate.out" 600
+result=$RESULT counted=$COUNTED verified=$VERIFIED
+echo "power-loss: $snapshots cuts (SIGSTOP until every thread stopped, copy, SIGKILL), $((snapshots - failures)) copies verify, $unsealed with unsealed entries; after restoring each copy: $result; final verify $verified"
 [ $failures -eq 0 ] && [ "$verified" = ok ] && [ $counted -eq 0 ]

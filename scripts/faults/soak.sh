@@ -9,18 +9,11 @@
 # Usage: scripts/faults/soak.sh [--minutes N] [--rate R]   (default 60 minutes at 200/s)
 #   samples go to FAULTS_SOAK_CSV (default: soak-<date>.csv in the current directory)
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 minutes=60 rate=200 sensors=20 interval=10
-while [ $# -gt 0 ]; do
-    case $1 in
-    --minutes) minutes=$2; shift ;;
-    --rate) rate=$2; shift ;;
-    --ci) minutes=2 ;;
-    *) say "unknown option $1"; exit 64 ;;
-    esac
-    shift
-done
+parse_options '' 'minutes=minutes rate=rate' "$@"
 csv=${FAULTS_SOAK_CSV:-$PWD/soak-$(date -u +%Y%m%dT%H%M%SZ).csv}
 
 fault_start
@@ -76,14 +69,8 @@ while [ $SECONDS -lt $end ]; do
 done
 
 # The simulator was sized to the run: it ends by itself.
-wait_until 300 "simulator" bash -c "! kill -0 $sim_pid" || die "the simulator did not finish within 300 s of the end"
-wait $sim_pid || true # its status may be lost among the restarts' children; its summary tells
-untrack $sim_pid
-good=$(sim_good "$WORK/simulate.out")
-wait_drained "$good" || true
-stop_agent
-result=$(count_readings "$DB" "$good") && counted=0 || counted=$?
-verify_store "$DB" && verified=ok || verified=FAILED
+finish_stream $sim_pid "$WORK/simulate.out" 300
+result=$RESULT counted=$COUNTED verified=$VERIFIED good=$GOOD
 
 summary=$(python3 - "$csv" <<'EOF'
 import csv, sys

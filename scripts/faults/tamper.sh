@@ -17,8 +17,9 @@
 #
 # Usage: scripts/faults/tamper.sh [--ci]
 set -euo pipefail
+# shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
-[ "${1:-}" = "" ] || [ "$1" = --ci ] || [ "$1" = --long ] || { say "unknown option $1"; exit 64; }
+parse_options '' '' "$@"
 need sqlite3
 
 fault_start
@@ -171,20 +172,20 @@ cp_size=$(sqlite3 "file:$clean/$(basename "$DB")?mode=ro" "SELECT size FROM chec
 sql() { sqlite3 "$cp_db" "$1"; }
 tamper_case "entry payload byte" "entry 123[^0-9]" flip entries entry "idx = 123" -5
 tamper_case "entry header byte (receive time)" "entry 77[^0-9]" flip entries entry "idx = 77" 12
-tamper_case "leaf hash byte" "entry $mid[^0-9]" flip entries leaf_hash "idx = $mid" 3
+tamper_case "leaf hash byte" "entry ${mid}[^0-9]" flip entries leaf_hash "idx = $mid" 3
 tamper_case "hash tile byte (level 0)" "tile 0/1[^0-9]|entry 2[5-9][0-9]" flip tiles hashes "level = 0 AND idx = 1" 40
 tamper_case "hash tile byte (level 1)" "tile 1/0[^0-9]" flip tiles hashes "level = 1 AND idx = 0" 0
-tamper_case "checkpoint stored root" "checkpoint at size $cp_size[^0-9]" flip checkpoints root "size = $cp_size" 0
-tamper_case "checkpoint note (root line)" "checkpoint at size $cp_size[^0-9]" \
+tamper_case "checkpoint stored root" "checkpoint at size ${cp_size}[^0-9]" flip checkpoints root "size = $cp_size" 0
+tamper_case "checkpoint note (root line)" "checkpoint at size ${cp_size}[^0-9]" \
     flip checkpoints note "size = $cp_size" "$(note_line_offset "$cp_size" 3 4)"
-tamper_case "checkpoint note (size line)" "checkpoint at size $cp_size[^0-9]" \
+tamper_case "checkpoint note (size line)" "checkpoint at size ${cp_size}[^0-9]" \
     flip checkpoints note "size = $cp_size" "$(note_line_offset "$cp_size" 2 0)"
-tamper_case "checkpoint signature" "checkpoint at size $sealed[^0-9]" flip checkpoints note "size = $sealed" -20
+tamper_case "checkpoint signature" "checkpoint at size ${sealed}[^0-9]" flip checkpoints note "size = $sealed" -20
 tamper_case "entry row deleted" "entry 500[^0-9]" sql "DELETE FROM entries WHERE idx = 500"
 tamper_case "two entries swapped" "entry 10[^0-9]" sql "UPDATE entries SET idx = -1 WHERE idx = 10; UPDATE entries SET idx = 10 WHERE idx = 11; UPDATE entries SET idx = 11 WHERE idx = -1;"
-tamper_case "sealed tail deleted" "entry $((sealed - 10))[^0-9]|checkpoint at size $sealed[^0-9]|store" sql "DELETE FROM entries WHERE idx >= $((sealed - 10))"
+tamper_case "sealed tail deleted" "entry $((sealed - 10))[^0-9]|checkpoint at size ${sealed}[^0-9]|store" sql "DELETE FROM entries WHERE idx >= $((sealed - 10))"
 tamper_case "tile row deleted" "tile 0/2[^0-9]" sql "DELETE FROM tiles WHERE level = 0 AND idx = 2"
-tamper_case "checkpoint root and note replaced by another checkpoint's" "checkpoint at size $cp_size[^0-9]" \
+tamper_case "checkpoint root and note replaced by another checkpoint's" "checkpoint at size ${cp_size}[^0-9]" \
     sql "UPDATE checkpoints SET note = (SELECT note FROM checkpoints WHERE size = $sealed), root = (SELECT root FROM checkpoints WHERE size = $sealed) WHERE size = $cp_size"
 tamper_case "byte in the database file (entry 2222's payload)" "entry 2222[^0-9]|malformed|store" raw_flip 2222
 
