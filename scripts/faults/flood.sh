@@ -8,12 +8,12 @@
 # agent re-subscribes, RSS stays bounded, and every good reading is stored exactly as published.
 #
 # Usage: scripts/faults/flood.sh [--ci] [--long] [--count N]
-#   --ci    40000 messages (default);  --long  1,000,000 messages
+#   --ci    20000 messages (default);  --long  1,000,000 messages
 set -euo pipefail
 # shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-count=40000 max_rss_kb=$((256 * 1024))
+count=20000 max_rss_kb=$((256 * 1024))
 parse_options 'count=1000000' 'count=count' "$@"
 python3 -c 'import paho.mqtt.client' 2>/dev/null || { say "needs paho-mqtt: pip install paho-mqtt (or apt-get install python3-paho-mqtt)"; exit 2; }
 

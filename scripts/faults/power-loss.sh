@@ -15,13 +15,13 @@
 # durability of synchronous=FULL against that is SQLite's guarantee.
 #
 # Usage: scripts/faults/power-loss.sh [--ci] [--long] [--iterations N] [--rate R]
-#   --ci    30 cuts at 1000 readings/s (default)
+#   --ci    20 cuts at 1000 readings/s (default)
 #   --long  300 cuts
 set -euo pipefail
 # shellcheck source=scripts/faults/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-iterations=30 rate=1000 sensors=8
+iterations=20 rate=1000 sensors=8
 parse_options 'iterations=300' 'iterations=iterations rate=rate' "$@"
 
 fault_start
