@@ -73,7 +73,7 @@ need() {
     local tool
     for tool in "$@"; do
         command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
-            say "$tool is missing (see docs/RELIABILITY.md, "Running them")"
+            say "$tool is missing (see 'Running them' in docs/RELIABILITY.md)"
             exit 2
         }
     done
