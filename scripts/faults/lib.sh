@@ -392,7 +392,7 @@ freeze() {
 finish_stream() {
     local pid=$1 out=$2 limit=$3
     wait_until "$limit" "simulator" bash -c "! kill -0 $pid" || die "the simulator did not finish within $limit s"
-    wait "$pid" || true # its status may be lost among many restarts' children; its summary tells
+    wait "$pid" 2>/dev/null || true # its status may be lost among many restarts' children; its summary tells
     untrack "$pid"
     GOOD=$(sim_good "$out")
     wait_drained "$GOOD" || true
