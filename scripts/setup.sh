@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
+# libfaketime, for the clock-jump fault test (scripts/faults/clock-jumps.sh).
+packages+=(faketime)
 # systemd-analyze, for systemd/check-units.sh (CI checks the units). Installing the package does
 # not make systemd PID 1 (that is systemd-sysv) and is safe in a container: its maintainer
 # scripts call systemctl only when /run/systemd/system exists, i.e. under a running systemd.
@@ -18,6 +20,14 @@ if ((${#missing[@]})); then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# paho-mqtt, for the MQTT flood fault test (scripts/faults/flood.py); PyPI, as Debian's package
+# does not reach a python3 installed outside /usr (pyenv).
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import paho.mqtt.client' 2>/dev/null; then
+    echo "setup: installing paho-mqtt for python3"
+    python3 -m pip install --quiet paho-mqtt 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages paho-mqtt 2>/dev/null ||
+        echo "setup: note: cannot install paho-mqtt; the flood fault test will be skipped"
 fi
 # The distribution's mosquitto service is not needed: tests and the demo start private brokers.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then

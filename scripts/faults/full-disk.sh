@@ -2,7 +2,7 @@
 # Fault scenario 3, full disk: the store lives on a tiny tmpfs (mounted by this script; needs
 # root). A numbered QoS 1 stream fills it. Expected: the agent stops acknowledging (the broker
 # keeps the backlog), /readyz turns 503 with the reason, edge_ledger_store_failures_total grows
-# and the log says `cannot store readings; acknowledgement withheld`; the store stays
+# and the log says `the store refuses readings; acknowledgements are withheld`; the store stays
 # consistent (verify passes while the disk is full). Then the file system is grown (remount
 # with a larger size): the agent resumes by itself, /readyz is 200 again, and every published
 # reading is in the log.
@@ -43,8 +43,8 @@ df_full=$(df -k "$disk" | awk 'NR == 2 { print $3 "k used of " $2 "k" }')
 wait_until 30 "readyz 503" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $API/readyz)\" = 503 ]" ||
     die "/readyz did not turn 503 while the disk is full"
 ready_body=$(curl -s "$API/readyz" | tr '\n' ' ')
-grep -q "cannot store readings; acknowledgement withheld" "$AGENT_LOG" ||
-    die "no log line 'cannot store readings; acknowledgement withheld'"
+grep -q "the store refuses readings; acknowledgements are withheld" "$AGENT_LOG" ||
+    die "no log line 'the store refuses readings; acknowledgements are withheld'"
 # Nothing is acknowledged any more: the tree stops growing while the backlog waits at the broker.
 size1=$(metric edge_ledger_tree_size)
 sleep 3
