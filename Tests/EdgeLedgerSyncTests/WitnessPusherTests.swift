@@ -186,6 +186,38 @@ struct WitnessPusherTests {
         }
         #expect(try gateway.store.reader.cosignatures(checkpointSize: 8).isEmpty)
     }
+
+    @Test(
+        "a witness that answers garbage is a failed push: recorded, retried with backoff, nothing stored",
+        arguments: [
+            (200, "\u{0}\u{ff}garbage\n— \n"), (200, ""), (200, String(repeating: "— x y\n", count: 10_000)),
+            (409, "not a number\n"), (500, "<html>oops</html>"),
+        ])
+    func garbageAnswers(status: Int, body: String) async throws {
+        let dir = try TempDir()
+        let gateway = try GatewayFixture(dir: dir)
+        let witnessKey = try CosignatureV1Signer(name: "witness.example/w1", privateKey: PrivateKey.generate(.ed25519))
+            .verifierKey.string
+        try gateway.grow(8)
+        let router = Router()
+        router.post("add-checkpoint") { _, _ -> Response in
+            Response(
+                status: .init(code: status), headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        try await withServer(router) { port in
+            let pusher = try WitnessPusher(
+                store: gateway.store, upstreams: [Self.upstream(port: port, verifierKey: witnessKey)],
+                logger: testLogger("test.push", level: .critical))
+            let result = await pusher.pushOnce()
+            #expect(result["dc-1"] != nil && result["dc-1"] != "ok", "\(String(describing: result["dc-1"]))")
+            await pusher.shutdown()
+        }
+        #expect(try gateway.store.reader.cosignatures(checkpointSize: 8).isEmpty)
+        let state = try #require(try gateway.store.upstream(named: "dc-1"))
+        #expect(state.consecutiveFailures == 1)
+        #expect(state.nextAttemptAt != nil)
+    }
 }
 
 /// The old sizes of the add-checkpoint requests a witness received.
