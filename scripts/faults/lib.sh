@@ -129,7 +129,8 @@ untrack() {
 free_port() {
     local port
     for _ in $(seq 200); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999), which
+        # outgoing connections, the agent's own among them, take ports from
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return

@@ -6,7 +6,8 @@
 free_port() {
     local port
     for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999), which
+        # outgoing connections, the agent's own among them, take ports from
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
