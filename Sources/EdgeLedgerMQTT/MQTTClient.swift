@@ -117,6 +117,11 @@ public final class MQTTClient: @unchecked Sendable {
         self.thread = thread
     }
 
+    /// CPU time the network thread has used since ``start()``, in seconds: what waiting for a
+    /// broker costs (a retry loop must not spin). Read it between ``start()`` and ``stop()``,
+    /// from the thread that calls them.
+    public var networkThreadCPUSeconds: Double? { thread?.cpuSeconds }
+
     /// Stops taking readings: the handler call in progress (if any) finishes, a DISCONNECT is
     /// sent, and the network thread ends before this returns. The broker keeps the session.
     public func stop() {

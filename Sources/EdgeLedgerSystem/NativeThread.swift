@@ -35,6 +35,16 @@ public final class NativeThread: @unchecked Sendable {
         return true
     }
 
+    /// CPU time the thread has used so far, in seconds (user and system); `nil` when it has not
+    /// started or has ended and been joined.
+    public var cpuSeconds: Double? {
+        var clock = clockid_t()
+        guard pthread_getcpuclockid(handle, &clock) == 0 else { return nil }
+        var ts = timespec()
+        guard clock_gettime(clock, &ts) == 0 else { return nil }
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// Waits for the thread to end.
     public func join() {
         pthread_join(handle, nil)
