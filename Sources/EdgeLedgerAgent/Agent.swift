@@ -83,7 +83,7 @@ public struct Agent: Sendable {
             })
         if configuration.mqtt.topics.contains(where: { $0.qos == 2 }) {
             logger.notice(
-                "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-commit that loses nothing, and redeliveries are counted as duplicates"
+                "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-journal that loses nothing, and redeliveries are counted as duplicates"
             )
         }
         var api: LedgerAPIService? = nil

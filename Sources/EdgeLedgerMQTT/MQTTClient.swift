@@ -150,7 +150,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// QoS 2 subscriptions are served at QoS 1: libmosquitto answers an incoming QoS 2
     /// PUBLISH with PUBREC before handing it over (on PUBREL), so a crash in between would lose
-    /// it. QoS 1 with acknowledge-after-commit loses nothing; duplicates are counted instead.
+    /// it. QoS 1 with acknowledge-after-store loses nothing; duplicates are counted instead.
     public static func effectiveQoS(_ requested: UInt8) -> UInt8 { min(requested, 1) }
 
     // MARK: - Network thread
