@@ -152,7 +152,8 @@ let package = Package(
         .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto", "EdgeLedgerCore", "COpenSSL"]),
         .testTarget(
             name: "EdgeLedgerStoreTests",
-            dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite"]),
+            dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite", "EdgeLedgerTestSupport"]
+        ),
         .testTarget(
             name: "EdgeLedgerConfigTests",
             dependencies: [

@@ -102,25 +102,11 @@ upstream="$work/upstream"
 upstream_port=$(free_port)
 "$bin" keygen --alg ed25519 --name bench.edge-ledger.example/dc --out "$upstream/keys" >/dev/null 2>&1 ||
     die "edge-ledger keygen failed"
-cat >"$upstream/upstream.toml" <<TOML
-[witness]
-name = "bench.edge-ledger.example/dc"
-key_file = "keys/ed25519.key"
-
-[http]
-listen = "127.0.0.1:$upstream_port"
-
-[storage]
-path = "upstream.db"
-durability = "process"
-
-[[gateways]]
-origin = "$origin"
-url = "http://127.0.0.1:$api_port"
-verifier_keys = [$(sed 's/.*/"&"/' "$gateway/verifier-keys.txt" | paste -sd, -)]
-token_env = "BENCH_PULL_TOKEN"
-pull_interval = "1s"
-TOML
+{
+    upstream_config bench.edge-ledger.example/dc keys/ed25519.key "$upstream_port" "$origin" \
+        "http://127.0.0.1:$api_port" "$gateway/verifier-keys.txt" 'token_env = "BENCH_PULL_TOKEN"'
+    echo 'pull_interval = "1s"'
+} >"$upstream/upstream.toml"
 
 setsid "${niced[@]}" "$bin" run --config "$gateway/edge-ledger.toml" >"$work/agent.log" 2>&1 &
 agent_pid=$!

@@ -101,18 +101,9 @@ counter="$work/mqtt-counter"
 cc -O2 -Wall -o "$counter" scripts/bench/mqtt-counter.c -lmosquitto || die "cannot build mqtt-counter"
 
 # --- helpers -----------------------------------------------------------------------------------
-free_port() {
-    local port
-    for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999), which
-        # outgoing connections, the agent's own among them, take ports from
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    die "no free loopback port"
-}
+# free_port, wait_listening, stop_process (sets $stopped_status).
+# shellcheck source=scripts/lib/processes.sh
+. scripts/lib/processes.sh
 
 broker_port=""
 start_broker() {
@@ -128,27 +119,11 @@ log_type warning
 EOF
     "${niced[@]}" "$mosquitto_bin" -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
     broker_pid=$!
-    local deadline=$((SECONDS + 10))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || die "mosquitto did not start (see $work/mosquitto.log)"
-        sleep 0.05
-    done
-}
-
-# SIGTERM, wait up to $2 s, then SIGKILL; sets stopped_status to the exit status.
-stopped_status=0
-stop_pid() {
-    local pid=$1 limit=${2:-30}
-    stopped_status=0
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + limit))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || stopped_status=$?
+    wait_listening "$broker_port" 10 || die "mosquitto did not start (see $work/mosquitto.log)"
 }
 
 stop_broker() {
-    stop_pid "$broker_pid" 10
+    stop_process "$broker_pid" 10 broker
     broker_pid=""
 }
 
@@ -243,7 +218,7 @@ measure_agent() { # $1 qos, $2 run
     local ticks1
     ticks1=$(cpu_ticks "$consumer_pid")
     r_rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$consumer_pid/status")
-    stop_pid "$consumer_pid" 60
+    stop_process "$consumer_pid" 60 agent
     consumer_pid=""
     [ "$stopped_status" = 0 ] || say "agent exited with status $stopped_status (see $gw/agent.log)"
     stop_broker

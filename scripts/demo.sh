@@ -139,24 +139,11 @@ cat >"$upstream/anchor.sh" <<'HOOK'
 # Keeps the evidence document (JSON on stdin) as a new file in the directory $1.
 tmp=$(mktemp "$1/.doc.XXXXXX") && cat >"$tmp" && mv "$tmp" "$tmp.json"
 HOOK
-cat >"$upstream/upstream.toml" <<TOML
-# Reference upstream for the demo gateway (see docs/UPSTREAM.md).
-[witness]
-name = "demo.edge-ledger.example/dc-1"
-key_file = "keys/ed25519.key"
-
-[http]
-listen = "127.0.0.1:$upstream_port"
-
-[storage]
-path = "upstream.db"
-durability = "process"
-
-[[gateways]]
-origin = "$origin"
-url = "http://127.0.0.1:$api_port"
-verifier_keys = [$(sed 's/.*/"&"/' "$gateway/verifier-keys.txt" | paste -sd, -)]
-token_env = "DEMO_PULL_TOKEN"
+{
+    echo "# Reference upstream for the demo gateway (see docs/UPSTREAM.md)."
+    upstream_config demo.edge-ledger.example/dc-1 keys/ed25519.key "$upstream_port" "$origin" \
+        "http://127.0.0.1:$api_port" "$gateway/verifier-keys.txt" 'token_env = "DEMO_PULL_TOKEN"'
+    cat <<TOML
 pull_interval = "1s"
 
 [gateways.backoff]
@@ -169,6 +156,7 @@ command = ["/bin/sh", "$upstream/anchor.sh", "$upstream/anchors"]
 [metrics]
 allow_anonymous = true
 TOML
+} >"$upstream/upstream.toml"
 witness_key=$(DEMO_PULL_TOKEN=$pull_token "$bin" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
     cat "$work/upstream-key.log" >&2
     say "edge-ledger upstream --print-verifier-key failed"

@@ -89,9 +89,11 @@ public final class IngestPipeline: Sendable {
         }
         let reading = ReadingInput(
             receivedAt: now, qos: message.qos, retain: message.retain, topic: topic, payload: Array(message.payload))
-        let started = ContinuousClock.now
+        let journaled = message.qos > 0
+        // Only journaled readings wait for a write before their acknowledgement: only they are timed.
+        let started = journaled && metrics != nil ? ContinuousClock.now : nil
         do {
-            try journal.append(reading, journaled: message.qos > 0)
+            try journal.append(reading, journaled: journaled)
         } catch {
             // A QoS 0 reading is lost (counted); a QoS 1 reading is withheld, so the broker keeps
             // it and redelivers it after the reconnect. The journal logs the store's failure once.
@@ -100,7 +102,7 @@ public final class IngestPipeline: Sendable {
             logger.debug("reading not stored", metadata: ["error": "\(error)", "qos": "\(message.qos)"])
             return message.qos == 0 ? .acknowledge : .withhold(reason: "\(error)")
         }
-        if message.qos > 0 { metrics?.appendDuration.record(duration: ContinuousClock.now - started) }
+        if let started { metrics?.appendDuration.record(duration: ContinuousClock.now - started) }
         return .acknowledge
     }
 

@@ -237,10 +237,11 @@ public final class IngestJournal: Sendable {
             return t
         }
         thread?.join()
-        let clean = state.withLock { $0.queue.isEmpty && $0.folding == 0 && $0.failure == nil }
-        let closed = state.withLock { s -> [(path: String, lastSeq: UInt64)] in
+        // Everything folded: the segments hold nothing the store lacks.
+        let (clean, closed) = state.withLock { s -> (Bool, [(path: String, lastSeq: UInt64)]) in
+            let clean = s.queue.isEmpty && s.folding == 0 && s.failure == nil
             defer { s.closedSegments.removeAll() }
-            return clean ? s.closedSegments : []
+            return (clean, clean ? s.closedSegments : [])
         }
         segment.withLock { $0.close(remove: clean) }
         for segment in closed { unlink(segment.path) }

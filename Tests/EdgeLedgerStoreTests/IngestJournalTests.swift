@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Synchronization
 import Testing
 
@@ -32,15 +33,6 @@ import Testing
     static func removeJournal(_ directory: String) {
         for name in segments(directory) { unlink(directory + "/" + name) }
         rmdir(directory)
-    }
-
-    /// Waits (bounded) until `condition` holds.
-    static func eventually(_ seconds: Double = 20, _ condition: () -> Bool) -> Bool {
-        for _ in 0..<Int(seconds * 100) {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
     }
 
     /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
@@ -103,7 +95,7 @@ import Testing
             do {
                 try journal.append(Self.bigReading(n), journaled: true)
                 accepted += 1
-                #expect(Self.eventually { journal.backlog == 0 || journal.problem != nil })
+                #expect(Eventually.holds(timeout: 20) { journal.backlog == 0 || journal.problem != nil })
             } catch {
                 refusal = error
                 break
@@ -116,7 +108,7 @@ import Testing
         #expect(accepted >= 1)
         // Space again: the folder's retry stores what was journaled, by itself, in order.
         try store.setQuota(bytes: nil)
-        #expect(Self.eventually { journal.problem == nil && journal.backlog == 0 })
+        #expect(Eventually.holds(timeout: 20) { journal.problem == nil && journal.backlog == 0 })
         #expect(failures.values.last! == nil)
         let stored = store.nextIndex
         #expect(stored >= 101)
@@ -172,7 +164,7 @@ import Testing
             do {
                 try journal!.append(Self.bigReading(n), journaled: true)
                 journaled += 1
-                #expect(Self.eventually { journal!.backlog == 0 || journal!.problem != nil })
+                #expect(Eventually.holds(timeout: 20) { journal!.backlog == 0 || journal!.problem != nil })
             } catch {
                 break
             }
@@ -265,7 +257,7 @@ import Testing
         #expect(journal.drain())
         // ~90 bytes per record: 300 records filled several 4 KiB segments; only the open one
         // (and at most one closed one awaiting the next fold) remain.
-        #expect(Self.eventually { Self.segments(journal.directory).count <= 2 })
+        #expect(Eventually.holds(timeout: 20) { Self.segments(journal.directory).count <= 2 })
         #expect(store.nextIndex == 300)
         journal.close()
         #expect(Self.segments(journal.directory).isEmpty)

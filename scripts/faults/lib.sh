@@ -125,19 +125,10 @@ untrack() {
     PIDS=("${keep[@]}")
 }
 
-# A loopback TCP port nothing listens on (a refused connection means free).
-free_port() {
-    local port
-    for _ in $(seq 200); do
-        port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999), which
-        # outgoing connections, the agent's own among them, take ports from
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    die "no free loopback port found"
-}
+# free_port (a loopback port below the ephemeral range) and listening PORT, shared with the
+# demo and the benchmarks.
+# shellcheck source=scripts/lib/processes.sh
+. "$FAULTS_ROOT/scripts/lib/processes.sh"
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s; fails with DESCRIPTION.
 wait_until() {
@@ -151,7 +142,6 @@ wait_until() {
     done
 }
 
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- the broker -------------------------------------------------------------------------------
 BROKER_PORT=""

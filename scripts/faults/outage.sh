@@ -86,26 +86,11 @@ wait_drained $((2 * count)) || true
 # agent's next push, within its backoff (max 5 s here), must succeed.
 "$BIN" keygen --alg ed25519 --name witness.faults.example --out "$WORK/witness" >"$WORK/witness-keygen.out" 2>&1 ||
     die "keygen for the witness failed: $(cat "$WORK/witness-keygen.out")"
-cat >"$WORK/upstream.toml" <<EOF
-[witness]
-name = "witness.faults.example"
-key_file = "witness/ed25519.key"
-
-[http]
-listen = "127.0.0.1:$upstream_port"
-
-[storage]
-path = "upstream.db"
-durability = "process"
-
-[[gateways]]
-origin = "faults.example/$SCENARIO"
-url = "$API"
-verifier_keys = ["$(cat "$GW/keys/ed25519.pub")"]
-token = "$TOKEN"
-pull_interval = "1s"
-acknowledge = false
-EOF
+{
+    upstream_config witness.faults.example witness/ed25519.key "$upstream_port" "faults.example/$SCENARIO" \
+        "$API" "$GW/keys/ed25519.pub" "token = \"$TOKEN\""
+    printf 'pull_interval = "1s"\nacknowledge = false\n'
+} >"$WORK/upstream.toml"
 "$BIN" upstream --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
 upstream_pid=$!
 track $upstream_pid

@@ -1,14 +1,17 @@
 # shellcheck shell=bash
-# Shared by scripts that run a broker, agents and upstreams on loopback. Source it; it expects a
-# `say` function for messages.
+# Shared by scripts that run a broker, agents and upstreams on loopback (the demo, the benchmarks,
+# the fault tests). Source it; it expects a `say` function for messages.
 
-# A loopback TCP port nothing listens on (bash's /dev/tcp: a refused connection means free).
+# Whether something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A loopback TCP port nothing listens on.
 free_port() {
     local port
     for _ in $(seq 100); do
         port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999), which
         # outgoing connections, the agent's own among them, take ports from
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        if ! listening "$port"; then
             echo "$port"
             return
         fi
@@ -20,7 +23,7 @@ free_port() {
 # Waits until something accepts connections on 127.0.0.1:$1 (at most $2 seconds).
 wait_listening() {
     local deadline=$((SECONDS + $2))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    until listening "$1"; do
         [ $SECONDS -lt $deadline ] || return 1
         sleep 0.1
     done
@@ -47,4 +50,29 @@ stop_process() {
     # shellcheck disable=SC2034  # read by the scripts that source this file
     wait "$pid" 2>/dev/null || stopped_status=$?
     return 0
+}
+
+# Prints the part of an `edge-ledger upstream` configuration every loopback setup shares: a
+# witness, its HTTP listener, its store (upstream.db beside the file), and one gateway to pull.
+# Callers append their own keys of that gateway and further sections.
+# upstream_config WITNESS_NAME KEY_FILE PORT ORIGIN GATEWAY_URL VERIFIER_KEYS_FILE TOKEN_LINE
+upstream_config() {
+    cat <<TOML
+[witness]
+name = "$1"
+key_file = "$2"
+
+[http]
+listen = "127.0.0.1:$3"
+
+[storage]
+path = "upstream.db"
+durability = "process"
+
+[[gateways]]
+origin = "$4"
+url = "$5"
+verifier_keys = [$(sed 's/.*/"&"/' "$6" | paste -sd, -)]
+$7
+TOML
 }
