@@ -1,13 +1,12 @@
 import EdgeLedgerStore
 import Synchronization
-import UnixSignals
 
 /// Tells systemd how `edge-ledger upstream` is doing, from outside the node's service group:
 ///
 /// - ``serverRunning(port:gateways:)``, given to `UpstreamNode.make(onServerRunning:)`, sends
 ///   `READY=1` once the store is open (the node is made) and the witness's HTTP listener is bound;
-/// - ``run(_:)`` runs the node and meanwhile sends `STOPPING=1` at the first SIGTERM or SIGINT
-///   (the node's own service group handles the signal and shuts down), and, every
+/// - ``run(store:_:)`` runs the node, gives it ``shuttingDown()`` (which sends `STOPPING=1`) to
+///   call when its service group starts shutting down, and meanwhile, every
 ///   ``probeInterval``, reads every gateway's state from the store: each read that succeeds sends
 ///   `WATCHDOG=1` (paced by the notifier), and a changed result a `STATUS=` line.
 ///
@@ -16,7 +15,7 @@ import UnixSignals
 /// It does not prove that each collector's loop turns (a collector waiting on an unreachable
 /// gateway is not a fault).
 ///
-/// Without `$NOTIFY_SOCKET` nothing is sent and ``run(_:)`` only runs the node.
+/// Without `$NOTIFY_SOCKET` nothing is sent and ``run(store:_:)`` only runs the node.
 public final class UpstreamSystemdReporter: Sendable {
     /// Where notifications go.
     public let notifier: SystemdNotifier
@@ -45,21 +44,23 @@ public final class UpstreamSystemdReporter: Sendable {
         notifier.ready(status: "witnessing \(gateways) gateway\(gateways == 1 ? "" : "s") on port \(port)")
     }
 
-    /// Runs `node` (the upstream node's `run()`) until it returns, reporting as described above.
-    public func run(store: CollectorStore, _ node: @Sendable () async throws -> Void) async throws {
+    /// `STOPPING=1`: the node's service group started shutting down.
+    public func shuttingDown() {
+        notifier.stopping(status: "stopping: finishing requests and pulls")
+    }
+
+    /// Runs `node` (the upstream node's `run(onShutdown:)`, given ``shuttingDown()``) until it
+    /// returns, reporting as described above.
+    public func run(
+        store: CollectorStore, _ node: @Sendable (_ onShutdown: @escaping @Sendable () -> Void) async throws -> Void
+    ) async throws {
         guard notifier.isEnabled else {
-            try await node()
+            try await node {}
             return
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                    self.notifier.stopping(status: "stopping on \(signal): finishing requests and pulls")
-                    return
-                }
-            }
             group.addTask { await self.probe(store: store) }
-            try await node()
+            try await node { self.shuttingDown() }
             group.cancelAll()
         }
     }

@@ -74,7 +74,7 @@ struct UpstreamCommand: AsyncParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        try await reporter.run(store: node.store) { try await node.run() }
+        try await reporter.run(store: node.store) { onShutdown in try await node.run(onShutdown: onShutdown) }
     }
 
     private func printError(_ text: String) {

@@ -121,7 +121,10 @@ public struct UpstreamNode: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down cleanly.
-    public func run() async throws {
+    ///
+    /// - Parameter onShutdown: called once when the shutdown starts, before any service stops
+    ///   (e.g. to send systemd `STOPPING=1`); not called when `run` ends by cancellation alone.
+    public func run(onShutdown: (@Sendable () -> Void)? = nil) async throws {
         logger.info(
             "edge-ledger upstream starting",
             metadata: [
@@ -132,6 +135,11 @@ public struct UpstreamNode: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         for collector in collectors { services.append(.init(service: collector)) }
         if configuration.anchor.isEnabled { services.append(.init(service: anchorer)) }
+        if let onShutdown {
+            // Last in the list, first to be told.
+            services.append(
+                .init(service: ShutdownAnnouncer(announce: onShutdown), successTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
