@@ -56,7 +56,9 @@ public struct WitnessAuthenticator: Sendable {
 }
 
 /// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint`,
-/// `GET <prefix>/healthz` and, with a metrics endpoint, `GET <prefix>/metrics`.
+/// `GET <prefix>/healthz`, with a status `GET <prefix>/readyz` (anonymous, 200 `ready` or 503
+/// `not ready` and one problem per line, as the agent's) and, with a metrics endpoint,
+/// `GET <prefix>/metrics`.
 public enum WitnessAPI {
     /// `GET <prefix>/metrics`: the Prometheus registry to print and who may read it.
     public struct MetricsEndpoint: Sendable {
@@ -77,10 +79,11 @@ public enum WitnessAPI {
     /// - Parameters:
     ///   - maxBodyBytes: larger request bodies are refused with 413.
     ///   - metrics: serves `GET metrics` when given.
+    ///   - status: answers `GET readyz` when given.
     ///   - onResult: called with every `add-checkpoint` answer (for metrics).
     public static func addRoutes<Routes: RouterMethods>(
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
-        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil,
+        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
     ) {
         router.post("add-checkpoint") { request, _ -> Response in
@@ -101,6 +104,13 @@ public enum WitnessAPI {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: result.body)))
         }
         router.get("healthz") { _, _ -> Response in text(.ok, "ok") }
+        if let status {
+            router.get("readyz") { _, _ -> Response in
+                let readiness = await status.readiness()
+                if readiness.isReady { return text(.ok, "ready") }
+                return text(.serviceUnavailable, (["not ready"] + readiness.problems).joined(separator: "\n"))
+            }
+        }
         if let metrics {
             router.get("metrics") { request, _ -> Response in
                 switch metrics.authenticator.check(authorization: request.headers[.authorization]) {
@@ -126,7 +136,7 @@ public enum WitnessAPI {
     /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`).
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
-        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil,
+        maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
     ) -> Router<BasicRequestContext> {
         let router = Router()
@@ -134,11 +144,11 @@ public enum WitnessAPI {
         if trimmed.isEmpty {
             addRoutes(
                 to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes,
-                metrics: metrics, onResult: onResult, logger: logger)
+                metrics: metrics, status: status, onResult: onResult, logger: logger)
         } else {
             addRoutes(
                 to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
-                maxBodyBytes: maxBodyBytes, metrics: metrics, onResult: onResult, logger: logger)
+                maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult, logger: logger)
         }
         return router
     }

@@ -18,12 +18,14 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///
     /// - Parameters:
     ///   - metrics: serves `<prefix>/metrics` when given (see ``WitnessAPI/MetricsEndpoint``).
+    ///   - status: answers `<prefix>/readyz` when given.
     ///   - onResult: called with every `add-checkpoint` answer.
     ///   - onServerRunning: called once the server listens, with the bound port.
     /// - Throws: ``WitnessServiceError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
-        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
+        status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
+        logger: Logger = Logger(label: "edge-ledger.witness"),
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(WitnessServiceError) {
         let http1 = HTTPServerBuilder.http1(
@@ -42,7 +44,7 @@ public struct WitnessService: Service, CustomStringConvertible {
         let authenticator = WitnessAuthenticator(allowAnonymous: http.allowAnonymous, tokens: http.tokens)
         let router = WitnessAPI.router(
             prefix: http.prefix, witness: witness, authenticator: authenticator, maxBodyBytes: http.maxBodyBytes,
-            metrics: metrics, onResult: onResult, logger: logger)
+            metrics: metrics, status: status, onResult: onResult, logger: logger)
         let scheme = http.tls == nil ? "http" : "https"
         let address = http.listen
         let name = witness.name

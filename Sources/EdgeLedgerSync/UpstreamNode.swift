@@ -35,6 +35,8 @@ public struct UpstreamNode: Sendable {
     public let metrics: UpstreamMetrics
     /// The registry `<prefix>/metrics` prints (when `metrics.enabled`).
     public let registry: PrometheusCollectorRegistry
+    /// What `<prefix>/readyz` answers: the store answers reads.
+    public let readiness: UpstreamReadiness
     private let logger: Logger
 
     /// Opens the store, loads the witness key and prepares every service. Nothing listens yet.
@@ -88,10 +90,11 @@ public struct UpstreamNode: Sendable {
                 authenticator: WitnessAuthenticator(
                     allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
             : nil
+        let readiness = UpstreamReadiness(store: store)
         let server: WitnessService
         do {
             server = try WitnessService(
-                witness: witness, http: configuration.http, metrics: endpoint,
+                witness: witness, http: configuration.http, metrics: endpoint, status: readiness,
                 onResult: { result in
                     metrics.recordWitness(
                         outcome: result.outcome.rawValue, origin: result.origin, cosigned: result.outcome == .cosigned)
@@ -102,7 +105,7 @@ public struct UpstreamNode: Sendable {
         }
         return UpstreamNode(
             configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
-            server: server, metrics: metrics, registry: registry, logger: logger)
+            server: server, metrics: metrics, registry: registry, readiness: readiness, logger: logger)
     }
 
     /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what
@@ -132,7 +135,9 @@ public struct UpstreamNode: Sendable {
                 "gateways": "\(configuration.gateways.map(\.origin).joined(separator: ", "))",
                 "store": "\(store.path)", "anchoring": "\(configuration.anchor.isEnabled)",
             ])
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: readiness), .init(service: server),
+        ]
         for collector in collectors { services.append(.init(service: collector)) }
         if configuration.anchor.isEnabled { services.append(.init(service: anchorer)) }
         if let onShutdown {
