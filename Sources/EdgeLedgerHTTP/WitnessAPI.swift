@@ -4,11 +4,15 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// Bearer-token check of the reference upstream's witness endpoint (`[http]` of upstream.toml).
+/// Who may use the reference upstream's witness endpoint (`[http]` of upstream.toml): a bearer
+/// token, or a client certificate (mutual TLS).
 ///
-/// Tokens are kept as SHA-256 digests and compared in constant time. With `allow_anonymous`
-/// (the default: C2SP witnesses authenticate every checkpoint by its signature) any request
-/// passes; otherwise a request without a token gets 401 and one with an unknown token 403.
+/// Tokens are kept as SHA-256 digests and compared in constant time. A client certificate was
+/// already checked against `http.tls.client_ca_file` in the TLS handshake, so a connection that
+/// presented one is authenticated by it (as its subject) when the request carries no
+/// `Authorization` header. With `allow_anonymous` (the default: C2SP witnesses authenticate every
+/// checkpoint by its signature) any request passes; otherwise a request without either gets 401
+/// and one with an unknown token 403 (also when it came with a certificate).
 public struct WitnessAuthenticator: Sendable {
     /// Whether requests without a token are accepted.
     public var allowAnonymous: Bool
@@ -30,7 +34,7 @@ public struct WitnessAuthenticator: Sendable {
 
     /// The decision for a request with the `Authorization` header value `header`.
     public enum Decision: Sendable, Equatable {
-        /// Accepted; the token's name, or `nil` when anonymous.
+        /// Accepted; the token's name or the certificate's subject, or `nil` when anonymous.
         case accepted(String?)
         /// 401: a token is required.
         case missing
@@ -38,9 +42,11 @@ public struct WitnessAuthenticator: Sendable {
         case forbidden
     }
 
-    /// Checks an `Authorization` header value.
-    public func check(authorization header: String?) -> Decision {
+    /// Checks an `Authorization` header value, and without one the subject of the connection's
+    /// client certificate (`nil` when there is none).
+    public func check(authorization header: String?, clientSubject: String? = nil) -> Decision {
         guard let header, header.hasPrefix("Bearer "), header.count > 7 else {
+            if let clientSubject { return .accepted(clientSubject) }
             return allowAnonymous ? .accepted(nil) : .missing
         }
         let digest = OpenSSLHasher.sha256.hash(Array(header.utf8.dropFirst(7))).bytes
@@ -85,9 +91,11 @@ public enum WitnessAPI {
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
-    ) {
-        router.post("add-checkpoint") { request, _ -> Response in
-            switch authenticator.check(authorization: request.headers[.authorization]) {
+    ) where Routes.Context: LedgerRequestContextProtocol {
+        router.post("add-checkpoint") { request, context -> Response in
+            let decision = authenticator.check(
+                authorization: request.headers[.authorization], clientSubject: await clientSubject(request, context))
+            switch decision {
             case .accepted: break
             case .missing:
                 return text(.unauthorized, "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
@@ -112,8 +120,11 @@ public enum WitnessAPI {
             }
         }
         if let metrics {
-            router.get("metrics") { request, _ -> Response in
-                switch metrics.authenticator.check(authorization: request.headers[.authorization]) {
+            router.get("metrics") { request, context -> Response in
+                let decision = metrics.authenticator.check(
+                    authorization: request.headers[.authorization], clientSubject: await clientSubject(request, context)
+                )
+                switch decision {
                 case .accepted: break
                 case .missing:
                     return text(
@@ -138,8 +149,8 @@ public enum WitnessAPI {
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+    ) -> Router<LedgerRequestContext> {
+        let router = Router(context: LedgerRequestContext.self)
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         if trimmed.isEmpty {
             addRoutes(
@@ -151,6 +162,15 @@ public enum WitnessAPI {
                 maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult, logger: logger)
         }
         return router
+    }
+
+    /// The subject of the connection's client certificate, asked only when the request has no
+    /// `Authorization` header (a certificate with an unreadable subject is still one the TLS
+    /// handshake accepted).
+    private static func clientSubject(_ request: Request, _ context: some LedgerRequestContextProtocol) async -> String?
+    {
+        guard request.headers[.authorization] == nil, let der = await context.peerCertificateDER() else { return nil }
+        return CertificateSubject.string(certificateDER: der) ?? "a client certificate"
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = [:]) -> Response {

@@ -12,7 +12,7 @@ import ServiceLifecycle
 public struct WitnessService: Service, CustomStringConvertible {
     /// The Hummingbird application (run it through ``run()``, or test it with
     /// HummingbirdTesting's `application.test(.live)`).
-    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let application: Application<RouterResponder<LedgerRequestContext>>
 
     /// Serves `witness` as `http` configures.
     ///

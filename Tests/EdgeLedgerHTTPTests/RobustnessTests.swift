@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -18,7 +19,7 @@ struct RobustnessTests {
     /// closes the connection (or 10 s pass), with the time that took.
     static func rawExchange(port: Int, send bytes: String) throws -> (String, Duration) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestPKIError(description: "socket() failed") }
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -29,7 +30,7 @@ struct RobustnessTests {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard connected else { throw TestPKIError(description: "connect() failed") }
+        guard connected else { throw TestSupportError("connect() failed") }
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let start = ContinuousClock.now

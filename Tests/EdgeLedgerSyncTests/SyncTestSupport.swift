@@ -136,9 +136,9 @@ struct WitnessFixture {
 }
 
 /// Runs `application` on 127.0.0.1 (port 0: any free port) while `body` runs with the bound port.
-func withServer<R: Sendable>(
-    _ router: Router<BasicRequestContext>, port: Int = 0, _ body: @Sendable (Int) async throws -> R
-) async throws -> R {
+func withServer<Context: RequestContext, R: Sendable>(
+    _ router: Router<Context>, port: Int = 0, _ body: @Sendable (Int) async throws -> R
+) async throws -> R where Context: InitializableFromSource<ApplicationRequestContextSource> {
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router,

@@ -2,6 +2,8 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
+import Foundation
 import Hummingbird
 import Testing
 
@@ -10,7 +12,7 @@ import Testing
 @Suite("Witness (C2SP tlog-witness add-checkpoint) over HTTP")
 struct WitnessTests {
     /// A router with the witness routes.
-    static func router(_ w: WitnessFixture) -> Router<BasicRequestContext> {
+    static func router(_ w: WitnessFixture) -> Router<LedgerRequestContext> {
         WitnessAPI.router(prefix: "", witness: w.witness, logger: testLogger("test.witness"))
     }
 
@@ -202,6 +204,51 @@ struct WitnessTests {
             #expect(try await post(port: port, "witness/add-checkpoint", body: body, token: "nope").status == 403)
             #expect(try await post(port: port, "witness/add-checkpoint", body: body, token: "gw-token").status == 200)
         }
+    }
+
+    @Test(
+        "mutual TLS: a client certificate from client_ca_file authenticates the pusher when anonymous submissions are off",
+        .enabled(if: TestPKI.available))
+    func mutualTLS() async throws {
+        let dir = try TempDir()
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.grow(5)
+        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let pki = try TestPKI(directory: URL(fileURLWithPath: dir.path))
+        try pki.issue("gw1", subject: "/O=Example/CN=gw-1")
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let service = try WitnessService(
+            witness: w.witness,
+            http: UpstreamHTTPConfiguration(
+                listen: HostPort(host: "127.0.0.1", port: 0),
+                tls: HTTPServerTLSConfiguration(
+                    certFile: pki.path("server.crt"), keyFile: pki.path("server.key"),
+                    clientCAFile: pki.path("ca.crt")),
+                allowAnonymous: false),
+            logger: testLogger("test.witness"), onServerRunning: { continuation.yield($0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            func push(certificate: String?) async throws -> String? {
+                let upstream = UpstreamPeerConfiguration(
+                    name: "dc-1", url: "https://localhost:\(port)", witness: true,
+                    verifierKey: w.witness.verifierKey.string,
+                    tls: TLSClientConfiguration(
+                        caFile: pki.path("ca.crt"), certFile: certificate.map { pki.path("\($0).crt") },
+                        keyFile: certificate.map { pki.path("\($0).key") }))
+                let pusher = try WitnessPusher(
+                    store: gateway.store, upstreams: [upstream], logger: testLogger("test.push"))
+                let result = await pusher.pushOnce()["dc-1"]
+                await pusher.shutdown()
+                return result
+            }
+            // Without a certificate the handshake fails; with one (and no token) it is cosigned.
+            #expect(try await push(certificate: nil) != "ok")
+            #expect(try await push(certificate: "gw1") == "ok")
+            group.cancelAll()
+        }
+        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 5)
     }
 
     @Test("request bodies round-trip; cosignature key IDs follow the spec")

@@ -10,7 +10,8 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
     /// Allow plaintext on a non-loopback address. Default false.
     public var allowPlaintext: Bool
     /// Accept `add-checkpoint` without a bearer token (signatures still authenticate every
-    /// checkpoint). Default true; when false, a `[[http.tokens]]` entry is needed.
+    /// checkpoint). Default true; when false, a request needs a `[[http.tokens]]` token or a
+    /// client certificate from `tls.client_ca_file`.
     public var allowAnonymous: Bool
     /// Largest request body, 1KiB...16MiB. Default 64KiB.
     public var maxBodyBytes: Int

@@ -2,12 +2,16 @@ import Foundation
 
 /// A throwaway PKI made with the `openssl` command: a CA, a server certificate for localhost
 /// and client certificates, for the TLS and mutual-TLS tests.
-struct TestPKI {
-    let directory: URL
+public struct TestPKI: Sendable {
+    /// Where the keys and certificates are.
+    public let directory: URL
 
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
+    /// Whether `/usr/bin/openssl` is there.
+    public static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
 
-    init(directory: URL) throws {
+    /// Makes the CA (`ca.crt`) and a server certificate for localhost and 127.0.0.1
+    /// (`server.crt`, `server.key`) in `directory`.
+    public init(directory: URL) throws {
         self.directory = directory
         try openssl(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
@@ -18,10 +22,11 @@ struct TestPKI {
         try issue("server", subject: "/CN=localhost", extensions: "server.ext")
     }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    /// The path of `name` in ``directory``.
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Issues `<name>.crt` / `<name>.key` for `subject` (OpenSSL's slash form) from the CA.
-    func issue(_ name: String, subject: String, extensions: String? = nil, ca: String = "ca") throws {
+    public func issue(_ name: String, subject: String, extensions: String? = nil, ca: String = "ca") throws {
         try openssl(
             "req", "-utf8", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
             "\(name).key", "-out", "\(name).csr", "-subj", subject)
@@ -34,7 +39,7 @@ struct TestPKI {
     }
 
     /// A second, unrelated CA.
-    func makeOtherCA(_ name: String) throws {
+    public func makeOtherCA(_ name: String) throws {
         try openssl(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(name).key",
             "-out", "\(name).crt", "-subj", "/CN=Other CA", "-days", "2",
@@ -42,22 +47,24 @@ struct TestPKI {
     }
 
     /// The DER bytes of `<name>.crt`.
-    func der(_ name: String) throws -> [UInt8] {
+    public func der(_ name: String) throws -> [UInt8] {
         try openssl("x509", "-in", "\(name).crt", "-outform", "DER", "-out", "\(name).der")
         return Array(try Data(contentsOf: directory.appendingPathComponent("\(name).der")))
     }
 
     /// What `openssl x509 -noout -subject -nameopt RFC2253` prints for `<name>.crt`.
-    func rfc2253Subject(_ name: String) throws -> String {
+    public func rfc2253Subject(_ name: String) throws -> String {
         let out = try openssl("x509", "-in", "\(name).crt", "-noout", "-subject", "-nameopt", "RFC2253")
         return String(out.trimmingCharacters(in: .newlines).dropFirst("subject=".count))
     }
 
+    /// Runs `openssl` in ``directory``; its standard output.
     @discardableResult
-    func openssl(_ args: String...) throws -> String { try openssl(args) }
+    public func openssl(_ args: String...) throws -> String { try openssl(args) }
 
+    /// Runs `openssl` in ``directory``; its standard output.
     @discardableResult
-    func openssl(_ args: [String]) throws -> String {
+    public func openssl(_ args: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = args
@@ -69,12 +76,8 @@ struct TestPKI {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestPKIError(description: "openssl \(args.joined(separator: " ")) failed")
+            throw TestSupportError("openssl \(args.joined(separator: " ")) failed")
         }
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-struct TestPKIError: Error, CustomStringConvertible {
-    var description: String
 }
