@@ -150,7 +150,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "EdgeLedgerCryptoTests", dependencies: ["EdgeLedgerCrypto", "EdgeLedgerCore", "COpenSSL"]),
+        .testTarget(
+            name: "EdgeLedgerCryptoTests",
+            dependencies: ["EdgeLedgerCrypto", "EdgeLedgerCore", "COpenSSL", "EdgeLedgerTestSupport"]
+        ),
         .testTarget(
             name: "EdgeLedgerStoreTests",
             dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite", "EdgeLedgerTestSupport"]
@@ -158,7 +161,8 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerConfigTests",
             dependencies: [
-                "EdgeLedgerConfig", "EdgeLedgerCore", .product(name: "PropertyBased", package: "swift-property-based"),
+                "EdgeLedgerConfig", "EdgeLedgerCore", "EdgeLedgerTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

@@ -81,28 +81,6 @@ enum ConfigFixture {
         }
     }
 
-    /// A fresh temporary directory.
-    static func temporaryDirectory() -> String {
-        var template = Array("/tmp/edge-ledger-config-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        #expect(made != nil)
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Removes a temporary directory made by ``temporaryDirectory()`` and the files in it.
-    static func removeDirectory(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != ".", name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    }
-
     /// The whole text file at `path`.
     static func readText(_ path: String) throws -> String {
         guard let file = fopen(path, "r") else { throw ConfigError(path: "", message: "cannot open \(path)") }

@@ -1,5 +1,6 @@
 import EdgeLedgerConfig
 import EdgeLedgerCore
+import EdgeLedgerTestSupport
 import Testing
 
 /// Secrets from the environment, and relative paths against the configuration's directory.
@@ -63,8 +64,8 @@ import Testing
     }
 
     @Test func relativePathsResolveAgainstConfigDirectory() throws {
-        let dir = ConfigFixture.temporaryDirectory()
-        defer { ConfigFixture.removeDirectory(dir) }
+        let dirFolder = try TemporaryFolder(prefix: "edge-ledger-config")
+        let dir = dirFolder.path
         let toml =
             ConfigFixture.minimalAgent
                 + """
@@ -99,8 +100,8 @@ import Testing
     }
 
     @Test func upstreamRelativePathsAndCommand() throws {
-        let dir = ConfigFixture.temporaryDirectory()
-        defer { ConfigFixture.removeDirectory(dir) }
+        let dirFolder = try TemporaryFolder(prefix: "edge-ledger-config")
+        let dir = dirFolder.path
         let toml =
             ConfigFixture.minimalUpstream + """
 
@@ -117,23 +118,23 @@ import Testing
         #expect(config.gateways[0].url == "http://127.0.0.1:8080")
     }
 
-    @Test func missingOrUnreadableFileIsAClearError() {
+    @Test func missingOrUnreadableFileIsAClearError() throws {
         do {
             _ = try ConfigLoader.load(path: "/nonexistent/edge-ledger.toml", environment: [:])
             Issue.record("expected an error")
         } catch {
             #expect(error.description == "cannot open /nonexistent/edge-ledger.toml: no such file")
         }
-        let empty = ConfigFixture.temporaryDirectory()
-        defer { ConfigFixture.removeDirectory(empty) }
+        let emptyFolder = try TemporaryFolder(prefix: "edge-ledger-config")
+        let empty = emptyFolder.path
         do {
             _ = try ConfigLoader.load(path: empty, environment: [:])
             Issue.record("expected an error")
         } catch {
             #expect(error.description.hasSuffix("is a directory, not a configuration file"))
         }
-        let dir = ConfigFixture.temporaryDirectory()
-        defer { ConfigFixture.removeDirectory(dir) }
+        let dirFolder = try TemporaryFolder(prefix: "edge-ledger-config")
+        let dir = dirFolder.path
         ConfigFixture.write(bytes: Array("a = 1\nb = \"".utf8) + [0xFF, 0x22], to: dir + "/latin1.toml")
         do {
             _ = try ConfigLoader.load(path: dir + "/latin1.toml", environment: [:])

@@ -1,16 +1,10 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
 @Suite struct KeyFileTests {
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "edge-ledger-keyfile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return try #require(attributes[.posixPermissions] as? Int)
@@ -18,8 +12,8 @@ import Testing
 
     @Test(arguments: SigningAlgorithm.allCases)
     func saveAndLoad(algorithm: SigningAlgorithm) throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = try TemporaryFolder(prefix: "edge-ledger-keyfile")
+        let dir = folder.url
         let path = dir.appendingPathComponent("\(algorithm).pem").path
         let key = try PrivateKey.generate(algorithm)
         try KeyFile.save(key, to: path)
@@ -33,8 +27,8 @@ import Testing
     }
 
     @Test func refusesGroupOrWorldReadableKey() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = try TemporaryFolder(prefix: "edge-ledger-keyfile")
+        let dir = folder.url
         let path = dir.appendingPathComponent("key.pem").path
         try KeyFile.save(try PrivateKey.generate(.ed25519), to: path)
         for mode in [0o644, 0o640, 0o604, 0o660, 0o602] {
@@ -49,8 +43,8 @@ import Testing
     }
 
     @Test func neverOverwrites() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = try TemporaryFolder(prefix: "edge-ledger-keyfile")
+        let dir = folder.url
         let path = dir.appendingPathComponent("key.pem").path
         let first = try PrivateKey.generate(.p256)
         try KeyFile.save(first, to: path)
@@ -67,8 +61,8 @@ import Testing
     }
 
     @Test func clearErrors() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = try TemporaryFolder(prefix: "edge-ledger-keyfile")
+        let dir = folder.url
         let missing = dir.appendingPathComponent("missing.pem").path
         let error = #expect(throws: CryptoError.self) { try KeyFile.load(path: missing) }
         #expect(error?.message.contains(missing) == true)

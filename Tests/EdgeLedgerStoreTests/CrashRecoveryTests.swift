@@ -2,6 +2,7 @@ import CSQLite
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -18,7 +19,7 @@ import Testing
     static let sqlite3CLI = "/usr/bin/sqlite3"
 
     /// A store with 300 sealed and 20 pending entries.
-    func makeStore(_ dir: TempDir) throws -> (path: String, log: TestLog) {
+    func makeStore(_ dir: TemporaryFolder) throws -> (path: String, log: TestLog) {
         let log = try TestLog()
         let path = dir.file("ledger.db")
         let store = try LedgerStore(path: path, hasher: sha256)
@@ -49,7 +50,7 @@ import Testing
         """
 
     @Test func uncommittedTransactionOfAnotherConnectionIsInvisible() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let (path, log) = try makeStore(dir)
         var db: OpaquePointer?
         #expect(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK)
@@ -62,7 +63,7 @@ import Testing
 
     @Test(.enabled(if: access(sqlite3CLI, X_OK) == 0, "needs the sqlite3 command-line shell (apt install sqlite3)"))
     func writerKilledMidTransactionLeavesNoTrace() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let (path, log) = try makeStore(dir)
         // The shell writes a large transaction (spilling into the WAL), then SIGKILLs itself
         // before COMMIT.

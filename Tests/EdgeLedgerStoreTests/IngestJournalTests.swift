@@ -29,12 +29,6 @@ import Testing
         return names.sorted()
     }
 
-    /// Removes the journal directory (TempDir removes only files).
-    static func removeJournal(_ directory: String) {
-        for name in segments(directory) { unlink(directory + "/" + name) }
-        rmdir(directory)
-    }
-
     /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
     static func fillToQuota(_ store: LedgerStore) throws -> Int64 {
         let size = try #require(
@@ -51,10 +45,9 @@ import Testing
     }
 
     @Test func foldsReadingsAndRejectionsInArrivalOrder() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let journal = try IngestJournal(store: store)
-        defer { Self.removeJournal(journal.directory) }
         #expect(journal.directory == dir.file("ledger.db-ingest-journal"))
         #expect(journal.recovery == IngestJournal.Recovery())
         for n in 0..<2_000 {
@@ -80,14 +73,13 @@ import Testing
     }
 
     @Test func storeFailureRefusesNewReadingsAndKeepsJournaledOnes() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(batch: (0..<100).map { reading($0) })
         _ = try Self.fillToQuota(store)
         let failures = FailureLog()
         let journal = try IngestJournal(
             store: store, events: IngestJournal.Events(storeFailure: { failures.append($0) }))
-        defer { Self.removeJournal(journal.directory) }
         // Journaled (acknowledgeable) until the folder finds the store full.
         var accepted = 0
         var refusal: StoreError?
@@ -120,13 +112,12 @@ import Testing
     }
 
     @Test func aFailedJournalWriteIsRefusedReportedAndClearedByTheNextGoodWrite() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let failures = FailureLog()
         // Every record fills a segment, so each write goes to a new file.
         let journal = try IngestJournal(
             store: store, segmentBytes: 1, events: IngestJournal.Events(storeFailure: { failures.append($0) }))
-        defer { Self.removeJournal(journal.directory) }
         // The next segment is a full device: writes to it fail with ENOSPC.
         let next = journal.directory + "/0000000000000002.journal"
         #expect(symlink("/dev/full", next) == 0)
@@ -148,7 +139,7 @@ import Testing
     }
 
     @Test func replaysWhatTheStoreLacksAtTheNextOpen() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let log = try TestLog()
         let path = dir.file("ledger.db")
         var store: LedgerStore? = try LedgerStore(path: path, hasher: sha256)
@@ -158,7 +149,6 @@ import Testing
         #expect(quota > 0)
         var journal: IngestJournal? = try IngestJournal(store: store!)
         let directory = journal!.directory
-        defer { Self.removeJournal(directory) }
         var journaled = 0
         for n in 100..<200 {
             do {
@@ -203,12 +193,11 @@ import Testing
     }
 
     @Test func alreadyFoldedRecordsAreNotReplayedTwice() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         let store = try LedgerStore(path: path, hasher: sha256)
         let journal = try IngestJournal(store: store)
         let directory = journal.directory
-        defer { Self.removeJournal(directory) }
         for n in 0..<50 { try journal.append(reading(n), journaled: true) }
         #expect(journal.drain())
         // A crash right after the fold, before the segment was deleted: keep a copy of it.
@@ -229,10 +218,9 @@ import Testing
     }
 
     @Test func recordLayoutIsTheDocumentedOne() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let journal = try IngestJournal(store: store)
-        defer { Self.removeJournal(journal.directory) }
         try journal.append(
             ReadingInput(receivedAt: 1_767_225_600_000_000_000, qos: 1, topic: "a/b", payload: Array("{}".utf8)),
             journaled: true)
@@ -249,10 +237,9 @@ import Testing
     }
 
     @Test func fullSegmentsAreDeletedOnceFolded() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), durability: .power, hasher: sha256)
         let journal = try IngestJournal(store: store, segmentBytes: 4096)
-        defer { Self.removeJournal(journal.directory) }
         for n in 0..<300 { try journal.append(reading(n), journaled: true) }
         #expect(journal.drain())
         // ~90 bytes per record: 300 records filled several 4 KiB segments; only the open one

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Testing
 
 @Suite struct LedgerStoreTests {
     @Test func appendAssignsConsecutiveIndicesAndReadsBack() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         #expect(store.nextIndex == 0)
         var appended: [Entry] = []
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func batchIsAllOrNothing() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let entries = try store.append(batch: (0..<1000).map { reading($0) })
         #expect(entries.count == 1000 && entries.last?.index == 999)
@@ -47,7 +48,7 @@ import Testing
     }
 
     @Test func invalidReadingIsRefusedWithAClearMessage() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         var r = reading(0)
         r.payload = Array(repeating: 0, count: 70_000)
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func reopenKeepsEverything() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         let log = try TestLog()
         do {
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func wrongHashAlgorithmIsRefused() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         do { _ = try LedgerStore(path: path, hasher: sha256) }
         let sm3 = try OpenSSLHasher(.sm3)
@@ -90,7 +91,7 @@ import Testing
     }
 
     @Test func sm3StoreWorksEndToEnd() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let sm3 = try OpenSSLHasher(.sm3)
         let store = try LedgerStore(path: dir.file("sm3.db"), hasher: sm3)
         let entries = try store.append(batch: (0..<10).map { reading($0) })
@@ -101,7 +102,7 @@ import Testing
     }
 
     @Test func newerSchemaIsRefused() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         do { _ = try LedgerStore(path: path, hasher: sha256) }
         RawSQL.execute(path, "PRAGMA user_version = 99")
@@ -112,7 +113,7 @@ import Testing
     }
 
     @Test func foreignFilesAreRefused() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let garbage = dir.file("garbage.db")
         let fd = open(garbage, O_WRONLY | O_CREAT, 0o600)
         let junk = Array(repeating: UInt8(0x5a), count: 8192)
@@ -138,7 +139,7 @@ import Testing
     }
 
     @Test func secondWriterIsRefused() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         let first = try LedgerStore(path: path, hasher: sha256)
         let error = storeError { _ = try LedgerStore(path: path, hasher: sha256) }
@@ -148,7 +149,7 @@ import Testing
     }
 
     @Test func wrongOriginIsRefused() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         let log = try TestLog(origin: "factory.example/a")
         do {
@@ -167,7 +168,7 @@ import Testing
     }
 
     @Test func durabilityPowerOpensAndAppends() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), durability: .power, hasher: sha256, check: .quick)
         #expect(store.durability == .power)
         try store.append(reading(0))
@@ -176,7 +177,7 @@ import Testing
     }
 
     @Test func rejectedReadingsAreRecorded() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let big = Array(repeating: UInt8(0x41), count: 500)
         try store.reject(RejectedReading(receivedAt: 100, topic: "bad/topic", reason: "not JSON", payload: big))
@@ -193,7 +194,7 @@ import Testing
     }
 
     @Test func upstreamStateAndAcknowledgements() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         try store.append(batch: (0..<10).map { reading($0) })
@@ -226,7 +227,7 @@ import Testing
     }
 
     @Test func cosignaturesAttachToCheckpoints() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(reading(0))
         _ = try store.seal(sign: try TestLog().sign)
@@ -241,7 +242,7 @@ import Testing
     }
 
     @Test func entryBundlesAndTileDataFollowTlogTiles() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let entries = try store.append(batch: (0..<300).map { reading($0) })
         _ = try store.seal(sign: try TestLog().sign)
@@ -267,7 +268,7 @@ import Testing
     }
 
     @Test func forEachEntryStreamsInPages() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(batch: (0..<1000).map { reading($0) })
         var seen: [UInt64] = []
@@ -278,7 +279,7 @@ import Testing
 
 @Suite struct StoreFailureTests {
     @Test func diskFullSaysWhatToDoAndLosesNothing() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(batch: (0..<100).map { reading($0) })
         let size = try #require(
@@ -310,7 +311,7 @@ import Testing
     }
 
     @Test func prunedEntriesKeepTheirLeafHashes() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         try store.append(batch: (0..<300).map { reading($0) })

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 /// `LedgerVerifier` (what `edge-ledger verify` runs) catches one flipped byte anywhere and names
@@ -8,11 +9,12 @@ import Testing
 @Suite struct LedgerVerifierTests {
     /// A store with checkpoints at 100, 300, 700, 1000 and 50 pending entries.
     struct Fixture {
-        let dir = TempDir()
+        let dir: TemporaryFolder
         let log: TestLog
         let path: String
 
         init() throws {
+            dir = try TemporaryFolder()
             log = try TestLog()
             path = dir.file("ledger.db")
             let store = try LedgerStore(path: path, hasher: sha256)

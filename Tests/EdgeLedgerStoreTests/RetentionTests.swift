@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Synchronization
 import Testing
 
@@ -20,12 +21,13 @@ import Testing
 
     /// A store with `count` entries sealed at `sealed` (entry n received at base + n ms).
     struct Fixture {
-        let dir = TempDir()
+        let dir: TemporaryFolder
         let log: TestLog
         let path: String
         let store: LedgerStore
 
         init(count: Int = 100, sealed: Int? = nil, payloadBytes: Int? = nil) throws {
+            dir = try TemporaryFolder()
             log = try TestLog()
             path = dir.file("ledger.db")
             store = try LedgerStore(path: path, hasher: sha256)
@@ -161,7 +163,7 @@ import Testing
     }
 
     @Test func storeWithoutAutoVacuumReusesSpaceButSaysSo() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("legacy.db")
         // A file whose header was written before the store existed: auto_vacuum cannot be set.
         RawSQL.createDatabase(path, "PRAGMA journal_mode = WAL")
@@ -211,7 +213,7 @@ import Testing
     }
 
     @Test func backpressureFailsAppendsAndSurvivesARestart() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         var quota: Int64 = 0
         do {

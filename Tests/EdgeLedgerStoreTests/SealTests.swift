@@ -1,13 +1,14 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 @Suite struct SealTests {
     struct SignFailure: Error {}
 
     @Test func nothingPendingMakesNoCheckpoint() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         #expect(try store.seal(sign: log.sign) == nil)
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func sealsMatchTheInMemoryTreeAtAwkwardSizes() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         var leaves: [Hash32] = []
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func failedSigningRollsBackEverything() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         try store.append(batch: (0..<300).map { reading($0) })
@@ -97,7 +98,7 @@ import Testing
     }
 
     @Test func sealRequestCarriesTheStoredOrigin() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         try store.append(reading(0))
@@ -116,7 +117,7 @@ import Testing
     }
 
     @Test func appendsContinueWhileSealing() async throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let log = try TestLog()
         try store.append(batch: (0..<20_000).map { reading($0) })

@@ -12,33 +12,6 @@ import Testing
     import Darwin
 #endif
 
-/// A temporary directory, removed when released.
-final class TempDir {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/edge-ledger-store-test.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name != "." && name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
-    }
-}
-
 /// Raw SQLite access that bypasses the store: how the tests damage a ledger.
 enum RawSQL {
     /// Runs SQL statements on `path` through a separate connection, binding `blob` to `?1`

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 /// `LedgerStore.updateUpstream(named:_:)` and `recordAcknowledgement(upstream:size:root:at:)`:
@@ -8,7 +9,7 @@ import Testing
 /// the witness pusher's results never overwrite each other's fields.
 @Suite struct UpstreamStateTests {
     @Test func concurrentAcknowledgementsAndPushResultsKeepEachOthersFields() async throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let rounds = 1_000
         try store.append(batch: (0..<rounds).map { reading($0) })
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func anUpdateThatChangesNothingWritesNothing() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         let untouched = try store.updateUpstream(named: "dc-1") { _ in }
         #expect(untouched == UpstreamState(name: "dc-1"))
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func acknowledgementsNeverMoveBackwardsAndMustMatchTheLog() throws {
-        let dir = TempDir()
+        let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(batch: (0..<20).map { reading($0) })
         _ = try #require(try store.seal(sign: try TestLog().sign))

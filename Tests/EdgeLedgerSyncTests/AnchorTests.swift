@@ -2,6 +2,7 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 @Suite("Anchoring hook")
 struct AnchorTests {
     /// A shell script that appends its stdin and a newline to the file named by its argument.
-    static func script(in dir: TempDir) throws -> String {
+    static func script(in dir: TemporaryFolder) throws -> String {
         let path = dir.file("anchor.sh")
         try "#!/bin/sh\ncat >> \"$1\"\nprintf '\\n' >> \"$1\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
@@ -19,7 +20,7 @@ struct AnchorTests {
 
     @Test("each verified checkpoint reaches the command as a ChainMaker evidence document")
     func documents() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let first = try gateway.grow(300)
@@ -68,7 +69,7 @@ struct AnchorTests {
 
     /// An upstream store in `dir` that verified a 10-entry checkpoint of `gateway` and queued
     /// its anchoring job.
-    static func storeWithOneJob(dir: TempDir, gateway: GatewayFixture) async throws -> CollectorStore {
+    static func storeWithOneJob(dir: TemporaryFolder, gateway: GatewayFixture) async throws -> CollectorStore {
         try gateway.grow(10)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         let server = try TestTileServer(gateway: gateway)
@@ -82,7 +83,7 @@ struct AnchorTests {
 
     @Test("a failing or hanging command is retried later from the durable queue")
     func retries() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let store = try await Self.storeWithOneJob(dir: dir, gateway: gateway)
         let failing = Anchorer(

@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ struct CatchUpBenchmark {
     @Test("catch-up of a backlog over loopback", .enabled(if: entries != nil))
     func catchUp() async throws {
         let count = Self.entries ?? 0
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let prepared = ContinuousClock.now
         try gateway.append(count, payloadSize: 64, batch: 50_000)

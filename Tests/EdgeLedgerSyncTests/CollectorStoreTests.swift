@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Testing
 
 @Suite("Collector store")
@@ -20,7 +21,7 @@ struct CollectorStoreTests {
 
     @Test("staged entries beyond a verified size inside a bundle are discarded exactly, tiles trimmed")
     func discardTrimsPartialBundle() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let store = try CollectorStore(path: dir.file("u.db"), durability: .process)
         let id = try store.registerGateway(origin: "x.example/gw", hash: .sha256).id
         let hasher = OpenSSLHasher.sha256
@@ -53,7 +54,7 @@ struct CollectorStoreTests {
 
     @Test("a batch whose root does not match the checkpoint writes nothing")
     func rootMismatchWritesNothing() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let store = try CollectorStore(path: dir.file("u.db"), durability: .process)
         let id = try store.registerGateway(origin: "x.example/gw", hash: .sha256).id
         let (b, l, _) = Self.entries(0..<10)

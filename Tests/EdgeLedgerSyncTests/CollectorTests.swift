@@ -2,6 +2,7 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Foundation
 import Hummingbird
 import Synchronization
@@ -29,7 +30,7 @@ struct CollectorTests {
 
     @Test("pulls every entry, verifies the root, stores the checkpoint and acknowledges; then increments")
     func pullsAndAcknowledges() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(700)
         try gateway.grow(1234)  // several checkpoints: only the latest is pulled
@@ -74,7 +75,7 @@ struct CollectorTests {
 
     @Test("a tampered entry is refused, logged with where, and never acknowledged")
     func tamperedEntryRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(600)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
@@ -107,7 +108,7 @@ struct CollectorTests {
 
     @Test("a tampered hash tile is refused, and an entry and tile tampered together fail the root check")
     func tamperedTileRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(70_000)  // three levels of tiles
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
@@ -170,7 +171,7 @@ struct CollectorTests {
 
     @Test("a forked or rolled-back checkpoint is refused and not acknowledged")
     func forkAndRollbackRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1000)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
@@ -220,7 +221,7 @@ struct CollectorTests {
 
     @Test("a checkpoint signed by an unknown key is refused")
     func badSignatureRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let impostor = try GatewayFixture(dir: dir, origin: gateway.origin, file: "impostor.db")
         try impostor.grow(10)
@@ -241,7 +242,7 @@ struct CollectorTests {
 
     @Test("an interrupted catch-up resumes from the staged entries")
     func resumes() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(2000)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
@@ -271,7 +272,7 @@ struct CollectorTests {
 
     @Test("staged entries that do not lead to the signed root are discarded")
     func discardsBadStaging() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1000)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)

@@ -2,6 +2,7 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Logging
 import Testing
 
@@ -44,7 +45,7 @@ struct LedgerAPICollectorTests {
 
     @Test("the collector pulls from LedgerAPI, ends with every entry and the same root, and acknowledges")
     func pullsFromLedgerAPI() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(3000)
         try gateway.grow(77)
@@ -72,7 +73,7 @@ struct LedgerAPICollectorTests {
 
     @Test("a tampered entry in the gateway's store is refused by the collector and never acknowledged")
     func tamperedStoreRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1000)
         // Damage entry 700's bytes behind the store's back (its leaf hash and tiles stay).
@@ -97,7 +98,7 @@ struct LedgerAPICollectorTests {
 
     @Test("end to end: the witness cosigns what the pusher sends, the agent serves it, the collector anchors it")
     func witnessCollectorEndToEnd() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway], file: "upstream.db")
         try gateway.grow(500)

@@ -13,19 +13,6 @@ import Synchronization
 
 @testable import EdgeLedgerSync
 
-/// A temporary directory, removed when released.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        path = try TemporaryDirectory.make(prefix: "edge-ledger-sync").path
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// A quiet logger for the services under test; refusals and errors still show.
 func testLogger(_ label: String, level: Logger.Level = .error) -> Logger {
     var logger = Logger(label: label)
@@ -43,7 +30,7 @@ final class GatewayFixture: @unchecked Sendable {
     private var counter = 0
 
     init(
-        dir: TempDir, origin: String = "test.example/gw-1", file: String = "gateway.db", key: PrivateKey? = nil
+        dir: TemporaryFolder, origin: String = "test.example/gw-1", file: String = "gateway.db", key: PrivateKey? = nil
     )
         throws
     {
@@ -120,7 +107,8 @@ struct WitnessFixture {
     let verifier: CosignatureV1Verifier
 
     init(
-        dir: TempDir, gateways: [GatewayFixture], name: String = "witness.example/w1", file: String = "witness.db"
+        dir: TemporaryFolder, gateways: [GatewayFixture], name: String = "witness.example/w1",
+        file: String = "witness.db"
     )
         throws
     {

@@ -45,7 +45,7 @@ struct UpstreamMetricsTests {
 
     @Test("count collected entries, verified checkpoints, cosignatures and anchors")
     func countsTheWork() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let checkpoint = try gateway.grow(1500)
         let server = try TestTileServer(gateway: gateway)
@@ -103,7 +103,7 @@ struct UpstreamMetricsTests {
 
     @Test("count pull failures, and need a token unless metrics.allow_anonymous")
     func countsFailuresBehindAToken() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let unreachable = try FreePort.find()  // nothing listens there
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -134,7 +134,7 @@ struct UpstreamMetricsTests {
 
     @Test("count completed and failed anchoring attempts")
     func countsAnchoring() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let store = try await AnchorTests.storeWithOneJob(dir: dir, gateway: gateway)
         let registry = PrometheusCollectorRegistry()

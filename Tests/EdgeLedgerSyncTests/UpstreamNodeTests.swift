@@ -12,7 +12,7 @@ import Testing
 struct UpstreamNodeTests {
     /// An upstream configuration for `gateway` served at `gatewayPort`, listening on `port`.
     static func configuration(
-        dir: TempDir, gateway: GatewayFixture, gatewayPort: Int, port: Int, anchorOut: String
+        dir: TemporaryFolder, gateway: GatewayFixture, gatewayPort: Int, port: Int, anchorOut: String
     ) throws -> UpstreamConfiguration {
         let keyFile = dir.file("witness.pem")
         if !FileManager.default.fileExists(atPath: keyFile) {
@@ -28,7 +28,7 @@ struct UpstreamNodeTests {
 
     @Test("witness, collector and anchoring run as one service group and stop cleanly")
     func runsAndStops() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1500)
         let server = try TestTileServer(gateway: gateway)
@@ -84,7 +84,7 @@ struct UpstreamNodeTests {
         "edge-ledger upstream serves, collects and exits 0 on SIGTERM",
         .enabled(if: cliAvailable, "needs the edge-ledger executable with the upstream subcommand"))
     func cliStopsOnSIGTERM() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(300)
         let server = try TestTileServer(gateway: gateway)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct UpstreamReadinessTests {
     @Test("ready with an unreachable gateway; 503 naming the store while it fails; ready again after")
     func readinessFollowsTheStore() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let unreachable = try FreePort.find()  // nothing listens there
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -38,7 +38,7 @@ import Testing
 
     @Test("a store that has not answered for three probe intervals is not ready")
     func silenceIsNotReady() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         let readiness = UpstreamReadiness(store: store, interval: .seconds(2))
         let now = ContinuousClock.now

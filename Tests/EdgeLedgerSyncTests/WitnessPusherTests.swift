@@ -44,7 +44,7 @@ struct WitnessPusherTests {
 
     @Test("catches up with one request after the witness was down, and stores a cosignature that verifies")
     func catchUpWithOneRequest() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let port = try FreePort.find()
@@ -89,7 +89,7 @@ struct WitnessPusherTests {
 
     @Test("a new checkpoint is pushed with a consistency proof from the witness's size")
     func incremental() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let requests = OldSizes()
@@ -111,7 +111,7 @@ struct WitnessPusherTests {
 
     @Test("409: adopts the witness's size and retries at once")
     func adoptsWitnessSize() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let first = try gateway.grow(40)
@@ -135,7 +135,7 @@ struct WitnessPusherTests {
 
     @Test("404 from a witness that does not know the log is a configuration error, recorded, not retried at once")
     func configurationError() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let stranger = try GatewayFixture(dir: dir, origin: "test.example/other", file: "other.db")
         let w = try WitnessFixture(dir: dir, gateways: [stranger])
@@ -170,7 +170,7 @@ struct WitnessPusherTests {
 
     @Test("a cosignature that does not verify with verifier_key is not stored")
     func wrongWitnessKey() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let impostor = try CosignatureV1Signer(name: w.witness.name, privateKey: PrivateKey.generate(.ed25519))
@@ -202,7 +202,7 @@ struct WitnessPusherTests {
             case "not a number": "not a number\n"
             default: "<html>oops</html>"
             }
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let witnessKey = try CosignatureV1Signer(name: "witness.example/w1", privateKey: PrivateKey.generate(.ed25519))
             .verifierKey.string

@@ -33,7 +33,7 @@ struct WitnessTests {
 
     @Test("accepts a valid checkpoint, returns a cosignature that verifies, then accepts a consistent one")
     func acceptsAndCosigns() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(10)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
@@ -65,7 +65,7 @@ struct WitnessTests {
 
     @Test("409 with the witness's size as text/x.tlog.size when the old size is stale")
     func conflictOnStaleOldSize() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(5)
         let second = try gateway.grow(5)
@@ -93,7 +93,7 @@ struct WitnessTests {
 
     @Test("403 for a checkpoint signed by another key, 404 for an unknown origin, 400 for garbage")
     func badSignatureUnknownLogMalformed() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let other = try GatewayFixture(dir: dir, origin: "test.example/gw-1", file: "impostor.db")
         let unknown = try GatewayFixture(dir: dir, origin: "test.example/unknown", file: "unknown.db")
@@ -117,7 +117,7 @@ struct WitnessTests {
 
     @Test("422 for a consistency proof that does not verify")
     func badProof() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(6)
         let second = try gateway.grow(11)
@@ -143,7 +143,7 @@ struct WitnessTests {
 
     @Test("rollbacks and forks are refused, and the state never moves back")
     func rollbackAndForkRefused() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let small = try gateway.grow(10)
         let large = try gateway.grow(10)
@@ -188,7 +188,7 @@ struct WitnessTests {
 
     @Test("bearer tokens: 401 without, 403 with a wrong one, when anonymous submissions are off")
     func tokens() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(3)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
@@ -210,7 +210,7 @@ struct WitnessTests {
         "mutual TLS: a client certificate from client_ca_file authenticates the pusher when anonymous submissions are off",
         .enabled(if: TestPKI.available))
     func mutualTLS() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(5)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
@@ -253,7 +253,7 @@ struct WitnessTests {
 
     @Test("request bodies round-trip; cosignature key IDs follow the spec")
     func formats() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         _ = try gateway.grow(9)
         let cp = try gateway.grow(4)
