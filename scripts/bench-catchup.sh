@@ -7,8 +7,11 @@
 #
 # Prints: catch-up entries/s (BACKLOG / time from the upstream's start until it holds a verified
 # checkpoint covering the backlog) for a fresh upstream alone and for another one while the
-# stream flows, the agent's ingest rate during the catch-up against the baseline, and the
-# agent's RSS (VmRSS sampled every 0.5 s) before, during and after.
+# stream flows, the agent's ingest rate during the catch-up against the baseline, the agent's
+# RSS (VmRSS sampled every 0.5 s) before, during and after, and, for the catch-up alone, the CPU
+# time per entry of each side: the agent serving (what the gateway pays) and the upstream
+# fetching, verifying and storing (what the data centre pays). Their sum against the 2 cores
+# shows how much of the rate during ingest is CPU competition on this one machine.
 #
 # Usage:  scripts/bench-catchup.sh
 # Environment:
@@ -151,6 +154,7 @@ catch_up() { # $1 name, $2 1 = with the QoS 1 stream
     sed "s|^path = .*|path = \"$name.db\"|" "$upstream/upstream.toml" >"$upstream/$name.toml"
     start_size=$(query "$db" "SELECT count(*) FROM entries")
     t_up=$(now)
+    agent_ticks0=$(cpu_ticks "$agent_pid")
     BENCH_PULL_TOKEN=$pull_token setsid "${niced[@]}" "$bin" upstream --config "$upstream/$name.toml" \
         >"$work/upstream-$name.log" 2>&1 &
     upstream_pid=$!
@@ -168,6 +172,8 @@ catch_up() { # $1 name, $2 1 = with the QoS 1 stream
         if [ -z "$t_caught" ] && [ -f "$updb" ] &&
             [ "$(query "$updb" "SELECT coalesce(max(verified_size), 0) FROM gateways")" -ge "$backlog_size" ]; then
             t_caught=$(now)
+            agent_ticks1=$(cpu_ticks "$agent_pid")
+            upstream_ticks=$(cpu_ticks "$upstream_pid")
             say "$name: upstream caught up on $backlog_size entries in $(elapsed "$t_up" "$t_caught") s"
         fi
         if [ -z "$t_stream" ] && [ "$(query "$db" "SELECT count(*) FROM entries")" -ge "$((start_size + stream))" ]; then
@@ -186,6 +192,9 @@ catch_up() { # $1 name, $2 1 = with the QoS 1 stream
 catch_up alone 0
 alone_rate=$(rate "$backlog_size" "$t_up" "$t_caught")
 alone_time=$(elapsed "$t_up" "$t_caught")
+per_entry_us() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$backlog_size" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }'; }
+agent_us=$(per_entry_us $((agent_ticks1 - agent_ticks0)))
+upstream_us=$(per_entry_us "$upstream_ticks")
 (
     while kill -0 "$agent_pid" 2>/dev/null; do
         rss_mib "$agent_pid"
@@ -207,6 +216,7 @@ cat <<EOF
 | measure | value |
 | --- | ---: |
 | backlog caught up by a fresh upstream, nothing else running (fetch + verify + store, from the upstream's start) | $backlog_size entries in $alone_time s = **$alone_rate entries/s** (target ≥ 200,000) |
+| CPU per entry during that catch-up: the agent serving / the upstream (from its start) | $agent_us / $upstream_us µs |
 | the same while the agent ingests QoS 1 at full speed on the same 2 cores | $backlog_size entries in $(elapsed "$t_up" "$t_caught") s = **$catchup_rate entries/s** |
 | agent QoS 1 ingest without an upstream | $baseline_rate readings/s |
 | agent QoS 1 ingest during the catch-up | $during_rate readings/s ($(awk -v a="$during_rate" -v b="$baseline_rate" 'BEGIN { printf "%.2f", a / b }')× the baseline) |

@@ -56,7 +56,6 @@ qos_levels=${QOS:-"0 1"}
 sensors=${SENSORS:-20}
 inflight=${INFLIGHT:-1000}
 connections=${CONNECTIONS:-2}
-clk_tck=$(getconf CLK_TCK)
 nice_level=${NICE:-0}
 durability=${DURABILITY:-process}
 case $durability in process | power) ;; *) echo "bench: DURABILITY must be process or power" >&2; exit 2 ;; esac
@@ -127,8 +126,6 @@ stop_broker() {
     broker_pid=""
 }
 
-# user+system CPU ticks of a process (fields 14 and 15 of /proc/PID/stat, after the comm field).
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 json_field() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" | head -1; }
 
@@ -227,7 +224,7 @@ measure_agent() { # $1 qos, $2 run
     local first last_at
     IFS='|' read -r r_count first last_at <<<"$row"
     r_rate=$(awk -v n="$r_count" -v a="$first" -v b="$last_at" 'BEGIN { printf "%.1f", (b > a) ? (n - 1) / ((b - a) / 1e9) : 0 }')
-    r_cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$clk_tck" -v n="$r_count" 'BEGIN { printf "%.3f", n ? t / hz * 1e6 / n : 0 }')
+    r_cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$r_count" 'BEGIN { printf "%.3f", n ? t / hz * 1e6 / n : 0 }')
     r_pub_rate=$(json_field rate <<<"$pub")
     [ "${KEEP:-0}" = 1 ] || rm -rf "$gw"
 }

@@ -393,12 +393,8 @@ finish_stream() {
 }
 
 # --- /proc ------------------------------------------------------------------------------------
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-# CPU ticks (user + system) of a process.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# rss_kb, cpu_ticks and CLK_TCK come from scripts/lib/processes.sh.
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-# shellcheck disable=SC2034 # used by the scenarios
-CLK_TCK=$(getconf CLK_TCK)
 
 # A random number of milliseconds in [$1, $2).
 random_ms() { echo $(($1 + RANDOM % ($2 - $1))); }

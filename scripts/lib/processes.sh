@@ -76,3 +76,12 @@ verifier_keys = [$(sed 's/.*/"&"/' "$6" | paste -sd, -)]
 $7
 TOML
 }
+
+# Resident memory of a process, in KiB (0 when it is gone).
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# CPU ticks (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, counted after
+# the command name, which may hold spaces (0 when it is gone). Ticks per second: CLK_TCK.
+cpu_ticks() { { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null || true; } | awk '{ t = $12 + $13 } END { print t + 0 }'; }
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CLK_TCK=$(getconf CLK_TCK)
