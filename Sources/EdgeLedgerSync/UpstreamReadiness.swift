@@ -8,21 +8,24 @@ import Synchronization
 /// probes the store in the background, so that the answer is cheap and never waits on a disk).
 ///
 /// Every ``interval`` the service reads every gateway's state from the store. The node is ready
-/// while the last read succeeded and it is recent: a read that fails makes it not ready with
-/// the store's error, and a read that does not come back (a writer stuck on a stalled disk
-/// holds the store) makes it not ready once ``staleAfter`` has passed without an answer.
+/// while the last read succeeded and no read is hanging: a read that fails makes it not ready
+/// with the store's error, and a read that does not come back (a writer stuck on a stalled disk
+/// holds the store) makes it not ready once it has waited longer than ``staleAfter``. A probe
+/// that merely runs late (a busy machine) is not a problem.
 /// Gateways that cannot be reached are not a readiness problem: the witness still cosigns, and
 /// `/metrics` counts the failed pulls.
 public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
     /// How often the store is read.
     public let interval: Duration
-    /// How long without a successful read makes the node not ready (three intervals).
+    /// How long a read may wait before the node is not ready (three intervals).
     public var staleAfter: Duration { interval * 3 }
     private let probe: @Sendable () throws -> Void
     private let state: Mutex<State>
 
     private struct State {
-        var lastSuccess: ContinuousClock.Instant?
+        /// When the read under way started; `nil` between reads.
+        var readingSince: ContinuousClock.Instant?
+        /// The last read's error; `nil` when it succeeded.
         var lastError: String?
     }
 
@@ -41,28 +44,28 @@ public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
 
     /// Reads the store once and records the outcome.
     public func probeOnce() {
+        let start = ContinuousClock.now
+        state.withLock { $0.readingSince = start }
+        let error: String?
         do {
             try probe()
-            let now = ContinuousClock.now
-            state.withLock { $0 = State(lastSuccess: now, lastError: nil) }
-        } catch {
-            state.withLock { $0.lastError = "\(error)" }
+            error = nil
+        } catch let failure {
+            error = "\(failure)"
         }
+        state.withLock { $0 = State(readingSince: nil, lastError: error) }
     }
 
-    /// The readiness at `now`: the last probe's error, or a store that has not answered for
-    /// longer than ``staleAfter``.
+    /// The readiness at `now`: a read that has waited longer than ``staleAfter``, else the last
+    /// read's error, else ready.
     public func readiness(at now: ContinuousClock.Instant) -> LedgerReadiness {
-        let (lastSuccess, lastError) = state.withLock { ($0.lastSuccess, $0.lastError) }
-        if let lastError { return LedgerReadiness(problems: ["store not usable: \(lastError)"]) }
-        guard let lastSuccess else { return LedgerReadiness(problems: ["store not read yet"]) }
-        let age = now - lastSuccess
-        if age > staleAfter {
-            let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        let current = state.withLock { $0 }
+        if let since = current.readingSince, now - since > staleAfter {
             return LedgerReadiness(problems: [
-                "store has not answered for \(Int(seconds)) s (a stalled disk or a stuck writer)"
+                "store has not answered for \((now - since).components.seconds) s (a stalled disk or a stuck writer)"
             ])
         }
+        if let lastError = current.lastError { return LedgerReadiness(problems: ["store not usable: \(lastError)"]) }
         return .ready
     }
 
