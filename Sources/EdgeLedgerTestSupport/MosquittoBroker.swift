@@ -14,8 +14,9 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     /// The TCP port on 127.0.0.1.
     public let port: Int
-    /// Directory holding the broker's config, log and persistence file.
-    public let directory: URL
+    /// Directory holding the broker's config, log and persistence file (removed with the broker).
+    public var directory: URL { folder.url }
+    private let folder: TemporaryFolder
     private var process: ChildProcess?
     private let persistence: Bool
 
@@ -23,7 +24,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     public init(persistence: Bool = true) throws {
         self.port = try FreePort.find()
         self.persistence = persistence
-        self.directory = try TemporaryDirectory.make(prefix: "mosquitto")
+        self.folder = try TemporaryFolder(prefix: "mosquitto")
         try start()
     }
 

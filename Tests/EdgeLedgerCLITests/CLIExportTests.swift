@@ -25,7 +25,7 @@ struct CLIExportTests {
 
     @Test("jsonl: one object per entry with every field, correct escaping and RFC 3339 nanosecond times")
     func jsonlFields() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: Self.special + TestLedger.readings(20))
         let r = try EdgeLedgerBinary.run(["export", "--db", db])
@@ -63,7 +63,7 @@ struct CLIExportTests {
 
     @Test("raw: big-endian uint16 length + encoded entry, as in a tlog-tiles entry bundle")
     func rawFraming() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let readings = Self.special + TestLedger.readings(300)
         try TestLedger.build(at: db, readings: readings, sealEvery: 256)
@@ -91,7 +91,7 @@ struct CLIExportTests {
 
     @Test("--from/--to select the half-open range FROM ..< TO")
     func range() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(50))
         let r = try EdgeLedgerBinary.run(["export", "--db", db, "--from", "10", "--to", "20"])
@@ -109,7 +109,7 @@ struct CLIExportTests {
 
     @Test("duplicates (same topic and payload seen earlier in the range) are counted; --summary prints JSON")
     func duplicatesAndSummary() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         var readings = TestLedger.readings(100)
         // Redeliveries: the same topic and payload again, received later, other flags.
@@ -149,7 +149,7 @@ struct CLIExportTests {
 
     @Test("pruned entries export as {\"pruned\":true}; raw export refuses them by index")
     func prunedEntries() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(10))
         RawSQL.execute(db, "UPDATE entries SET entry = NULL WHERE idx IN (0, 1, 5)")
@@ -175,7 +175,7 @@ struct CLIExportTests {
 
     @Test("export | head stops cleanly on a closed pipe")
     func closedPipe() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(5000), sealEvery: 5000)
         let exe = try BuiltProducts.executable("edge-ledger")

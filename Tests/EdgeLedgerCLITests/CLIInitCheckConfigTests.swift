@@ -1,6 +1,7 @@
 import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 struct CLIInitCheckConfigTests {
     @Test("init writes a configuration that loads, a 0600 key and the verifier keys; check-config accepts it")
     func initWritesWorkingSetup() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let setup = dir.file("gw")
         let r = try EdgeLedgerBinary.run(["init", "--dir", setup, "--origin", "factory.example/plant-7/gw-12"])
         #expect(r.code == 0, "\(r.stderr)")
@@ -41,7 +42,7 @@ struct CLIInitCheckConfigTests {
 
     @Test("init applies --broker, --topics, --listen, --hash and a default origin")
     func initOptions() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let r = try EdgeLedgerBinary.run([
             "init", "--dir", dir.path, "--broker", "broker.local:8883", "--topics", "plant/+/temp, plant/+/pressure",
             "--listen", "0.0.0.0:9000", "--hash", "sm3",
@@ -58,7 +59,7 @@ struct CLIInitCheckConfigTests {
 
     @Test("init refuses before writing anything when any target exists, or when an option is invalid")
     func initNeverOverwrites() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         try Files.write(dir.file("verifier-keys.txt"), "keep me\n")
         let r = try EdgeLedgerBinary.run(["init", "--dir", dir.path])
         #expect(r.code == 1)
@@ -67,7 +68,7 @@ struct CLIInitCheckConfigTests {
         #expect(!Files.exists(dir.file("keys/ed25519.key")))
         #expect(try Files.text(dir.file("verifier-keys.txt")) == "keep me\n")
 
-        let fresh = try TestDirectory()
+        let fresh = try TemporaryFolder(prefix: "edge-ledger-cli")
         let bad = try EdgeLedgerBinary.run([
             "init", "--dir", fresh.file("x"), "--broker", "no-port", "--topics", "a/#,a/b", "--origin", "has space",
         ])
@@ -77,7 +78,7 @@ struct CLIInitCheckConfigTests {
         #expect(bad.stderr.contains("--origin"))
         #expect(!Files.exists(fresh.file("x")))
 
-        let twice = try TestDirectory()
+        let twice = try TemporaryFolder(prefix: "edge-ledger-cli")
         #expect(try EdgeLedgerBinary.run(["init", "--dir", twice.path]).code == 0)
         let again = try EdgeLedgerBinary.run(["init", "--dir", twice.path])
         #expect(again.code == 1)
@@ -86,7 +87,7 @@ struct CLIInitCheckConfigTests {
 
     @Test("check-config names the key path of every error and exits 1")
     func checkConfigErrors() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", "a.example/gw"]).code == 0)
         let path = dir.file("edge-ledger.toml")
         var text = try Files.text(path)
@@ -107,7 +108,7 @@ struct CLIInitCheckConfigTests {
 
     @Test("check-config refuses a signing key readable by others and says chmod 600")
     func checkConfigKeyPermissions() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", "a.example/gw"]).code == 0)
         let keyPath = dir.file("keys/ed25519.key")
         #expect(chmod(keyPath, 0o644) == 0)
@@ -126,7 +127,7 @@ struct CLIInitCheckConfigTests {
 
     @Test("check-config notices a key of another algorithm than configured")
     func checkConfigAlgorithmMismatch() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", "a.example/gw"]).code == 0)
         #expect(
             try EdgeLedgerBinary.run(["keygen", "--alg", "p256", "--name", "a.example/gw", "--out", dir.file("keys")])

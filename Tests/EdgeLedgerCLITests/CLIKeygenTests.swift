@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ struct CLIKeygenTests {
             "ed25519", "p256", "sm2",
         ])
     func keygen(algorithm: String) throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let out = dir.file("keys/\(algorithm)")
         let name = "factory.example/plant-7/gw-12"
         let r = try EdgeLedgerBinary.run(["keygen", "--alg", algorithm, "--name", name, "--out", out])
@@ -38,7 +39,7 @@ struct CLIKeygenTests {
 
     @Test("keygen never overwrites a key")
     func refusesOverwrite() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let first = try EdgeLedgerBinary.run(["keygen", "--alg", "ed25519", "--name", "a.example", "--out", dir.path])
         #expect(first.code == 0)
         let before = try Files.bytes(dir.file("ed25519.key"))
@@ -55,7 +56,7 @@ struct CLIKeygenTests {
 
     @Test("keygen refuses invalid names and algorithms without writing anything")
     func refusesBadInput() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let out = dir.file("k")
         let space = try EdgeLedgerBinary.run(["keygen", "--alg", "ed25519", "--name", "bad name", "--out", out])
         #expect(space.code == 1)

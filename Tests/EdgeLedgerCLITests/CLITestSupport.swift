@@ -53,18 +53,6 @@ enum EdgeLedgerBinary {
     }
 }
 
-/// A temporary directory for one test, removed afterwards.
-final class TestDirectory {
-    let url: URL
-    var path: String { url.path }
-
-    init() throws { url = try TemporaryDirectory.make(prefix: "edge-ledger-cli") }
-
-    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 /// File helpers.
 enum Files {
     static func mode(_ path: String) -> mode_t {

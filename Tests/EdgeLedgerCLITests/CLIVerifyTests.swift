@@ -9,7 +9,7 @@ import Testing
 struct CLIVerifyTests {
     @Test("init, then verify --config on an empty store")
     func verifyEmptyStoreFromInit() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", "a.example/gw"]).code == 0)
         do {
             _ = try LedgerStore(path: dir.file("data/ledger.db"), hasher: OpenSSLHasher.sha256, origin: "a.example/gw")
@@ -26,7 +26,7 @@ struct CLIVerifyTests {
 
     @Test("verify passes with the right verifier key and fails naming the checkpoint with a wrong one")
     func verifySignatures() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(1000), sealEvery: 300)
 
@@ -59,7 +59,7 @@ struct CLIVerifyTests {
 
     @Test("verify names the entry whose stored bytes changed")
     func flippedEntry() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(600))
         // The last byte is inside the payload: the entry still decodes, its hash changes.
@@ -72,7 +72,7 @@ struct CLIVerifyTests {
 
     @Test("verify names the hash tile that changed")
     func flippedTile() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(600))
         RawSQL.flipBlobByte(db, table: "tiles", column: "hashes", where: "level = 0 AND idx = 1", offset: 32 * 5 + 7)
@@ -83,7 +83,7 @@ struct CLIVerifyTests {
 
     @Test("verify names the checkpoint whose note changed: body without keys, signature with keys")
     func flippedCheckpoint() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(600), sealEvery: 200)
         let note = String(decoding: RawSQL.bytes(db, "SELECT note FROM checkpoints WHERE size = 400")!, as: UTF8.self)
@@ -114,7 +114,7 @@ struct CLIVerifyTests {
         "on a terminal, verify draws one updating progress line on standard error",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
     func progressOnTerminal() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(3000), sealEvery: 1000)
         let exe = try BuiltProducts.executable("edge-ledger")
@@ -132,7 +132,7 @@ struct CLIVerifyTests {
 
     @Test("verify reads the hash algorithm from the store (SM3)")
     func sm3Store() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, hash: .sm3, readings: TestLedger.readings(50))
         let r = try EdgeLedgerBinary.run(["verify", "--db", db, "--verifier-key", ledger.verifierKey.string])
@@ -142,7 +142,7 @@ struct CLIVerifyTests {
 
     @Test("verify explains a missing or foreign file instead of crashing")
     func notAStore() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let missing = try EdgeLedgerBinary.run(["verify", "--db", dir.file("nope.db")])
         #expect(missing.code == 1)
         #expect(missing.stderr.contains("no ledger store at"))

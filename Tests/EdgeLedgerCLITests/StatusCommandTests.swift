@@ -70,7 +70,7 @@ struct StatusCommandTests {
 
     /// Writes an agent configuration for `store` and returns its path.
     static func writeConfiguration(
-        in dir: TestDirectory, store: String, listen: String = "127.0.0.1:9", http: String = "", extra: String = ""
+        in dir: TemporaryFolder, store: String, listen: String = "127.0.0.1:9", http: String = "", extra: String = ""
     ) throws -> String {
         let path = dir.file("edge-ledger.toml")
         try Files.write(
@@ -113,7 +113,7 @@ struct StatusCommandTests {
     static func status(_ arguments: [String], token: String? = nil) throws -> CLIResult {
         guard let token else { return try EdgeLedgerBinary.run(["status"] + arguments, timeout: 60) }
         let exe = try BuiltProducts.executable("edge-ledger")
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let out = dir.file("stdout")
         let err = dir.file("stderr")
         let script =
@@ -130,7 +130,7 @@ struct StatusCommandTests {
 
     @Test("--json: tree size, pending, checkpoint age, rejections by reason, disk, upstreams, agent")
     func jsonReport() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let store = try Self.makeStore(at: db, now: Self.now())
         let config = try Self.writeConfiguration(in: dir, store: db)
@@ -186,7 +186,7 @@ struct StatusCommandTests {
 
     @Test("the human view: aligned, plain when piped, coloured with --color always, attention list")
     func humanView() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let store = try Self.makeStore(at: db, now: Self.now())
         let config = try Self.writeConfiguration(in: dir, store: db)
@@ -221,7 +221,7 @@ struct StatusCommandTests {
 
     @Test("with no agent holding the store, status says so; --db works without a configuration")
     func agentStopped() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         do { _ = try Self.makeStore(at: db, now: Self.now()) }  // closed again: the lock is released
         let o = try Self.json(try Self.status(["--db", db, "--json"]))
@@ -239,7 +239,7 @@ struct StatusCommandTests {
 
     @Test("a configured store not created yet is a report; a missing --db and bad options are errors")
     func missingStore() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("never-created.db")
         let config = try Self.writeConfiguration(in: dir, store: db)
         let o = try Self.json(try Self.status(["--config", config, "--json", "--no-api"]))
@@ -267,7 +267,7 @@ struct StatusCommandTests {
 
     @Test("readiness and broker state come from the agent's API; an absent API is not an error")
     func liveAPI() throws {
-        let dir = try TestDirectory()
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let store = try Self.makeStore(at: db, now: Self.now())
 

@@ -20,7 +20,8 @@ let sha256 = OpenSSLHasher.sha256
 final class LedgerFixture: Sendable {
     static let origin = "factory.example/plant-7/gw-12"
 
-    let directory: URL
+    let folder: TemporaryFolder
+    var directory: URL { folder.url }
     let store: LedgerStore
     let key: PrivateKey
     /// Encoded (format v1) entries, by index.
@@ -29,8 +30,8 @@ final class LedgerFixture: Sendable {
     let leafHashes: [Hash32]
 
     init(count: Int, sealAt sizes: [Int]) throws {
-        directory = try TemporaryDirectory.make(prefix: "edge-ledger-http")
-        store = try LedgerStore(path: directory.appendingPathComponent("ledger.db").path, hasher: sha256)
+        folder = try TemporaryFolder(prefix: "edge-ledger-http")
+        store = try LedgerStore(path: folder.file("ledger.db"), hasher: sha256)
         key = try PrivateKey.generate(.ed25519)
         var entries: [[UInt8]] = []
         var sealPoints = sizes.filter { $0 <= count }
@@ -49,8 +50,6 @@ final class LedgerFixture: Sendable {
         self.entries = entries
         self.leafHashes = entries.map { sha256.leafHash($0) }
     }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
 
     var storePath: String { store.path }
 

@@ -12,7 +12,9 @@ import Foundation
 /// One gateway under test: a config in a temp dir, a real key, and the real `edge-ledger run`
 /// binary started and stopped (or killed) by the test.
 final class AgentHarness: @unchecked Sendable {
-    let directory: URL
+    /// Removed with everything in it once the harness is released.
+    let folder: TemporaryFolder
+    var directory: URL { folder.url }
     let broker: MosquittoBroker
     let origin = "test.example/gw-1"
     let verifier: any NoteVerifier
@@ -32,7 +34,8 @@ final class AgentHarness: @unchecked Sendable {
         extraConfig: String = ""
     ) throws {
         self.broker = broker
-        directory = try TemporaryDirectory.make(prefix: "agent")
+        folder = try TemporaryFolder(prefix: "agent")
+        let directory = folder.url
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("keys"), withIntermediateDirectories: true)
         let key = try PrivateKey.generate(.ed25519)

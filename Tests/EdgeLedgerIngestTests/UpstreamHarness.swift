@@ -14,7 +14,9 @@ import Foundation
 /// gets on stdin to its own file), and the real `edge-ledger upstream` binary.
 final class UpstreamHarness: @unchecked Sendable {
     // @unchecked: used by one test at a time, from one task.
-    let directory: URL
+    /// Removed with everything in it once the harness is released.
+    let folder: TemporaryFolder
+    var directory: URL { folder.url }
     let port: Int
     static let witnessName = "witness.test/dc-1"
     /// The witness's cosignature verifier key (type 0x04), for the gateway's `[[upstreams]]`.
@@ -28,7 +30,8 @@ final class UpstreamHarness: @unchecked Sendable {
     /// Makes the directory, the witness key and the anchoring hook; the configuration follows
     /// with ``configure(gateway:)`` once the gateway exists.
     init() throws {
-        directory = try TemporaryDirectory.make(prefix: "upstream")
+        folder = try TemporaryFolder(prefix: "upstream")
+        let directory = folder.url
         port = try FreePort.find()
         let keys = directory.appendingPathComponent("keys")
         try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
