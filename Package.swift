@@ -141,7 +141,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "EdgeLedgerTestSupport"),
+        .target(name: "EdgeLedgerTestSupport", dependencies: ["CSQLite"]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
             name: "EdgeLedgerCoreTests",
@@ -173,7 +173,6 @@ let package = Package(
             name: "EdgeLedgerHTTPTests",
             dependencies: [
                 "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
-                "CSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,7 +187,7 @@ let package = Package(
             name: "EdgeLedgerSyncTests",
             dependencies: [
                 "EdgeLedgerSync", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
-                "EdgeLedgerCore", "CSQLite",
+                "EdgeLedgerCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -209,7 +208,7 @@ let package = Package(
             name: "EdgeLedgerCLITests",
             dependencies: [
                 "EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
-                "EdgeLedgerConfig", "EdgeLedgerCore", "CSQLite",
+                "EdgeLedgerConfig", "EdgeLedgerCore",
             ]
         ),
     ]

@@ -152,7 +152,7 @@ struct CLIExportTests {
         let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(10))
-        RawSQL.execute(db, "UPDATE entries SET entry = NULL WHERE idx IN (0, 1, 5)")
+        try RawSQL.execute(db, "UPDATE entries SET entry = NULL WHERE idx IN (0, 1, 5)")
         let r = try EdgeLedgerBinary.run(["export", "--db", db])
         #expect(r.code == 0, "\(r.stderr)")
         let objects = try Self.jsonObjects(r)

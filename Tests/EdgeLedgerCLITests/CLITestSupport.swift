@@ -1,4 +1,3 @@
-import CSQLite
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
@@ -120,55 +119,5 @@ struct TestLedger {
                     payload: Array(json.utf8)))
         }
         return out
-    }
-}
-
-/// Raw SQLite access that bypasses the store: how the tests damage a ledger.
-enum RawSQL {
-    private static func open(_ path: String, _ flags: Int32) -> OpaquePointer? {
-        var db: OpaquePointer?
-        precondition(sqlite3_open_v2(path, &db, flags, nil) == SQLITE_OK, "cannot open \(path)")
-        sqlite3_busy_timeout(db, 5000)
-        return db
-    }
-
-    /// Runs one statement, binding `blob` or `text` to `?1` when given.
-    static func execute(_ path: String, _ sql: String, blob: [UInt8]? = nil, text: String? = nil) {
-        let db = open(path, SQLITE_OPEN_READWRITE)
-        defer { sqlite3_close(db) }
-        var stmt: OpaquePointer?
-        precondition(sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
-        defer { sqlite3_finalize(stmt) }
-        if let blob {
-            _ = blob.withUnsafeBytes {
-                sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient())
-            }
-        }
-        if let text {
-            _ = sqlite3_bind_text(stmt, 1, text, -1, csqlite_transient())
-        }
-        let rc = sqlite3_step(stmt)
-        precondition(rc == SQLITE_DONE || rc == SQLITE_ROW, String(cString: sqlite3_errmsg(db)))
-    }
-
-    /// Column 0 of the first row as bytes (blob or text).
-    static func bytes(_ path: String, _ sql: String) -> [UInt8]? {
-        let db = open(path, SQLITE_OPEN_READONLY)
-        defer { sqlite3_close(db) }
-        var stmt: OpaquePointer?
-        precondition(sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
-        defer { sqlite3_finalize(stmt) }
-        guard sqlite3_step(stmt) == SQLITE_ROW, let p = sqlite3_column_blob(stmt, 0) else { return nil }
-        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, 0))))
-    }
-
-    /// Flips the low bit of byte `offset` of a blob column and writes it back.
-    static func flipBlobByte(_ path: String, table: String, column: String, where condition: String, offset: Int) {
-        guard var value = bytes(path, "SELECT \(column) FROM \(table) WHERE \(condition)") else {
-            Issue.record("no \(table).\(column) where \(condition)")
-            return
-        }
-        value[offset] ^= 0x01
-        execute(path, "UPDATE \(table) SET \(column) = ?1 WHERE \(condition)", blob: value)
     }
 }

@@ -63,8 +63,8 @@ struct CLIVerifyTests {
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(600))
         // The last byte is inside the payload: the entry still decodes, its hash changes.
-        let size = RawSQL.bytes(db, "SELECT entry FROM entries WHERE idx = 123")!.count
-        RawSQL.flipBlobByte(db, table: "entries", column: "entry", where: "idx = 123", offset: size - 2)
+        let size = try RawSQL.bytes(db, "SELECT entry FROM entries WHERE idx = 123")!.count
+        try RawSQL.flipBlobByte(db, table: "entries", column: "entry", where: "idx = 123", offset: size - 2)
         let r = try EdgeLedgerBinary.run(["verify", "--db", db, "--verifier-key", ledger.verifierKey.string])
         #expect(r.code == 1)
         #expect(r.stderr.contains("FAILED: entry 123: leaf hash mismatch"))
@@ -75,7 +75,8 @@ struct CLIVerifyTests {
         let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         try TestLedger.build(at: db, readings: TestLedger.readings(600))
-        RawSQL.flipBlobByte(db, table: "tiles", column: "hashes", where: "level = 0 AND idx = 1", offset: 32 * 5 + 7)
+        try RawSQL.flipBlobByte(
+            db, table: "tiles", column: "hashes", where: "level = 0 AND idx = 1", offset: 32 * 5 + 7)
         let r = try EdgeLedgerBinary.run(["verify", "--db", db])
         #expect(r.code == 1)
         #expect(r.stderr.contains("FAILED: tile 0/1"))
@@ -86,13 +87,14 @@ struct CLIVerifyTests {
         let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(600), sealEvery: 200)
-        let note = String(decoding: RawSQL.bytes(db, "SELECT note FROM checkpoints WHERE size = 400")!, as: UTF8.self)
+        let note = String(
+            decoding: try RawSQL.bytes(db, "SELECT note FROM checkpoints WHERE size = 400")!, as: UTF8.self)
 
         // One byte of the signature line: detected with keys.
         var signed = Array(note.utf8)
         let signatureByte = signed.count - 10
         signed[signatureByte] = signed[signatureByte] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        RawSQL.execute(
+        try RawSQL.execute(
             db, "UPDATE checkpoints SET note = ?1 WHERE size = 400", text: String(decoding: signed, as: UTF8.self))
         let withKey = try EdgeLedgerBinary.run(["verify", "--db", db, "--verifier-key", ledger.verifierKey.string])
         #expect(withKey.code == 1)
@@ -103,7 +105,7 @@ struct CLIVerifyTests {
         let rootLine = note.split(separator: "\n")[2]
         let rootByte = note.utf8.distance(from: note.utf8.startIndex, to: rootLine.startIndex) + 3
         body[rootByte] = body[rootByte] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        RawSQL.execute(
+        try RawSQL.execute(
             db, "UPDATE checkpoints SET note = ?1 WHERE size = 400", text: String(decoding: body, as: UTF8.self))
         let noKey = try EdgeLedgerBinary.run(["verify", "--db", db])
         #expect(noKey.code == 1)

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -101,8 +102,8 @@ struct ProofTests {
     @Test("A pruned entry's proof has no extra line and still proves its leaf")
     func pruned() async throws {
         let f = try LedgerFixture(count: 20, sealAt: [])
-        // Retention is not written yet: remove the payload the way it will.
-        try SQLiteTestAccess.pruneEntry(f.storePath, index: 3)
+        // Remove the payload the way retention prunes it (the leaf hash stays).
+        try RawSQL.execute(f.storePath, "UPDATE entries SET entry = NULL WHERE idx = 3")
         try await withLiveAPI(f) { client in
             let auth = TestTokens.bearer(TestTokens.reader)
             var r = try await client.execute(uri: "/proof/3", method: .get, headers: auth)

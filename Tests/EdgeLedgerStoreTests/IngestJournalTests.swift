@@ -32,7 +32,7 @@ import Testing
     /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
     static func fillToQuota(_ store: LedgerStore) throws -> Int64 {
         let size = try #require(
-            RawSQL.integer(
+            try RawSQL.integer(
                 store.path,
                 "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size)"))
         return try store.setQuota(bytes: size + 8192)

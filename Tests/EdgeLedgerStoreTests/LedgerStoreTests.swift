@@ -105,7 +105,7 @@ import Testing
         let dir = try TemporaryFolder()
         let path = dir.file("ledger.db")
         do { _ = try LedgerStore(path: path, hasher: sha256) }
-        RawSQL.execute(path, "PRAGMA user_version = 99")
+        try RawSQL.execute(path, "PRAGMA user_version = 99")
         let error = storeError { _ = try LedgerStore(path: path, hasher: sha256) }
         #expect(error?.kind == .newerSchema)
         #expect(error?.description.contains("schema version 99") == true)
@@ -124,7 +124,7 @@ import Testing
         #expect(error?.description.contains("edge-ledger verify") == true)
 
         let other = dir.file("other.db")
-        RawSQL.createDatabase(other, "CREATE TABLE t(x)")
+        try RawSQL.createDatabase(other, "CREATE TABLE t(x)")
         #expect(storeError { _ = try LedgerStore(path: other, hasher: sha256) }?.kind == .notALedger)
         #expect(storeError { _ = try LedgerReader(path: other, hasher: sha256) }?.kind == .notALedger)
     }
@@ -283,7 +283,7 @@ import Testing
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
         try store.append(batch: (0..<100).map { reading($0) })
         let size = try #require(
-            RawSQL.integer(
+            try RawSQL.integer(
                 store.path,
                 "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size)"))
         // A quota just above the current size: the next pages cannot be allocated.
@@ -317,7 +317,7 @@ import Testing
         try store.append(batch: (0..<300).map { reading($0) })
         _ = try store.seal(sign: log.sign)
         // What retention will do: drop the bytes, keep the hash.
-        RawSQL.execute(store.path, "UPDATE entries SET entry = NULL WHERE idx < 10")
+        try RawSQL.execute(store.path, "UPDATE entries SET entry = NULL WHERE idx < 10")
         #expect(storeError { _ = try store.entry(at: 3) }?.kind == .pruned)
         #expect(try store.entry(at: 10)?.index == 10)
         let report = try LedgerVerifier(hasher: sha256, verifiers: [log.verifier]).verify(store: store)

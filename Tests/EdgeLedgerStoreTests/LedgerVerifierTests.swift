@@ -34,10 +34,8 @@ import Testing
         }
 
         /// Flips one bit of byte `byte` of a blob column and writes it back.
-        func flip(_ table: String, _ column: String, where condition: String, byte: Int) {
-            var blob = RawSQL.blob(path, "SELECT \(column) FROM \(table) WHERE \(condition)")!
-            blob[byte] ^= 0x01
-            RawSQL.execute(path, "UPDATE \(table) SET \(column) = ?1 WHERE \(condition)", blob: blob)
+        func flip(_ table: String, _ column: String, where condition: String, byte: Int) throws {
+            try RawSQL.flipBlobByte(path, table: table, column: column, where: condition, offset: byte)
         }
     }
 
@@ -67,7 +65,7 @@ import Testing
     @Test func flippedEntryByteIsNamed() throws {
         let f = try Fixture()
         // A payload byte (still decodes): the leaf hash no longer matches.
-        f.flip("entries", "entry", where: "idx = 555", byte: 60)
+        try f.flip("entries", "entry", where: "idx = 555", byte: 60)
         let failure = try #require(f.verify())
         #expect(failure.place == .entry(555))
         #expect(failure.description.hasPrefix("entry 555: leaf hash mismatch (stored "))
@@ -76,19 +74,19 @@ import Testing
 
     @Test func flippedEntryHeaderIsNamed() throws {
         let f = try Fixture()
-        f.flip("entries", "entry", where: "idx = 7", byte: 0)  // version byte
+        try f.flip("entries", "entry", where: "idx = 7", byte: 0)  // version byte
         let failure = try #require(f.verify())
         #expect(failure.place == .entry(7))
         #expect(failure.message.contains("does not decode: unsupported entry format version"))
         // The index field: the entry then claims another position.
         let g = try Fixture()
-        g.flip("entries", "entry", where: "idx = 8", byte: 9)
+        try g.flip("entries", "entry", where: "idx = 8", byte: 9)
         #expect(g.verify()?.description == "entry 8: carries index 9, not its position 8")
     }
 
     @Test func flippedLeafHashIsNamed() throws {
         let f = try Fixture()
-        f.flip("entries", "leaf_hash", where: "idx = 1020", byte: 31)  // a pending entry
+        try f.flip("entries", "leaf_hash", where: "idx = 1020", byte: 31)  // a pending entry
         let failure = try #require(f.verify())
         #expect(failure.place == .entry(1020))
         #expect(failure.message.hasPrefix("leaf hash mismatch"))
@@ -96,7 +94,7 @@ import Testing
 
     @Test func flippedTileHashIsNamed() throws {
         let f = try Fixture()
-        f.flip("tiles", "hashes", where: "level = 0 AND idx = 2", byte: 17 * 32 + 5)
+        try f.flip("tiles", "hashes", where: "level = 0 AND idx = 2", byte: 17 * 32 + 5)
         let failure = try #require(f.verify())
         #expect(failure.place == .tile(level: 0, index: 2))
         #expect(failure.description.hasPrefix("tile 0/2: hash 17 differs (stored "))
@@ -105,11 +103,11 @@ import Testing
     @Test func flippedPartialTileHashIsNamed() throws {
         let f = try Fixture()
         // Tile 0/3 holds leaves 768..<1000; hash 3 is leaf 771, inside the checkpoint at 1000.
-        f.flip("tiles", "hashes", where: "level = 0 AND idx = 3", byte: 3 * 32)
+        try f.flip("tiles", "hashes", where: "level = 0 AND idx = 3", byte: 3 * 32)
         let failure = try #require(f.verify())
         #expect(failure.description.hasPrefix("tile 0/3: hash 3 differs"))
         let g = try Fixture()
-        g.flip("tiles", "hashes", where: "level = 1 AND idx = 0", byte: 0)
+        try g.flip("tiles", "hashes", where: "level = 1 AND idx = 0", byte: 0)
         #expect(g.verify()?.description.hasPrefix("tile 1/0: hash 0 differs") == true)
     }
 
@@ -120,7 +118,7 @@ import Testing
         var bytes = Array(note.utf8)
         let i = bytes.count - 20
         bytes[i] = bytes[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        RawSQL.execute(f.path, "UPDATE checkpoints SET note = CAST(?1 AS TEXT) WHERE size = 700", blob: bytes)
+        try RawSQL.execute(f.path, "UPDATE checkpoints SET note = CAST(?1 AS TEXT) WHERE size = 700", blob: bytes)
         let failure = try #require(f.verify())
         #expect(failure.place == .checkpoint(size: 700))
         #expect(failure.description.contains("checkpoint at size 700: signature by known key \(f.log.origin)+"))
@@ -136,14 +134,14 @@ import Testing
         let f = try Fixture()
         let note = try #require(try LedgerReader(path: f.path, hasher: sha256).checkpoint(size: 300)).note
         let damaged = note.replacing("\n300\n", with: "\n301\n", maxReplacements: 1)
-        RawSQL.execute(
+        try RawSQL.execute(
             f.path, "UPDATE checkpoints SET note = CAST(?1 AS TEXT) WHERE size = 300", blob: Array(damaged.utf8))
         #expect(f.verify()?.description == "checkpoint at size 300: note body names size 301")
     }
 
     @Test func flippedCheckpointRootIsNamed() throws {
         let f = try Fixture()
-        f.flip("checkpoints", "root", where: "size = 1000", byte: 12)
+        try f.flip("checkpoints", "root", where: "size = 1000", byte: 12)
         let failure = try #require(f.verify())
         #expect(failure.place == .checkpoint(size: 1000))
         #expect(failure.message.hasPrefix("stored root "))
@@ -160,28 +158,28 @@ import Testing
 
     @Test func deletedRowsAreDetected() throws {
         let f = try Fixture()
-        RawSQL.execute(f.path, "DELETE FROM entries WHERE idx = 400")
+        try RawSQL.execute(f.path, "DELETE FROM entries WHERE idx = 400")
         #expect(f.verify()?.description == "entry 400: missing (the next stored entry is 401)")
 
         let g = try Fixture()
-        RawSQL.execute(g.path, "DELETE FROM entries WHERE idx >= 990")
+        try RawSQL.execute(g.path, "DELETE FROM entries WHERE idx >= 990")
         let failure = try #require(g.verify())
         #expect(failure.place == .entry(990))
         #expect(failure.message.contains("checkpoint at size 1000 covers it"))
 
         let h = try Fixture()
-        RawSQL.execute(h.path, "DELETE FROM tiles WHERE level = 0 AND idx = 1")
+        try RawSQL.execute(h.path, "DELETE FROM tiles WHERE level = 0 AND idx = 1")
         #expect(h.verify()?.description == "tile 0/1: missing")
 
         let i = try Fixture()
-        RawSQL.execute(i.path, "DELETE FROM checkpoints WHERE size = 1000")
+        try RawSQL.execute(i.path, "DELETE FROM checkpoints WHERE size = 1000")
         let last = try #require(i.verify())
         #expect(last.place == .tile(level: 0, index: 2))  // tiles reach beyond the latest checkpoint (700)
     }
 
     @Test func extraTileIsDetected() throws {
         let f = try Fixture()
-        RawSQL.execute(
+        try RawSQL.execute(
             f.path, "INSERT INTO tiles(level, idx, width, hashes) VALUES (0, 9, 1, ?1)",
             blob: Array(repeating: 0, count: 32))
         #expect(
@@ -201,11 +199,11 @@ import Testing
     @Test func everySingleByteFlipInAnEntryIsCaught() throws {
         // Exhaustive over one entry's bytes: no flip goes unnoticed, each names entry 3.
         let f = try Fixture()
-        let original = RawSQL.blob(f.path, "SELECT entry FROM entries WHERE idx = 3")!
+        let original = try RawSQL.bytes(f.path, "SELECT entry FROM entries WHERE idx = 3")!
         for byte in 0..<original.count {
             var damaged = original
             damaged[byte] ^= 0x80
-            RawSQL.execute(f.path, "UPDATE entries SET entry = ?1 WHERE idx = 3", blob: damaged)
+            try RawSQL.execute(f.path, "UPDATE entries SET entry = ?1 WHERE idx = 3", blob: damaged)
             var verifier = LedgerVerifier(hasher: sha256)
             verifier.checkFileStructure = false
             let failure = verificationFailure { () throws(VerificationFailure) in
@@ -213,7 +211,7 @@ import Testing
             }
             #expect(failure?.place == .entry(3), "byte \(byte)")
         }
-        RawSQL.execute(f.path, "UPDATE entries SET entry = ?1 WHERE idx = 3", blob: original)
+        try RawSQL.execute(f.path, "UPDATE entries SET entry = ?1 WHERE idx = 3", blob: original)
         #expect(f.verify() == nil)
     }
 }

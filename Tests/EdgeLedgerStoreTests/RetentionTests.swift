@@ -151,13 +151,13 @@ import Testing
     @Test func incrementalVacuumShrinksANewStore() throws {
         let f = try Fixture(count: 2_000, payloadBytes: 2_000)
         try f.ack("dc", 2_000)
-        let before = RawSQL.integer(f.path, "PRAGMA page_count")!
+        let before = try RawSQL.integer(f.path, "PRAGMA page_count")!
         let result = try f.store.prune(requiredUpstreams: ["dc"], minAge: .zero, now: Self.base + 1_000_000 * Self.ms)
         #expect(result.incrementalVacuum)
         #expect(result.prunedEntries == 2_000)
         #expect(result.pagesReleased > 0)
         #expect(result.freePages == 0)
-        let after = RawSQL.integer(f.path, "PRAGMA page_count")!
+        let after = try RawSQL.integer(f.path, "PRAGMA page_count")!
         #expect(after * 2 < before, "page count \(before) → \(after)")
         #expect(SystemClockProbe.fileSize(f.path) < before * 4096 / 2)
     }
@@ -166,7 +166,7 @@ import Testing
         let dir = try TemporaryFolder()
         let path = dir.file("legacy.db")
         // A file whose header was written before the store existed: auto_vacuum cannot be set.
-        RawSQL.createDatabase(path, "PRAGMA journal_mode = WAL")
+        try RawSQL.createDatabase(path, "PRAGMA journal_mode = WAL")
         let log = try TestLog()
         let store = try LedgerStore(path: path, hasher: sha256)
         try store.append(batch: (0..<500).map { Fixture.reading($0, 2_000) })
@@ -182,7 +182,7 @@ import Testing
     @Test func dropOldestAcknowledgedMakesRoomButNeverDropsUnacknowledgedData() throws {
         let f = try Fixture(count: 400, payloadBytes: 1_000)
         try f.ack("dc", 400)
-        let pages = RawSQL.integer(f.path, "PRAGMA page_count")!
+        let pages = try RawSQL.integer(f.path, "PRAGMA page_count")!
         let drops = Mutex<[PruneResult]>([])
         try f.store.configureQuota(
             bytes: (pages + 16) * 4096, dropOldestAcknowledged: true, requiredUpstreams: ["dc"],
@@ -219,7 +219,7 @@ import Testing
         do {
             let store = try LedgerStore(path: path, hasher: sha256)
             try store.append(batch: (0..<200).map { Fixture.reading($0, 1_000) })
-            quota = (RawSQL.integer(path, "PRAGMA page_count")! + 8) * 4096
+            quota = (try RawSQL.integer(path, "PRAGMA page_count")! + 8) * 4096
             try store.configureQuota(bytes: quota, dropOldestAcknowledged: false, requiredUpstreams: ["dc"])
             var failure: StoreError?
             var n = 200

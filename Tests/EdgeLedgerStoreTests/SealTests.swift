@@ -72,14 +72,14 @@ import Testing
         let log = try TestLog()
         try store.append(batch: (0..<300).map { reading($0) })
         _ = try store.seal(sign: log.sign)
-        let tilesBefore = RawSQL.integer(store.path, "SELECT count(*) FROM tiles")
-        let hashesBefore = RawSQL.blob(store.path, "SELECT hashes FROM tiles WHERE level = 0 AND idx = 1")
+        let tilesBefore = try RawSQL.integer(store.path, "SELECT count(*) FROM tiles")
+        let hashesBefore = try RawSQL.bytes(store.path, "SELECT hashes FROM tiles WHERE level = 0 AND idx = 1")
         try store.append(batch: (300..<600).map { reading($0) })
         #expect(throws: SignFailure.self) { try store.seal { _ in throw SignFailure() } }
         #expect(store.sealedSize == 300)
         #expect(try store.reader.checkpointCount() == 1)
-        #expect(RawSQL.integer(store.path, "SELECT count(*) FROM tiles") == tilesBefore)
-        #expect(RawSQL.blob(store.path, "SELECT hashes FROM tiles WHERE level = 0 AND idx = 1") == hashesBefore)
+        #expect(try RawSQL.integer(store.path, "SELECT count(*) FROM tiles") == tilesBefore)
+        #expect(try RawSQL.bytes(store.path, "SELECT hashes FROM tiles WHERE level = 0 AND idx = 1") == hashesBefore)
         #expect(store.nextIndex == 600)
         #expect(try store.entries(from: 0, to: 600).count == 600)
         // A note that does not match the request is refused the same way.

@@ -1,4 +1,3 @@
-import CSQLite
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
@@ -234,30 +233,5 @@ func post(port: Int, _ path: String, body: String, token: String? = nil) async t
     } catch {
         await client.shutdown()
         throw error
-    }
-}
-
-/// Raw SQLite access that bypasses the stores: how the tests damage a ledger.
-enum RawSQL {
-    /// Runs one SQL statement on `path`, binding `blob` to `?1`.
-    static func execute(_ path: String, _ sql: String, blob: [UInt8]? = nil) throws {
-        var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else {
-            throw TestSupportError("cannot open \(path)")
-        }
-        defer { sqlite3_close(db) }
-        sqlite3_busy_timeout(db, 5000)
-        var stmt: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else {
-            throw TestSupportError(String(cString: sqlite3_errmsg(db)))
-        }
-        defer { sqlite3_finalize(stmt) }
-        if let blob {
-            _ = blob.withUnsafeBytes {
-                sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), csqlite_transient())
-            }
-        }
-        let rc = sqlite3_step(stmt)
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw TestSupportError(String(cString: sqlite3_errmsg(db))) }
     }
 }
