@@ -116,16 +116,20 @@ public final class LedgerReader: Sendable {
     public func entryBundle(index: UInt64, width: Int) throws(StoreError) -> [UInt8]? {
         guard (1...256).contains(width), index <= UInt64.max / 256 - 1 else { return nil }
         let first = index * 256
-        let entries = try encodedEntries(from: first, to: first + UInt64(width))
-        guard entries.count == width else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(entries.reduce(0) { $0 + 2 + $1.count })
-        for e in entries {
-            out.append(UInt8(e.count >> 8))
-            out.append(UInt8(e.count & 0xff))
-            out.append(contentsOf: e)
+        // Straight from SQLite's row buffers into the bundle: no array per entry.
+        return try withSnapshot("reading entries") { (db) throws(StoreError) -> [UInt8]? in
+            var out: [UInt8] = []
+            out.reserveCapacity(width * 160)
+            var count = 0
+            try db.forEachStoredEntry(from: first, to: first + UInt64(width)) { (index, bytes, _) throws(StoreError) in
+                guard let bytes else { throw SQLiteConnection.prunedError(index) }
+                out.append(UInt8(truncatingIfNeeded: bytes.count >> 8))
+                out.append(UInt8(truncatingIfNeeded: bytes.count))
+                out.append(contentsOf: bytes)
+                count += 1
+            }
+            return count == width ? out : nil
         }
-        return out
     }
 
     /// The stored leaf hashes of entries `from ..< to` that exist, in order.
