@@ -33,7 +33,8 @@ histogram() {
         /^edge_ledger_append_duration_seconds_count/ { c = $2 }
         END { printf "| %s %s\n", s, c }'
 }
-# mean and p99 (upper bucket bound, ms) between two histogram snapshots.
+# mean and p99 (upper bucket bound, ms) between two histogram snapshots; "- -" when either
+# snapshot is incomplete (the API did not answer: the sample says so instead of failing the run).
 latency() {
     python3 - "$1" "$2" <<'EOF'
 import sys
@@ -42,7 +43,10 @@ def parse(s):
     b = [(float("inf") if k == "+Inf" else float(k), float(v)) for k, v in (x.split(":") for x in buckets.split())]
     total, count = (float(x) for x in tail.split())
     return b, total, count
-(b0, s0, c0), (b1, s1, c1) = parse(sys.argv[1]), parse(sys.argv[2])
+try:
+    (b0, s0, c0), (b1, s1, c1) = parse(sys.argv[1]), parse(sys.argv[2])
+except ValueError:
+    print("- -"); sys.exit()
 n = c1 - c0
 if n <= 0:
     print("- -"); sys.exit()
@@ -60,7 +64,7 @@ while [ $SECONDS -lt $end ]; do
     kill -0 "$AGENT_PID" || die "the agent exited during the soak"
     h1=$(histogram) c1=$(cpu_ticks "$AGENT_PID") t1=$(date +%s.%N)
     read -r mean p99 < <(latency "$h0" "$h1")
-    get_ms=$(curl -fsS -o /dev/null -w '%{time_total}' -H @"$WORK/token.hdr" "$API/checkpoint" | awk '{ printf "%.1f", $1 * 1000 }')
+    get_ms=$(curl -fsS -o /dev/null -w '%{time_total}' -H @"$WORK/token.hdr" "$API/checkpoint" | awk '{ printf "%.1f", $1 * 1000 }') || get_ms=-
     cpu=$(python3 -c "print(round(100 * ($c1 - $c0) / $CLK_TCK / ($t1 - $t0), 1))")
     line="$((SECONDS - start)),$(rss_kb "$AGENT_PID"),$(fd_count "$AGENT_PID"),$cpu,$(metric edge_ledger_tree_size | cut -d. -f1),$mean,$p99,$get_ms"
     echo "$line" >>"$csv"
