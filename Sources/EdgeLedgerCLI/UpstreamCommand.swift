@@ -66,15 +66,17 @@ struct UpstreamCommand: AsyncParsableCommand {
         let gateways = configuration.gateways.count
         let node: UpstreamNode
         do {
-            // READY=1 once the store is open (make) and the witness listens (onServerRunning).
+            // READY=1 once the store is open (make) and the witness listens (onServerRunning);
+            // WATCHDOG=1 and STATUS= from the readiness probe's reads of the store.
             node = try UpstreamNode.make(
-                configuration: configuration, logger: logger,
+                configuration: configuration, logger: logger, probeInterval: reporter.probeInterval,
+                onStoreProbe: { reporter.storeProbed($0) },
                 onServerRunning: { port in reporter.serverRunning(port: port, gateways: gateways) })
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        try await reporter.run(store: node.store) { onShutdown in try await node.run(onShutdown: onShutdown) }
+        try await node.run(onShutdown: { reporter.shuttingDown() })
     }
 
     private func printError(_ text: String) {

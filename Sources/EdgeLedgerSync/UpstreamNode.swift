@@ -44,12 +44,16 @@ public struct UpstreamNode: Sendable {
     /// - Parameters:
     ///   - registry: where the node's metrics go and what `<prefix>/metrics` prints; a new one
     ///     when `nil`. The node records into it directly, without `MetricsSystem.bootstrap`.
+    ///   - probeInterval: how often ``readiness`` reads the store.
+    ///   - onStoreProbe: told the result of each of those reads (e.g. the systemd watchdog).
     ///   - onServerRunning: called with the bound port once the witness listens.
     /// - Throws: ``SyncError`` naming the configuration key that is unusable, or the store's
     ///   error.
     public static func make(
         configuration: UpstreamConfiguration, logger: Logger = Logger(label: "edge-ledger.upstream"),
-        registry: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        registry: PrometheusCollectorRegistry? = nil, probeInterval: Duration = UpstreamReadiness.defaultInterval,
+        onStoreProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> UpstreamNode {
         try createParentDirectory(of: configuration.storage.path)
         let store = try CollectorStore(
@@ -90,7 +94,7 @@ public struct UpstreamNode: Sendable {
                 authenticator: WitnessAuthenticator(
                     allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
             : nil
-        let readiness = UpstreamReadiness(store: store)
+        let readiness = UpstreamReadiness(store: store, interval: probeInterval, onProbe: onStoreProbe)
         let server: WitnessService
         do {
             server = try WitnessService(

@@ -7,7 +7,8 @@ import Synchronization
 /// Whether the reference upstream can do its job, for `GET <prefix>/readyz` (a `Service` that
 /// probes the store in the background, so that the answer is cheap and never waits on a disk).
 ///
-/// Every ``interval`` the service reads every gateway's state from the store. The node is ready
+/// Every ``interval`` the service reads every gateway's state from the store, and hands each
+/// result to an optional observer (the systemd reporter's watchdog and status line). The node is ready
 /// while the last read succeeded and no read is hanging: a read that fails makes it not ready
 /// with the store's error, and a read that does not come back (a writer stuck on a stalled disk
 /// holds the store) makes it not ready once it has waited longer than ``staleAfter``. A probe
@@ -15,11 +16,14 @@ import Synchronization
 /// Gateways that cannot be reached are not a readiness problem: the witness still cosigns, and
 /// `/metrics` counts the failed pulls.
 public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
+    /// The default ``interval``.
+    public static let defaultInterval: Duration = .seconds(2)
     /// How often the store is read.
     public let interval: Duration
     /// How long a read may wait before the node is not ready (three intervals).
     public var staleAfter: Duration { interval * 3 }
-    private let probe: @Sendable () throws -> Void
+    private let probe: @Sendable () throws -> [CollectorGatewayState]
+    private let onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)?
     private let state: Mutex<State>
 
     private struct State {
@@ -29,31 +33,40 @@ public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
         var lastError: String?
     }
 
-    /// Probes `store` every `interval`; probes once now, so the first answer is a real one.
-    public convenience init(store: CollectorStore, interval: Duration = .seconds(2)) {
-        self.init(interval: interval) { _ = try store.gatewayStates() }
+    /// Probes `store` every `interval`, telling `onProbe` each result; probes once now, so the
+    /// first answer is a real one.
+    public convenience init(
+        store: CollectorStore, interval: Duration = defaultInterval,
+        onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil
+    ) {
+        self.init(interval: interval, onProbe: onProbe) { try store.gatewayStates() }
     }
 
-    /// Runs `probe` every `interval` (a throw is the problem reported); probes once now.
-    public init(interval: Duration, probe: @escaping @Sendable () throws -> Void) {
+    /// Runs `probe` every `interval` (a throw is the problem reported), telling `onProbe` each
+    /// result; probes once now.
+    public init(
+        interval: Duration, onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
+        probe: @escaping @Sendable () throws -> [CollectorGatewayState]
+    ) {
         self.interval = interval
         self.probe = probe
+        self.onProbe = onProbe
         self.state = Mutex(State())
         probeOnce()
     }
 
-    /// Reads the store once and records the outcome.
+    /// Reads the store once, records the outcome and tells the observer.
     public func probeOnce() {
         let start = ContinuousClock.now
         state.withLock { $0.readingSince = start }
+        let result = Result { try probe() }
         let error: String?
-        do {
-            try probe()
-            error = nil
-        } catch let failure {
-            error = "\(failure)"
+        switch result {
+        case .success: error = nil
+        case .failure(let failure): error = "\(failure)"
         }
         state.withLock { $0 = State(readingSince: nil, lastError: error) }
+        onProbe?(result)
     }
 
     /// The readiness at `now`: a read that has waited longer than ``staleAfter``, else the last

@@ -63,6 +63,7 @@ import Testing
             }) > 1 {
                 gate.wait()
             }
+            return []
         }
         #expect(readiness.readiness(at: .now).isReady)
         #expect(readiness.readiness(at: .now + .seconds(60)).isReady, "no read under way: late, not stuck")
