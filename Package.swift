@@ -167,7 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeLedgerAgentTests",
-            dependencies: ["EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerTestSupport"]
+            dependencies: [
+                "EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "EdgeLedgerHTTPTests",

@@ -53,6 +53,10 @@ public struct Agent: Sendable {
             onDrop: RetentionService.quotaDropLogger(Logger(label: "edge-ledger.retention")))
         let signers = try loadSigners(configuration)
         let metrics = AgentMetrics(upstreams: configuration.upstreams.map(\.name))
+        for upstream in configuration.upstreams {
+            let acked = try store.upstream(named: upstream.name)?.ackedSize ?? 0
+            metrics.recordUpstream(upstream.name, ackedSize: acked, sealedSize: store.sealedSize)
+        }
         metrics.recordSizes(treeSize: store.nextIndex, sealedSize: store.sealedSize, bytesOnDisk: store.bytesOnDisk())
         let pusher = try WitnessPusher(
             store: store, upstreams: configuration.upstreams, logger: Logger(label: "edge-ledger.push"),

@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 
 /// Every swift-metrics object of the agent, each created once with its name and labels.
 ///
@@ -115,6 +116,9 @@ public final class AgentMetrics: Sendable {
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
+    /// The last sealed size and each upstream's last acknowledged size: the lag gauges follow
+    /// both, so a growing log raises the lag of an upstream that acknowledges nothing.
+    private let sizes = Mutex<(sealed: UInt64, acked: [String: UInt64])>((0, [:]))
 
     /// Creates every metric, for the given upstream names, through `factory`.
     ///
@@ -174,14 +178,31 @@ public final class AgentMetrics: Sendable {
         self.treeSize.record(Int64(clamping: treeSize))
         self.sealedSize.record(Int64(clamping: sealedSize))
         if let bytesOnDisk { self.bytesOnDisk.record(bytesOnDisk) }
+        let acked = sizes.withLock { sizes in
+            sizes.sealed = sealedSize
+            return sizes.acked
+        }
+        for (name, upstream) in upstreamsByName {
+            upstream.lag.record(Self.lag(sealedSize: sealedSize, ackedSize: acked[name] ?? 0))
+        }
     }
 
     /// Records an upstream's acknowledged size and its lag behind `sealedSize`; ignores names
     /// that are not configured.
     public func recordUpstream(_ name: String, ackedSize: UInt64, sealedSize: UInt64) {
         guard let upstream = upstreamsByName[name] else { return }
+        let sealed = sizes.withLock { sizes in
+            sizes.acked[name] = ackedSize
+            sizes.sealed = max(sizes.sealed, sealedSize)
+            return sizes.sealed
+        }
         upstream.ackedSize.record(Int64(clamping: ackedSize))
-        upstream.lag.record(Int64(clamping: sealedSize &- min(ackedSize, sealedSize)))
+        upstream.lag.record(Self.lag(sealedSize: sealed, ackedSize: ackedSize))
+    }
+
+    /// Sealed entries an upstream has not acknowledged.
+    private static func lag(sealedSize: UInt64, ackedSize: UInt64) -> Int64 {
+        Int64(clamping: sealedSize - min(ackedSize, sealedSize))
     }
 
     /// Records the outcome of a push to upstream `name`: `consecutiveFailures` is 0 after a
