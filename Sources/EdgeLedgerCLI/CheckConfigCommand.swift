@@ -35,8 +35,19 @@ struct CheckConfigCommand: AsyncParsableCommand {
             do {
                 config = try ConfigLoader.load(path: file)
             } catch let error as ConfigError {
-                for issue in error.issues { CLIOutput.stderr(issue.description) }
-                CLIOutput.stderr("\(file): \(CLIFormat.count(error.issues.count, "problem", "problems")), not valid")
+                // Every problem at once: the key files named by the document are checked too,
+                // so a readable key is not reported only after everything else is fixed.
+                var problems = error.issues.map(\.description)
+                for (i, path) in ConfigLoader.signingKeyPaths(path: file) {
+                    do {
+                        _ = try KeyFile.load(path: path)
+                    } catch let error as CryptoError {
+                        problems.append(
+                            "keys.signing[\(i)].path: \(error.message)" + (error.hint.map { "; \($0)" } ?? ""))
+                    }
+                }
+                for problem in problems { CLIOutput.stderr(problem) }
+                CLIOutput.stderr("\(file): \(CLIFormat.count(problems.count, "problem", "problems")), not valid")
                 throw ExitCode.failure
             }
             var problems: [String] = []

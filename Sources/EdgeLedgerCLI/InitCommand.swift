@@ -188,9 +188,10 @@ struct InitCommand: AsyncParsableCommand {
     }
 
     /// A fixed MQTT client id derived from the origin: `edge-ledger-` and the origin with
-    /// characters outside `[A-Za-z0-9._-]` replaced by `-`.
+    /// characters outside `[A-Za-z0-9._-]` replaced by `-` (the default origin
+    /// `edge-ledger.local/<host>` gets the prefix too; only one already starting with it does not).
     static func clientID(for origin: String) -> String {
-        var out = origin.hasPrefix("edge-ledger") ? "" : "edge-ledger-"
+        var out = origin.hasPrefix("edge-ledger-") ? "" : "edge-ledger-"
         for scalar in origin.unicodeScalars.prefix(200) {
             let ok =
                 (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")

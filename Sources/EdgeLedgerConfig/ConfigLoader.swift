@@ -55,6 +55,17 @@ public enum ConfigLoader {
         return try UpstreamConfiguration(from: document, environment: environment, baseDirectory: baseDirectory)
     }
 
+    /// The `keys.signing[i].path` values of the agent configuration at `path`, resolved like
+    /// the agent resolves them, read from the document alone (no schema validation): lets
+    /// `check-config` check the key files of a configuration that has other problems too.
+    /// Entries without a string `path` are left out; unreadable or unparsable files give none.
+    public static func signingKeyPaths(path: String) -> [(index: Int, path: String)] {
+        guard let text = try? ConfigFile.text(at: path, limit: maximumFileSize),
+            let parsed = try? Self.document(toml: text)
+        else { return [] }
+        return KeysConfiguration.signingKeyPaths(in: parsed, baseDirectory: ConfigFile.directory(of: path))
+    }
+
     // MARK: Documents
 
     /// Parses TOML text into a generic ``ConfigValue`` tree without validating the schema.

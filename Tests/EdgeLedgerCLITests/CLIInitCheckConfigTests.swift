@@ -50,6 +50,8 @@ struct CLIInitCheckConfigTests {
         #expect(r.code == 0, "\(r.stderr)")
         let config = try ConfigLoader.load(path: dir.file("edge-ledger.toml"))
         #expect(config.identity.origin.hasPrefix("edge-ledger.local/"))
+        // The documented `edge-ledger-<origin>` client id, for the default origin too.
+        #expect(config.mqtt.clientID.hasPrefix("edge-ledger-edge-ledger.local-"), "\(config.mqtt.clientID)")
         #expect(config.identity.hash == .sm3)
         #expect(config.mqtt.host == "broker.local" && config.mqtt.port == 8883)
         #expect(config.mqtt.topics.map(\.filter.text) == ["plant/+/temp", "plant/+/pressure"])
@@ -123,6 +125,22 @@ struct CLIInitCheckConfigTests {
         #expect(gone.code == 1)
         #expect(gone.stderr.contains("keys.signing[0].path:"))
         #expect(gone.stderr.contains("keygen"))
+    }
+
+    @Test("check-config reports a key readable by others together with the configuration's other problems")
+    func checkConfigKeyPermissionsWithOtherProblems() throws {
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
+        #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", "a.example/gw"]).code == 0)
+        let keyPath = dir.file("keys/ed25519.key")
+        #expect(chmod(keyPath, 0o644) == 0)
+        let path = dir.file("edge-ledger.toml")
+        try Files.write(path, try Files.text(path).replacingOccurrences(of: "qos = 1 ", with: "qos = 7 "))
+        let r = try EdgeLedgerBinary.run(["check-config", path])
+        #expect(r.code == 1)
+        #expect(r.stderr.contains("mqtt.topics[0].qos"), "\(r.stderr)")
+        #expect(r.stderr.contains("keys.signing[0].path:"), "\(r.stderr)")
+        #expect(r.stderr.contains("chmod 600 \(keyPath)"), "\(r.stderr)")
+        #expect(r.stderr.contains("2 problems"), "\(r.stderr)")
     }
 
     @Test("check-config notices a key of another algorithm than configured")

@@ -28,4 +28,23 @@ public struct KeysConfiguration: Sendable, Equatable {
         self.init(signing: keys)
         r.finish()
     }
+
+    /// The `keys.signing[i].path` strings of an agent configuration document, resolved against
+    /// `baseDirectory` as validation resolves them, without validating anything else: entries
+    /// without a string `path` are left out.
+    public static func signingKeyPaths(
+        in document: ConfigValue, baseDirectory: String?
+    ) -> [(index: Int, path: String)] {
+        guard case .table(let root) = document, case .table(let keys)? = root["keys"],
+            case .array(let signing)? = keys["signing"]
+        else { return [] }
+        var out: [(index: Int, path: String)] = []
+        for (i, entry) in signing.enumerated() {
+            guard case .table(let table) = entry, case .string(let path)? = table["path"], !path.isEmpty else {
+                continue
+            }
+            out.append((i, ConfigContext.resolve(path: path, against: baseDirectory)))
+        }
+        return out
+    }
 }
