@@ -86,6 +86,8 @@ public struct Agent: Sendable {
                 "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-journal that loses nothing, and redeliveries are counted as duplicates"
             )
         }
+        let journalDamage = JournalDamageWatch(reader: store.reader, metrics: metrics)
+        _ = journalDamage.warnings()
         var api: LedgerAPIService? = nil
         if configuration.http.enabled {
             api = try LedgerAPIService(
@@ -95,7 +97,7 @@ public struct Agent: Sendable {
                     var problems: [String] = []
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
-                    return LedgerReadiness(problems: problems)
+                    return LedgerReadiness(problems: problems, warnings: journalDamage.warnings())
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"),
                 onAcknowledge: { state in

@@ -3,10 +3,14 @@ public struct LedgerReadiness: Sendable, Equatable {
     /// Why the agent is not ready, one short line each (e.g. "MQTT broker not connected",
     /// "store not writable: SQLITE_FULL …"); empty when it is ready.
     public var problems: [String]
+    /// Conditions an operator should see that do not make the agent unready (e.g. "warning:
+    /// unacknowledged journal damage …"), one line each; `/readyz` lists them after its first line.
+    public var warnings: [String]
 
     /// Creates a readiness answer.
-    public init(problems: [String] = []) {
+    public init(problems: [String] = [], warnings: [String] = []) {
         self.problems = problems
+        self.warnings = warnings
     }
 
     /// True when there is no problem.

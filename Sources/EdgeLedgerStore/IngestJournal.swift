@@ -33,7 +33,9 @@ import Synchronization
 /// ``problem`` until a fold (or write) succeeds, and ``Events/storeFailure`` reports each change.
 ///
 /// **Files.** Segment files `<store>-ingest-journal/<first seq, 16 hex digits>.journal`; a segment is
-/// deleted once all of it is folded; a clean ``close()`` leaves the directory empty.
+/// deleted once all of it is folded; a clean ``close()`` leaves no segment. Bytes that replay
+/// could not read are copied to `quarantine/` there first and never deleted (see
+/// ``JournalQuarantine``).
 public final class IngestJournal: Sendable {
     /// Callbacks from the folder thread.
     public struct Events: Sendable {
@@ -60,9 +62,12 @@ public final class IngestJournal: Sendable {
         public var replayed = 0
         /// Segment files read.
         public var segments = 0
-        /// Damaged or torn tails that were skipped: "file: N bytes at offset M: reason". A torn
-        /// tail is the normal trace of a crash during a write (that reading was not acknowledged).
-        public var discarded: [String] = []
+        /// Damaged or torn regions that were skipped, each copied to the quarantine directory and
+        /// recorded in the store (see ``LedgerStore/journalDamage(all:)``). A torn tail is the
+        /// normal trace of a crash during a write (that reading was not acknowledged).
+        public var damage: [JournalDamage] = []
+        /// Failures to copy a region to quarantine: its segment is kept instead.
+        public var quarantineFailures: [StoreError] = []
 
         /// Nothing replayed, nothing skipped.
         public init() {}
