@@ -16,18 +16,7 @@ import Testing
 /// failure, and after a crash (replay at the next open), in order, exactly once.
 @Suite struct IngestJournalTests {
     /// The segment files in a journal directory.
-    static func segments(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name.hasSuffix(".journal") { names.append(name) }
-        }
-        return names.sorted()
-    }
+    static func segments(_ directory: String) -> [String] { JournalFile.segments(in: directory) }
 
     /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
     static func fillToQuota(_ store: LedgerStore) throws -> Int64 {
