@@ -191,4 +191,32 @@ import Testing
         #expect(try store.journalDamage().count == 1)
         reopened.close()
     }
+
+    @Test func aSegmentWhoseDamageCannotBeQuarantinedIsKeptUntilItCanBe() throws {
+        let j = try UnfoldedJournal(count: 200)
+        var bytes = j.original
+        bytes[j.offsets[100] + 40] ^= 0x02
+        // A file where the quarantine directory belongs: the copy cannot be made.
+        let quarantine = j.storePath + "-ingest-journal/quarantine"
+        try JournalFile.write([], to: quarantine)
+        let (store, first) = try j.replay(bytes)
+        try Self.expectEntries(store, Array(0..<100) + Array(101..<200))
+        #expect(first.recovery.quarantineFailures.count == 1)
+        #expect(first.recovery.damage.first?.quarantine == j.segment)
+        #expect(try JournalFile.read(j.segment) == bytes)
+        first.close()
+        // Once the directory can be made, the next start copies the bytes and removes the
+        // segment; the store keeps one report, with the loss as first seen, now pointing at the copy.
+        try FileManager.default.removeItem(atPath: quarantine)
+        let journal = try IngestJournal(store: store)
+        #expect(journal.recovery.quarantineFailures.isEmpty && journal.recovery.replayed == 0)
+        let copy = try #require(journal.recovery.damage.first?.quarantine)
+        #expect(copy.hasPrefix(quarantine + "/"))
+        #expect(try JournalFile.read(copy) == Array(bytes[j.offsets[100]..<j.offsets[101]]))
+        #expect(!FileManager.default.fileExists(atPath: j.segment))
+        let reports = try store.journalDamage(all: true)
+        #expect(reports.count == 1 && reports.first?.quarantine == copy && reports.first?.lostDescription == "seq 101")
+        #expect(store.nextIndex == 199)
+        journal.close()
+    }
 }
