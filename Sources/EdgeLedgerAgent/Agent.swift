@@ -93,7 +93,7 @@ public struct Agent: Sendable {
             api = try LedgerAPIService(
                 http: configuration.http, metrics: configuration.metrics, upstreams: configuration.upstreams,
                 storePath: store.path, hasher: hasher, acknowledger: store,
-                status: LedgerAPIStatusClosure {
+                status: LedgerAPIStatusClosure(refresh: { _ = journalDamage.warnings() }) {
                     var problems: [String] = []
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }

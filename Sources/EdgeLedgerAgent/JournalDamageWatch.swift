@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Replay records damage in the store when the agent starts; an operator acknowledges it with
 /// `edge-ledger status --ack-journal-damage` while the agent runs. This reads the store's
-/// `journal_damage` table at most every ``refreshInterval`` seconds (when asked), so readiness
-/// probes cost one small query now and then.
+/// `journal_damage` table at most every ``refreshInterval`` seconds when asked (by `/readyz`
+/// and before each `/metrics` answer), so probes and scrapes cost one small query now and then.
 ///
 /// Damage does not make the agent "not ready": the readings are lost already and ingest works;
 /// refusing readiness would only stop a working gateway. `/readyz` stays 200 and adds one

@@ -175,6 +175,7 @@ public struct LedgerAPI: Sendable {
     func metrics(_ request: Request, _ context: some LedgerRequestContextProtocol) async throws -> Response {
         _ = try await authorize(request, context, .metrics)
         guard let registry else { throw APIFailure.notFound("metrics are not enabled") }
+        await status.refreshMetrics()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16_384)
         registry.emit(into: &buffer)
