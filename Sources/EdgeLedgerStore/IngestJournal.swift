@@ -23,7 +23,8 @@ import Synchronization
 /// replays every journaled reading the store does not have yet, exactly once (the store
 /// records the last folded sequence number in the same transaction as the entries). Readings
 /// appended with `journaled: false` (QoS 0) and rejection rows only live in memory until
-/// folded, a few milliseconds.
+/// folded, a few milliseconds. Records damaged on disk cost only themselves: replay resumes at
+/// the next intact record and reports the loss (``Recovery/damage``, ``JournalDamage``).
 ///
 /// **Backpressure.** At most `queueLimit` readings wait for the folder; ``append(_:journaled:)``
 /// then blocks for up to ``admissionTimeout``. While the store refuses folds (disk full,
