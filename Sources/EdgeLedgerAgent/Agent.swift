@@ -90,16 +90,18 @@ public struct Agent: Sendable {
                 "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-journal that loses nothing, and redeliveries are counted as duplicates"
             )
         }
+        let journalDamage = JournalDamageWatch(reader: store.reader, metrics: metrics)
+        _ = journalDamage.warnings()
         var api: LedgerAPIService? = nil
         if configuration.http.enabled {
             api = try LedgerAPIService(
                 http: configuration.http, metrics: configuration.metrics, upstreams: configuration.upstreams,
                 storePath: store.path, hasher: hasher, acknowledger: store,
-                status: LedgerAPIStatusClosure {
+                status: LedgerAPIStatusClosure(refresh: { _ = journalDamage.warnings() }) {
                     var problems: [String] = []
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
-                    return LedgerReadiness(problems: problems)
+                    return LedgerReadiness(problems: problems, warnings: journalDamage.warnings())
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"),
                 onAcknowledge: { state in

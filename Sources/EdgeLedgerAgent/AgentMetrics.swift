@@ -58,6 +58,16 @@ public final class AgentMetrics: Sendable {
         public static let upstreamPushFailures = "edge_ledger_upstream_push_failures"
         /// Counter with label `upstream`: failed pushes since start.
         public static let upstreamPushFailuresTotal = "edge_ledger_upstream_push_failures_total"
+        /// Counter: damaged regions that the ingest journal's replay skipped at start.
+        public static let journalDamagedRegions = "edge_ledger_journal_damaged_regions_total"
+        /// Counter: acknowledged readings lost to damaged ingest journal records (at least one
+        /// per damaged region whose end is unknown).
+        public static let journalLostReadings = "edge_ledger_journal_lost_readings_total"
+        /// Counter: bytes of damaged or torn journal regions copied to the quarantine directory.
+        public static let journalQuarantinedBytes = "edge_ledger_journal_quarantined_bytes_total"
+        /// Gauge: ingest journal damage reports not yet acknowledged by an operator
+        /// (`edge-ledger status --ack-journal-damage`).
+        public static let journalDamageUnacknowledged = "edge_ledger_journal_damage_unacknowledged"
     }
 
     /// Histogram buckets for the agent's timers, by metric name, for
@@ -113,6 +123,14 @@ public final class AgentMetrics: Sendable {
     public let mqttConnected: Gauge
     /// ``Name/storageBackpressure``.
     public let storageBackpressure: Gauge
+    /// ``Name/journalDamagedRegions``.
+    public let journalDamagedRegions: Counter
+    /// ``Name/journalLostReadings``.
+    public let journalLostReadings: Counter
+    /// ``Name/journalQuarantinedBytes``.
+    public let journalQuarantinedBytes: Counter
+    /// ``Name/journalDamageUnacknowledged``.
+    public let journalDamageUnacknowledged: Gauge
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -145,6 +163,10 @@ public final class AgentMetrics: Sendable {
         bytesOnDisk = gauge(Name.bytesOnDisk)
         mqttConnected = gauge(Name.mqttConnected)
         storageBackpressure = gauge(Name.storageBackpressure)
+        journalDamagedRegions = counter(Name.journalDamagedRegions)
+        journalLostReadings = counter(Name.journalLostReadings)
+        journalQuarantinedBytes = counter(Name.journalQuarantinedBytes)
+        journalDamageUnacknowledged = gauge(Name.journalDamageUnacknowledged)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])
@@ -162,6 +184,7 @@ public final class AgentMetrics: Sendable {
         // Start gauges at a defined value so that a scrape before the first update shows them.
         mqttConnected.record(0)
         storageBackpressure.record(0)
+        journalDamageUnacknowledged.record(0)
     }
 
     /// ``Name/readingsRejected`` for `reason`.

@@ -63,8 +63,35 @@ public final class IngestPipeline: Sendable {
                 "replayed journaled readings into the store",
                 metadata: ["readings": "\(recovery.replayed)", "segments": "\(recovery.segments)"])
         }
-        for damage in recovery.discarded {
-            logger.warning("skipped the unreadable end of an ingest journal segment", metadata: ["detail": "\(damage)"])
+        Self.report(recovery, metrics: metrics, logger: logger)
+    }
+
+    /// Logs and counts what replay skipped: damage at error level (acknowledged readings may be
+    /// lost), a torn tail as a warning (a crash interrupted a write that was not acknowledged).
+    private static func report(_ recovery: IngestJournal.Recovery, metrics: AgentMetrics?, logger: Logger) {
+        for damage in recovery.damage {
+            let metadata: Logger.Metadata = [
+                "segment": "\(damage.segment)", "offset": "\(damage.offset)", "bytes": "\(damage.length)",
+                "reason": "\(damage.reason)", "lost": "\(damage.lostDescription)", "quarantine": "\(damage.quarantine)",
+            ]
+            metrics?.journalQuarantinedBytes.increment(by: damage.length)
+            switch damage.kind {
+            case .damaged:
+                metrics?.journalDamagedRegions.increment()
+                metrics?.journalLostReadings.increment(by: Int(damage.lostReadings))
+                logger.error(
+                    "damaged records in the ingest journal: replay skipped them and resumed after them; their bytes are kept in quarantine; acknowledge with `edge-ledger status --ack-journal-damage`",
+                    metadata: metadata)
+            case .tornTail:
+                logger.warning(
+                    "the ingest journal ends in a write a crash interrupted (that reading was not acknowledged); its bytes are kept in quarantine",
+                    metadata: metadata)
+            }
+        }
+        for failure in recovery.quarantineFailures {
+            logger.error(
+                "cannot copy damaged ingest journal bytes to quarantine; the segment is kept and replayed again at the next start",
+                metadata: ["error": "\(failure)"])
         }
     }
 

@@ -84,6 +84,8 @@ struct CLIStatusReport: Sendable {
     var brokerDetail: String?
     /// Whether a configuration was read (quota, upstream settings and the API are known).
     var hasConfiguration: Bool
+    /// Ingest journal damage not acknowledged yet (see `--ack-journal-damage`).
+    var journalDamage: [JournalDamage] = []
 
     /// Entries appended but not yet covered by a checkpoint.
     var pendingSeal: UInt64 { entries >= treeSize ? entries - treeSize : 0 }
@@ -111,6 +113,7 @@ struct CLIStatusReport: Sendable {
             out.append("the store \(store.path) does not exist yet: the agent creates it at its first start")
             return out
         }
+        out += journalDamageProblems
         if agentLockChecked, agentPID == nil {
             out.append("no agent has the store open: is edge-ledger running? (systemctl status edge-ledger)")
         }
@@ -214,6 +217,7 @@ struct CLIStatusReport: Sendable {
             o.end()
         }
         o.endArray()
+        journalDamageJSON(&o)
         o.key("agent")
         o.begin()
         o.field("running", agentLockChecked ? agentPID != nil : nil)
@@ -286,6 +290,7 @@ struct CLIStatusReport: Sendable {
             disk += " (no quota)"
         }
         rows.append(("disk", disk))
+        rows += journalDamageRows(paint)
         if upstreams.isEmpty {
             rows.append(("upstreams", paint.dim("none")))
         }

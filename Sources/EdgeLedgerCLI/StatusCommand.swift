@@ -18,7 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show the ledger's state: tree size, checkpoints, rejected readings, disk, upstreams, agent.",
         discussion: """
-            Reads the store read-only (safe while the agent runs) and, when the configuration's \
+            Reads the store read-only (safe while the agent runs; --ack-journal-damage writes one \
+            table) and, when the configuration's \
             HTTP API is plaintext and reachable, asks the running agent for its readiness \
             (<prefix>/readyz) and broker connection (<prefix>/metrics; set EDGE_LEDGER_TOKEN to \
             a bearer token when metrics need one). Whether an agent has the store open comes \
@@ -53,6 +54,13 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the agent's API.")
     var timeout: Double = 2
 
+    @Flag(
+        name: .customLong("ack-journal-damage"),
+        help: ArgumentHelp(
+            "Acknowledge the ingest journal damage the report lists (after noting what was lost), then report.",
+            discussion: "Writes to the store; safe while the agent runs. The quarantined bytes stay."))
+    var ackJournalDamage = false
+
     /// Whether to paint the human view.
     var useColor: Bool {
         switch color {
@@ -71,6 +79,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run {
+            if ackJournalDamage {
+                let path = try db ?? CLIStatus.loadConfiguration(config ?? AgentConfiguration.defaultPath).storage.path
+                try CLIStatus.acknowledgeJournalDamage(storePath: path, json: json)
+            }
             let report: CLIStatusReport
             if let db {
                 report = try CLIStatus.gather(
@@ -186,6 +198,7 @@ enum CLIStatus {
         report.entries = try reader.nextIndex()
         report.treeSize = try reader.sealedSize()
         report.lastCheckpoint = try reader.latestCheckpoint().map { .init(size: $0.size, createdAt: $0.createdAt) }
+        report.journalDamage = try reader.journalDamage()
 
         let hourAgo = now - 3600 * 1_000_000_000
         report.rejectedTotal = try reader.rejectedCount()
@@ -234,6 +247,23 @@ enum CLIStatus {
             report.agentLockChecked = false
         }
         return report
+    }
+
+    /// Marks the store's unacknowledged journal damage acknowledged and says what that covered:
+    /// one line each (stderr with `json`, so that standard output stays one JSON object).
+    static func acknowledgeJournalDamage(storePath: String, json: Bool) throws {
+        let acknowledged: [JournalDamage]
+        do {
+            acknowledged = try JournalDamageLog.acknowledge(storePath: storePath, now: now())
+        } catch {
+            throw CLIError(
+                "cannot acknowledge the journal damage in \(storePath): \(error.message)",
+                hint: "run as root or as the agent's user: sudo -u edge-ledger edge-ledger status --ack-journal-damage")
+        }
+        var lines = acknowledged.map { "acknowledged: " + $0.summary }
+        if lines.isEmpty { lines = ["no unacknowledged journal damage"] }
+        let text = lines.joined(separator: "\n")
+        if json { CLIOutput.stderr(text) } else { try CLIOutput.stdout(text) }
     }
 
     /// Opens the store read-only, with a hint for the usual permission problem.

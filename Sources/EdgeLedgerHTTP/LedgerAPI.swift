@@ -166,14 +166,16 @@ public struct LedgerAPI: Sendable {
 
     func readyz() async -> Response {
         let readiness = await status.readiness()
-        if readiness.isReady { return APIResponse.text("ready") }
+        let warnings = readiness.warnings.map { "\n" + $0 }.joined()
+        if readiness.isReady { return APIResponse.text("ready" + warnings) }
         return APIResponse.text(
-            "not ready\n" + readiness.problems.joined(separator: "\n"), status: .serviceUnavailable)
+            "not ready\n" + readiness.problems.joined(separator: "\n") + warnings, status: .serviceUnavailable)
     }
 
     func metrics(_ request: Request, _ context: some LedgerRequestContextProtocol) async throws -> Response {
         _ = try await authorize(request, context, .metrics)
         guard let registry else { throw APIFailure.notFound("metrics are not enabled") }
+        await status.refreshMetrics()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16_384)
         registry.emit(into: &buffer)

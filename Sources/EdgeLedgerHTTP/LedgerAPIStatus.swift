@@ -3,10 +3,14 @@ public struct LedgerReadiness: Sendable, Equatable {
     /// Why the agent is not ready, one short line each (e.g. "MQTT broker not connected",
     /// "store not writable: SQLITE_FULL …"); empty when it is ready.
     public var problems: [String]
+    /// Conditions an operator should see that do not make the agent unready (e.g. "warning:
+    /// unacknowledged journal damage …"), one line each; `/readyz` lists them after its first line.
+    public var warnings: [String]
 
     /// Creates a readiness answer.
-    public init(problems: [String] = []) {
+    public init(problems: [String] = [], warnings: [String] = []) {
         self.problems = problems
+        self.warnings = warnings
     }
 
     /// True when there is no problem.
@@ -21,16 +25,29 @@ public struct LedgerReadiness: Sendable, Equatable {
 public protocol LedgerAPIStatus: Sendable {
     /// The current readiness. Called for every `GET /readyz`; should be cheap.
     func readiness() async -> LedgerReadiness
+    /// Brings gauges that are read from elsewhere (the store) up to date; called before every
+    /// `GET /metrics` answer. Should be cheap. Does nothing by default.
+    func refreshMetrics() async
+}
+
+extension LedgerAPIStatus {
+    public func refreshMetrics() async {}
 }
 
 /// A ``LedgerAPIStatus`` made from a closure.
 public struct LedgerAPIStatusClosure: LedgerAPIStatus {
     private let body: @Sendable () async -> LedgerReadiness
+    private let refresh: @Sendable () async -> Void
 
-    /// Answers readiness with `body`.
-    public init(_ body: @escaping @Sendable () async -> LedgerReadiness) {
+    /// Answers readiness with `body`; `refresh` runs before each `/metrics` answer.
+    public init(
+        refresh: @escaping @Sendable () async -> Void = {}, _ body: @escaping @Sendable () async -> LedgerReadiness
+    ) {
         self.body = body
+        self.refresh = refresh
     }
 
     public func readiness() async -> LedgerReadiness { await body() }
+
+    public func refreshMetrics() async { await refresh() }
 }

@@ -23,7 +23,8 @@ import Synchronization
 /// replays every journaled reading the store does not have yet, exactly once (the store
 /// records the last folded sequence number in the same transaction as the entries). Readings
 /// appended with `journaled: false` (QoS 0) and rejection rows only live in memory until
-/// folded, a few milliseconds.
+/// folded, a few milliseconds. Records damaged on disk cost only themselves: replay resumes at
+/// the next intact record and reports the loss (``Recovery/damage``, ``JournalDamage``).
 ///
 /// **Backpressure.** At most `queueLimit` readings wait for the folder; ``append(_:journaled:)``
 /// then blocks for up to ``admissionTimeout``. While the store refuses folds (disk full,
@@ -33,7 +34,9 @@ import Synchronization
 /// ``problem`` until a fold (or write) succeeds, and ``Events/storeFailure`` reports each change.
 ///
 /// **Files.** Segment files `<store>-ingest-journal/<first seq, 16 hex digits>.journal`; a segment is
-/// deleted once all of it is folded; a clean ``close()`` leaves the directory empty.
+/// deleted once all of it is folded; a clean ``close()`` leaves no segment. Bytes that replay
+/// could not read are copied to `quarantine/` there first and never deleted (see
+/// ``JournalQuarantine``).
 public final class IngestJournal: Sendable {
     /// Callbacks from the folder thread.
     public struct Events: Sendable {
@@ -60,9 +63,12 @@ public final class IngestJournal: Sendable {
         public var replayed = 0
         /// Segment files read.
         public var segments = 0
-        /// Damaged or torn tails that were skipped: "file: N bytes at offset M: reason". A torn
-        /// tail is the normal trace of a crash during a write (that reading was not acknowledged).
-        public var discarded: [String] = []
+        /// Damaged or torn regions that were skipped, each copied to the quarantine directory and
+        /// recorded in the store (see ``LedgerStore/journalDamage(all:)``). A torn tail is the
+        /// normal trace of a crash during a write (that reading was not acknowledged).
+        public var damage: [JournalDamage] = []
+        /// Failures to copy a region to quarantine: its segment is kept instead.
+        public var quarantineFailures: [StoreError] = []
 
         /// Nothing replayed, nothing skipped.
         public init() {}

@@ -8,8 +8,8 @@
 ///       | topic bytes | payload bytes
 /// ```
 ///
-/// The CRC and the length make a torn or damaged tail detectable: replay stops at the first
-/// record that does not check out.
+/// The CRC and the length make a torn or damaged record detectable; replay skips it and
+/// resynchronises on the next record that checks out (see ``JournalSegmentScan``).
 struct JournalRecord: Sendable, Equatable {
     /// Journal sequence number: increases by one per record, across segments and restarts.
     var seq: UInt64
@@ -18,6 +18,11 @@ struct JournalRecord: Sendable, Equatable {
 
     static let headerSize = 8
     static let fixedBodySize = 8 + 8 + 1 + 1 + 2 + 4
+    /// The smallest record: a header and a body with an empty topic and payload.
+    static let minimumSize = headerSize + fixedBodySize
+    /// The largest body replay accepts (1 MiB): far above any valid reading (an entry stays
+    /// under 64 KiB), so a damaged length field never makes replay trust or allocate more.
+    static let maximumBodySize = 1 << 20
 
     /// Appends the encoded record to `buffer`.
     static func encode(seq: UInt64, _ reading: ReadingInput, into buffer: inout [UInt8]) {
@@ -60,7 +65,10 @@ struct JournalRecord: Sendable, Equatable {
         guard remaining >= headerSize else { return .damaged("\(remaining) bytes, shorter than a record header") }
         let length = Int(load(UInt32.self, bytes, offset))
         let crc = load(UInt32.self, bytes, offset + 4)
-        guard length >= fixedBodySize, length <= remaining - headerSize else {
+        guard length >= fixedBodySize, length <= maximumBodySize else {
+            return .damaged("record length \(length) is outside \(fixedBodySize)...\(maximumBodySize)")
+        }
+        guard length <= remaining - headerSize else {
             return .damaged("record length \(length) does not fit the \(remaining - headerSize) bytes left")
         }
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<(offset + headerSize + length)])
@@ -86,7 +94,7 @@ struct JournalRecord: Sendable, Equatable {
         withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
 
-    private static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
+    static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> T {
         T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }

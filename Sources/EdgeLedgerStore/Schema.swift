@@ -69,7 +69,26 @@ enum Schema {
             consecutive_failures INTEGER NOT NULL DEFAULT 0,
             next_attempt_at      INTEGER
         ) WITHOUT ROWID;
+        """,
+        // Version 2: ingest journal damage found by replay (see JournalDamage), shown by
+        // `edge-ledger status` until acknowledged.
         """
+        CREATE TABLE journal_damage(
+            id              INTEGER PRIMARY KEY,
+            kind            TEXT NOT NULL,
+            segment         TEXT NOT NULL,
+            byte_offset     INTEGER NOT NULL,
+            byte_length     INTEGER NOT NULL,
+            reason          TEXT NOT NULL,
+            checksum        INTEGER NOT NULL,
+            first_lost_seq  INTEGER,
+            last_lost_seq   INTEGER,
+            quarantine      TEXT NOT NULL,
+            detected_at     INTEGER NOT NULL,
+            acknowledged_at INTEGER,
+            UNIQUE (segment, byte_offset, checksum)
+        );
+        """,
     ]
 
     /// Brings the writer connection's database to ``version``, creating it when new, and checks

@@ -16,18 +16,7 @@ import Testing
 /// failure, and after a crash (replay at the next open), in order, exactly once.
 @Suite struct IngestJournalTests {
     /// The segment files in a journal directory.
-    static func segments(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name.hasSuffix(".journal") { names.append(name) }
-        }
-        return names.sorted()
-    }
+    static func segments(_ directory: String) -> [String] { JournalFile.segments(in: directory) }
 
     /// Fills the store up to a quota just above its size, so the next fold fails with diskFull.
     static func fillToQuota(_ store: LedgerStore) throws -> Int64 {
@@ -166,7 +155,7 @@ import Testing
         journal = nil
         store = nil
         #expect(!Self.segments(directory).isEmpty)
-        // A torn write at the end (a crash during `write`) is skipped and reported.
+        // Garbage at the end is skipped, kept and reported.
         let segment = directory + "/" + Self.segments(directory).last!
         let fd = open(segment, O_WRONLY | O_APPEND)
         _ = [UInt8](repeating: 0x17, count: 11).withUnsafeBytes { write(fd, $0.baseAddress, 11) }
@@ -175,8 +164,8 @@ import Testing
         let reopened = try LedgerStore(path: path, hasher: sha256)
         let replaying = try IngestJournal(store: reopened)
         #expect(replaying.recovery.replayed == 100 + journaled - Int(stored))
-        #expect(replaying.recovery.discarded.count == 1)
-        #expect(replaying.recovery.discarded.first?.contains("11 bytes at offset") == true)
+        #expect(replaying.recovery.damage.count == 1)
+        #expect(replaying.recovery.damage.first?.length == 11)
         #expect(reopened.nextIndex == UInt64(100 + journaled))
         #expect(
             try reopened.entries(from: 100, to: reopened.nextIndex).map(\.payload)
