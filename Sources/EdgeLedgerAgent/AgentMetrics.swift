@@ -57,6 +57,13 @@ public final class AgentMetrics: Sendable {
         public static let upstreamPushFailures = "edge_ledger_upstream_push_failures"
         /// Counter with label `upstream`: failed pushes since start.
         public static let upstreamPushFailuresTotal = "edge_ledger_upstream_push_failures_total"
+        // Store integrity: StoreDamageReporter and IntegrityCheckService.
+        /// Gauge: 1 once the store was found damaged (sealing stopped), else 0.
+        public static let storeDamaged = "edge_ledger_store_damaged"
+        /// Counter: store damage detected, by a seal or an integrity check.
+        public static let storeDamageDetected = "edge_ledger_store_damage_detected_total"
+        /// Counter: background integrity checks run (see `storage.integrity_check_interval`).
+        public static let integrityChecks = "edge_ledger_integrity_checks_total"
     }
 
     /// Histogram buckets for the agent's timers, by metric name, for
@@ -112,6 +119,12 @@ public final class AgentMetrics: Sendable {
     public let mqttConnected: Gauge
     /// ``Name/storageBackpressure``.
     public let storageBackpressure: Gauge
+    /// ``Name/storeDamaged``.
+    public let storeDamaged: Gauge
+    /// ``Name/storeDamageDetected``.
+    public let storeDamageDetected: Counter
+    /// ``Name/integrityChecks``.
+    public let integrityChecks: Counter
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -141,6 +154,9 @@ public final class AgentMetrics: Sendable {
         bytesOnDisk = gauge(Name.bytesOnDisk)
         mqttConnected = gauge(Name.mqttConnected)
         storageBackpressure = gauge(Name.storageBackpressure)
+        storeDamaged = gauge(Name.storeDamaged)
+        storeDamageDetected = counter(Name.storeDamageDetected)
+        integrityChecks = counter(Name.integrityChecks)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])
@@ -158,6 +174,7 @@ public final class AgentMetrics: Sendable {
         // Start gauges at a defined value so that a scrape before the first update shows them.
         mqttConnected.record(0)
         storageBackpressure.record(0)
+        storeDamaged.record(0)
     }
 
     /// ``Name/readingsRejected`` for `reason`.

@@ -84,6 +84,8 @@ struct CLIStatusReport: Sendable {
     var brokerDetail: String?
     /// Whether a configuration was read (quota, upstream settings and the API are known).
     var hasConfiguration: Bool
+    /// The store's quick integrity check (CLIStatusReport+Integrity.swift); nil when not run.
+    var integrity: Integrity? = nil
 
     /// Entries appended but not yet covered by a checkpoint.
     var pendingSeal: UInt64 { entries >= treeSize ? entries - treeSize : 0 }
@@ -127,6 +129,7 @@ struct CLIStatusReport: Sendable {
                 "\(pendingSeal) entries are waiting for a checkpoint and the last one is \(CLIStatusFormat.age(age)) old: "
                     + "is sealing failing? (journalctl -u edge-ledger)")
         }
+        if let problem = integrityProblem { out.append(problem) }
         if let used = quotaUsed {
             if used >= 1 {
                 out.append(
@@ -174,6 +177,7 @@ struct CLIStatusReport: Sendable {
         o.field("tree_size", treeSize)
         o.field("entries", entries)
         o.field("pending_seal", pendingSeal)
+        integrityJSON(&o)
         o.key("last_checkpoint")
         if let checkpoint = lastCheckpoint {
             o.begin()
@@ -259,6 +263,7 @@ struct CLIStatusReport: Sendable {
         rows.append(("tree size", "\(treeSize) sealed, \(entries) entries"))
         let pendingText = pendingSeal == 0 ? paint.good("0") : "\(pendingSeal)"
         rows.append(("pending seal", pendingText))
+        if let row = integrityRow(paint) { rows.append(row) }
         if let checkpoint = lastCheckpoint, let age = checkpointAgeSeconds {
             rows.append(
                 (
