@@ -100,33 +100,18 @@ extension SQLiteConnection {
             let index = count / width
             let place = VerificationFailure.Place.tile(level: level, index: index)
             let stored: [Hash32]
-            do {
-                guard let found = try tileHashes(level: level, index: index) else {
-                    return VerificationFailure(place, "missing (the checkpoint at size \(size) needs \(kept) hashes)")
-                }
-                stored = found
-            } catch  where error.kind == .corrupt {
-                return VerificationFailure(place, error.message)
+            switch try storedTile(level: level, index: index) {
+            case .failure(let damage): return damage
+            case .success(nil):
+                return VerificationFailure(place, "missing (the checkpoint at size \(size) needs \(kept) hashes)")
+            case .success(let found?): stored = found
             }
             guard stored.count >= kept else {
                 return VerificationFailure(
                     place, "holds \(stored.count) hashes, the checkpoint at size \(size) needs \(kept)")
             }
-            for k in 0..<kept {
-                let position = index * width + UInt64(k)
-                let (expected, source) =
-                    level == 0
-                    ? try entryLeafHash(position, hasher: hasher)
-                    : try fullTileHash(level: level - 1, index: position, hasher: hasher)
-                guard let expected else { return source.map { VerificationFailure(place, $0) } }
-                if stored[k] != expected {
-                    // A full tile below that disagrees with its own entries is the damaged one.
-                    if level > 0, let deeper = try fullTileDamage(level: level - 1, index: position, hasher: hasher) {
-                        return deeper
-                    }
-                    return VerificationFailure(
-                        place, "hash \(k) is \(stored[k]), but \(source ?? "the level below") gives \(expected)")
-                }
+            if let damage = try compareWithBelow(level: level, index: index, stored[0..<kept], hasher: hasher) {
+                return damage
             }
         }
         return nil
@@ -165,30 +150,48 @@ extension SQLiteConnection {
     /// level 0), descending into the first lower tile that disagrees; `nil` when it agrees.
     func fullTileDamage(level: Int, index: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure?
     {
+        switch try storedTile(level: level, index: index) {
+        case .failure(let damage): return damage
+        case .success(let stored?) where stored.count == TileID.fullWidth:
+            return try compareWithBelow(level: level, index: index, stored[...], hasher: hasher)
+        case .success(let stored):
+            return VerificationFailure(
+                .tile(level: level, index: index), "missing or not full (\(stored?.count ?? 0) hashes)")
+        }
+    }
+
+    /// Compares the first hashes of tile `level`/`index` with what lies below them (the entries'
+    /// bytes at level 0, the full tiles of the level below above that), descending into a lower
+    /// tile that disagrees with what lies below it; `nil` when they agree.
+    private func compareWithBelow(
+        level: Int, index: UInt64, _ stored: ArraySlice<Hash32>, hasher: any MerkleHasher
+    ) throws(StoreError) -> VerificationFailure? {
         let place = VerificationFailure.Place.tile(level: level, index: index)
-        let stored: [Hash32]?
-        do {
-            stored = try tileHashes(level: level, index: index)
-        } catch  where error.kind == .corrupt {
-            return VerificationFailure(place, error.message)
-        }
-        guard let stored, stored.count == TileID.fullWidth else {
-            return VerificationFailure(place, "missing or not full (\(stored?.count ?? 0) hashes)")
-        }
-        for k in 0..<TileID.fullWidth {
+        for (k, hash) in stored.enumerated() {
             let position = index * UInt64(TileID.fullWidth) + UInt64(k)
             let (expected, source) =
                 level == 0
                 ? try entryLeafHash(position, hasher: hasher)
                 : try fullTileHash(level: level - 1, index: position, hasher: hasher)
-            guard let expected, stored[k] != expected else { continue }
+            guard let expected else { return source.map { VerificationFailure(place, $0) } }
+            guard hash != expected else { continue }
             if level > 0, let deeper = try fullTileDamage(level: level - 1, index: position, hasher: hasher) {
                 return deeper
             }
             return VerificationFailure(
-                place, "hash \(k) is \(stored[k]), but \(source ?? "the level below") gives \(expected)")
+                place, "hash \(k) is \(hash), expected \(expected) from \(source ?? "the level below")")
         }
         return nil
+    }
+
+    /// The stored hashes of tile `level`/`index` (`nil` when absent), or the damage when its
+    /// row is malformed.
+    private func storedTile(level: Int, index: UInt64) throws(StoreError) -> Result<[Hash32]?, VerificationFailure> {
+        do {
+            return .success(try tileHashes(level: level, index: index))
+        } catch  where error.kind == .corrupt {
+            return .failure(VerificationFailure(.tile(level: level, index: index), error.message))
+        }
     }
 
     /// The leaf hash of entry `index` from its bytes (its stored leaf hash once pruned), and
@@ -209,10 +212,7 @@ extension SQLiteConnection {
     ) throws(StoreError) -> (
         Hash32?, String?
     ) {
-        let hashes: [Hash32]?
-        do {
-            hashes = try tileHashes(level: level, index: index)
-        } catch  where error.kind == .corrupt {
+        guard case .success(let hashes) = try storedTile(level: level, index: index) else {
             return (nil, "tile \(level)/\(index) below it is malformed")
         }
         guard let hashes, hashes.count == TileID.fullWidth else {

@@ -33,7 +33,7 @@ import Testing
             }, "\(h.log)")
         #expect(ready.1.contains("store damaged at tile 0/1"), "\(ready.1)")
         #expect(h.log.contains("store damaged: sealing stopped"), "\(h.log)")
-        #expect(h.log.contains("found_by=integrity check"), "\(h.log)")
+        #expect(h.log.contains("found_by=\"integrity check\""), "\(h.log)")
         let metrics = String(decoding: try h.getBytes("/metrics").1, as: UTF8.self)
         #expect(PrometheusText.value(metrics, "edge_ledger_store_damaged") == 1, "\(metrics.prefix(3000))")
         #expect(PrometheusText.value(metrics, "edge_ledger_store_damage_detected_total") == 1)
@@ -48,8 +48,14 @@ import Testing
 
         // A restart over the same damage: not ready from the start, and still nothing signed.
         try h.start()
-        let restarted = try h.get("/readyz")
+        var restarted = (0, "")
+        #expect(
+            try Eventually.holds(timeout: 10) {
+                restarted = try h.get("/readyz")
+                return restarted.0 != 0  // the listener is up
+            })
         #expect(restarted.0 == 503 && restarted.1.contains("tile 0/1"), "\(restarted)")
+        #expect(h.log.contains("found_by=\"check at start\""), "\(h.log)")
         usleep(1_000_000)
         #expect(try h.reader().sealedSize() == 300)
         #expect(try h.reader().checkpointCount() == checkpoints)
