@@ -91,13 +91,7 @@ extension SQLiteConnection {
     /// compared with what lies below it (level 0 with the entries' bytes, level L with the hashes
     /// of the full tiles of level L−1). `nil` when every right-edge tile agrees.
     func rightEdgeDamage(size: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure? {
-        let width = UInt64(TileID.fullWidth)
-        for level in 0...TileID.maxLevel {
-            let count = size >> UInt64(level * TileID.height)
-            if count == 0 { break }
-            let kept = Int(count % width)
-            if kept == 0 { continue }
-            let index = count / width
+        for (level, index, kept) in Self.rightEdge(size: size) {
             let place = VerificationFailure.Place.tile(level: level, index: index)
             let stored: [Hash32]
             switch try storedTile(level: level, index: index) {
@@ -121,16 +115,10 @@ extension SQLiteConnection {
     /// full tiles of each level, up to 255 per level — against the right-edge hashes above them,
     /// which ``checkSignedRightEdge(hasher:)`` confirmed through the signed root.
     func newestFullTilesDamage(size: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure? {
-        let width = UInt64(TileID.fullWidth)
-        for level in 1...TileID.maxLevel {
-            let count = size >> UInt64(level * TileID.height)
-            if count == 0 { break }
-            let kept = Int(count % width)
-            guard kept > 0, let above = try tileHashes(level: level, index: count / width), above.count >= kept else {
-                continue
-            }
+        for (level, edgeIndex, kept) in Self.rightEdge(size: size) where level > 0 {
+            guard let above = try tileHashes(level: level, index: edgeIndex), above.count >= kept else { continue }
             for k in 0..<kept {
-                let index = count / width * width + UInt64(k)
+                let index = edgeIndex * UInt64(TileID.fullWidth) + UInt64(k)
                 let (hash, problem) = try fullTileHash(level: level - 1, index: index, hasher: hasher)
                 let place = VerificationFailure.Place.tile(level: level - 1, index: index)
                 guard let hash else { return VerificationFailure(place, problem ?? "unreadable") }
@@ -138,12 +126,25 @@ extension SQLiteConnection {
                     if let deeper = try fullTileDamage(level: level - 1, index: index, hasher: hasher) { return deeper }
                     return VerificationFailure(
                         place,
-                        "hashes to \(hash), but hash \(k) of tile \(level)/\(count / width), confirmed by the "
+                        "hashes to \(hash), but hash \(k) of tile \(level)/\(edgeIndex), confirmed by the "
                             + "signed root, is \(above[k])")
                 }
             }
         }
         return nil
+    }
+
+    /// The right edge of the tree of `size`: for each tile level, its partial tile and how many
+    /// hashes that tile holds at this size (levels whose tiles are all full are left out).
+    static func rightEdge(size: UInt64) -> [(level: Int, index: UInt64, kept: Int)] {
+        var edge: [(level: Int, index: UInt64, kept: Int)] = []
+        for level in 0...TileID.maxLevel {
+            let count = size >> UInt64(level * TileID.height)
+            if count == 0 { break }
+            let kept = Int(count % UInt64(TileID.fullWidth))
+            if kept > 0 { edge.append((level, count / UInt64(TileID.fullWidth), kept)) }
+        }
+        return edge
     }
 
     /// Compares the full tile `level`/`index` with what lies below it (the entries' bytes at
