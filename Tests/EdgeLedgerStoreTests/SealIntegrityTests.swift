@@ -5,6 +5,10 @@ import EdgeLedgerTestSupport
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The sealer signs only roots derived from verified data (issue 11, findings 5 and 6): a
 /// damaged tile or unsealed entry stops sealing, persistently, and the quick integrity check
 /// finds the damage without a seal.
@@ -136,5 +140,35 @@ import Testing
         }
         #expect(failure?.place == .tile(level: 0, index: 1))
         #expect(failure?.message.contains("entry 257's bytes") == true, "\(String(describing: failure))")
+    }
+}
+
+/// The background check's SQLite layer: a page damaged in the file itself (below SQLite).
+@Suite struct FileStructureIntegrityTests {
+    @Test func aDamagedDatabasePageIsDamageNotAnError() throws {
+        let dir = try TemporaryFolder()
+        let log = try TestLog()
+        let path = dir.file("ledger.db")
+        do {
+            let store = try LedgerStore(path: path, hasher: sha256)
+            try store.append(batch: (0..<3000).map { reading($0) })
+            _ = try store.seal(sign: log.sign)
+        }
+        // Move everything into the main file, then overwrite one b-tree page (not the header).
+        try RawSQL.execute(path, "PRAGMA wal_checkpoint(TRUNCATE)")
+        let pageSize = Int(try #require(try RawSQL.integer(path, "PRAGMA page_size")))
+        let pages = Int(try #require(try RawSQL.integer(path, "PRAGMA page_count")))
+        let handle = try #require(fopen(path, "r+b"))
+        fseek(handle, pageSize * (pages / 2), SEEK_SET)
+        let garbage = [UInt8](repeating: 0xA5, count: pageSize)
+        fwrite(garbage, 1, garbage.count, handle)
+        fclose(handle)
+
+        let store = try LedgerStore(path: path, hasher: sha256)  // the header check does not see it
+        let report = try store.checkIntegrity()
+        let damage = try #require(report.damage)
+        #expect(damage.place == .store, "\(damage)")
+        #expect(store.damage == damage)
+        #expect(storeError { _ = try store.seal(sign: log.sign) }?.kind == .corrupt)
     }
 }
