@@ -2,6 +2,7 @@ import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,15 +10,14 @@ import ServiceLifecycle
     import Musl
 #endif
 
-/// Checks the store every `storage.integrity_check_interval` (the first check one interval
-/// after start): SQLite's `PRAGMA quick_check`, the latest signed checkpoint's root recomputed
+/// Checks the store at start and then every `storage.integrity_check_interval`: SQLite's `PRAGMA quick_check`, the latest signed checkpoint's root recomputed
 /// from the stored tiles, and the newest unsealed entries' leaf hashes (see
 /// ``LedgerStore/checkIntegrity(fileStructure:unsealedLimit:)``).
 ///
 /// Ingest is never blocked: each check runs on a thread of its own with a read-only connection
 /// of its own, and its work is bounded (the file once, at most ``unsealedLimit`` entries, a few
-/// tiles). The interval is measured on the monotonic clock, and the sleep ends at once on
-/// shutdown. Damage found stops sealing and turns readiness false (``LedgerStore/damage``) and
+/// tiles). The interval is measured on the monotonic clock; on shutdown the sleep ends at once
+/// and a check in progress is abandoned. Damage found stops sealing and turns readiness false (``LedgerStore/damage``) and
 /// is reported by the ``StoreDamageReporter``; after that the checks stop (the condition lasts
 /// until the agent restarts on a repaired store).
 public struct IntegrityCheckService: Service {
@@ -45,6 +45,9 @@ public struct IntegrityCheckService: Service {
         let interval = self.interval
         var failures = 0
         while !Task.isShuttingDownGracefully, store.damage == nil {
+            guard let next = await checkOnce(failures: failures) else { return }  // shutting down
+            failures = next
+            guard store.damage == nil else { return }
             do {
                 try await cancelWhenGracefulShutdown {
                     try await Task.sleep(for: interval, tolerance: nil, clock: ContinuousClock())
@@ -52,16 +55,17 @@ public struct IntegrityCheckService: Service {
             } catch {
                 return  // shutting down
             }
-            if Task.isShuttingDownGracefully { return }
-            failures = await checkOnce(failures: failures)
         }
     }
 
-    /// One check, on a thread of its own; returns the new streak of checks that could not run.
+    /// One check, on a thread of its own; returns the new streak of checks that could not run,
+    /// or `nil` when shutdown began first (the check is abandoned: its thread and read
+    /// connection end with the process).
     @discardableResult
-    public func checkOnce(failures: Int = 0) async -> Int {
+    public func checkOnce(failures: Int = 0) async -> Int? {
         let started = ContinuousClock.now
-        let result = await Self.onOwnThread(store)
+        let store = self.store
+        guard let result = await cancelWhenGracefulShutdown({ await Self.onOwnThread(store) }) else { return nil }
         metrics?.integrityChecks.increment()
         let elapsed = ContinuousClock.now - started
         switch result {
@@ -85,20 +89,52 @@ public struct IntegrityCheckService: Service {
         return 0
     }
 
-    private static func onOwnThread(_ store: LedgerStore) async -> Result<IntegrityReport, StoreError> {
-        await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<IntegrityReport, StoreError>, Never>) in
-            let thread = NativeThread {
-                pthread_detach(pthread_self())
-                continuation.resume(
-                    returning: Result { () throws(StoreError) in
-                        try store.checkIntegrity(fileStructure: true, unsealedLimit: unsealedLimit)
-                    })
+    private static func onOwnThread(_ store: LedgerStore) async -> Result<IntegrityReport, StoreError>? {
+        let outcome = CheckOutcome()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<CheckOutcome.Value, Never>) in
+                guard outcome.wait(continuation) else { return }
+                let thread = NativeThread {
+                    pthread_detach(pthread_self())
+                    outcome.finish(
+                        Result { () throws(StoreError) in
+                            try store.checkIntegrity(fileStructure: true, unsealedLimit: unsealedLimit)
+                        })
+                }
+                if !thread.start() {
+                    outcome.finish(.failure(StoreError(.sqlite, "cannot start a thread for the integrity check")))
+                }
             }
-            if !thread.start() {
-                continuation.resume(
-                    returning: .failure(StoreError(.sqlite, "cannot start a thread for the integrity check")))
-            }
+        } onCancel: {
+            outcome.finish(nil)
         }
+    }
+}
+
+/// The one resumption of a check's continuation: by the check's thread with its result, or by
+/// cancellation with `nil`, whichever comes first.
+private final class CheckOutcome: Sendable {
+    typealias Value = Result<IntegrityReport, StoreError>?
+    private let state = Mutex<(continuation: CheckedContinuation<Value, Never>?, finished: Bool)>((nil, false))
+
+    /// Parks `continuation`; returns false (having resumed it with `nil`) when cancelled already.
+    func wait(_ continuation: CheckedContinuation<Value, Never>) -> Bool {
+        let cancelled = state.withLock { state in
+            if state.finished { return true }
+            state.continuation = continuation
+            return false
+        }
+        if cancelled { continuation.resume(returning: nil) }
+        return !cancelled
+    }
+
+    /// Resumes the parked continuation with `value`, unless it was resumed already.
+    func finish(_ value: Value) {
+        let continuation = state.withLock { state in
+            state.finished = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: value)
     }
 }

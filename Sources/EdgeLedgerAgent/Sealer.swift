@@ -42,6 +42,7 @@ public final class Sealer: Sendable {
     @discardableResult
     public func seal() throws -> SealResult? {
         let started = ContinuousClock.now
+        let damagedBefore = store.damage != nil
         let result: SealResult?
         do {
             result = try store.seal { request in
@@ -50,7 +51,8 @@ public final class Sealer: Sendable {
             }
         } catch {
             metrics?.sealFailures.increment()
-            damageReporter?.reportIfDamaged(foundBy: "seal")
+            // Damage recorded before this seal was found (and is reported) by whoever recorded it.
+            if !damagedBefore { damageReporter?.reportIfDamaged(foundBy: "seal") }
             throw error
         }
         if let result {

@@ -32,7 +32,8 @@ import Testing
                 return ready.0 == 503
             }, "\(h.log)")
         #expect(ready.1.contains("store damaged at tile 0/1"), "\(ready.1)")
-        #expect(h.log.contains("store damaged: sealing stopped"), "\(h.log)")
+        // The reporter logs and counts just after the condition is recorded (readiness reads it).
+        #expect(Eventually.holds(timeout: 10) { h.log.contains("store damaged: sealing stopped") }, "\(h.log)")
         #expect(h.log.contains("found_by=\"integrity check\""), "\(h.log)")
         let metrics = String(decoding: try h.getBytes("/metrics").1, as: UTF8.self)
         #expect(PrometheusText.value(metrics, "edge_ledger_store_damaged") == 1, "\(metrics.prefix(3000))")
