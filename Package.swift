@@ -105,7 +105,7 @@ let package = Package(
             name: "EdgeLedgerAgent",
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerConfig",
-                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSync",
+                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSync", "EdgeLedgerSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

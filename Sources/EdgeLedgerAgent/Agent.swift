@@ -30,6 +30,8 @@ public struct Agent: Sendable {
     public let api: LedgerAPIService?
     /// Checkpoint push to the witnesses among `upstreams`.
     public let pusher: WitnessPusher
+    /// Reports store damage found by a seal or the integrity check.
+    public let damageReporter: StoreDamageReporter
     private let configPath: String?
     private let logger: Logger
 
@@ -63,9 +65,11 @@ public struct Agent: Sendable {
             onAttempt: { failed, state in
                 metrics.recordPush(state.name, failed: failed, consecutiveFailures: state.consecutiveFailures)
             })
+        let damageReporter = try checkStoreAtStart(store, metrics: metrics)
         let sealer = Sealer(
             store: store, origin: configuration.identity.origin, hash: configuration.identity.hash, signers: signers,
-            metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() })
+            metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() },
+            damageReporter: damageReporter)
         let pipeline = try IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
@@ -101,6 +105,7 @@ public struct Agent: Sendable {
                     var problems: [String] = []
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
+                    if let damage = store.damage { problems.append(storeDamageProblem(damage)) }
                     return LedgerReadiness(problems: problems, warnings: journalDamage.warnings())
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"),
@@ -110,7 +115,7 @@ public struct Agent: Sendable {
         }
         return Agent(
             configuration: configuration, store: store, pipeline: pipeline, client: client, sealer: sealer,
-            metrics: metrics, api: api, pusher: pusher, configPath: configPath,
+            metrics: metrics, api: api, pusher: pusher, damageReporter: damageReporter, configPath: configPath,
             logger: logger)
     }
 
@@ -142,6 +147,9 @@ public struct Agent: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let api { services.append(.init(service: api)) }
         services.append(.init(service: pusher, successTerminationBehavior: .ignore))
+        if let integrityCheck = integrityCheckService() {
+            services.append(.init(service: integrityCheck, successTerminationBehavior: .ignore))
+        }
         services += [
             .init(
                 service: RetentionService(

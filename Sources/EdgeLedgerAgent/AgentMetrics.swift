@@ -68,6 +68,13 @@ public final class AgentMetrics: Sendable {
         /// Gauge: ingest journal damage reports not yet acknowledged by an operator
         /// (`edge-ledger status --ack-journal-damage`).
         public static let journalDamageUnacknowledged = "edge_ledger_journal_damage_unacknowledged"
+        // Store integrity: StoreDamageReporter and IntegrityCheckService.
+        /// Gauge: 1 once the store was found damaged (sealing stopped), else 0.
+        public static let storeDamaged = "edge_ledger_store_damaged"
+        /// Counter: store damage detected, by a seal or an integrity check.
+        public static let storeDamageDetected = "edge_ledger_store_damage_detected_total"
+        /// Counter: background integrity checks run (see `storage.integrity_check_interval`).
+        public static let integrityChecks = "edge_ledger_integrity_checks_total"
     }
 
     /// Histogram buckets for the agent's timers, by metric name, for
@@ -131,6 +138,12 @@ public final class AgentMetrics: Sendable {
     public let journalQuarantinedBytes: Counter
     /// ``Name/journalDamageUnacknowledged``.
     public let journalDamageUnacknowledged: Gauge
+    /// ``Name/storeDamaged``.
+    public let storeDamaged: Gauge
+    /// ``Name/storeDamageDetected``.
+    public let storeDamageDetected: Counter
+    /// ``Name/integrityChecks``.
+    public let integrityChecks: Counter
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -167,6 +180,9 @@ public final class AgentMetrics: Sendable {
         journalLostReadings = counter(Name.journalLostReadings)
         journalQuarantinedBytes = counter(Name.journalQuarantinedBytes)
         journalDamageUnacknowledged = gauge(Name.journalDamageUnacknowledged)
+        storeDamaged = gauge(Name.storeDamaged)
+        storeDamageDetected = counter(Name.storeDamageDetected)
+        integrityChecks = counter(Name.integrityChecks)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])
@@ -185,6 +201,7 @@ public final class AgentMetrics: Sendable {
         mqttConnected.record(0)
         storageBackpressure.record(0)
         journalDamageUnacknowledged.record(0)
+        storeDamaged.record(0)
     }
 
     /// ``Name/readingsRejected`` for `reason`.

@@ -12,16 +12,20 @@ public final class Sealer: Sendable {
     private let logger: Logger
     private let metrics: AgentMetrics?
     private let onSealed: @Sendable (SealResult) -> Void
+    private let damageReporter: StoreDamageReporter?
 
     /// - Parameters:
     ///   - signers: every configured signing key; the first should be Ed25519 so that plain
     ///     C2SP verifiers can check the checkpoints.
     ///   - onSealed: called after each stored checkpoint (e.g. to nudge the witness push).
+    ///   - damageReporter: says so when a seal finds the store damaged (the seal is refused).
     public init(
         store: LedgerStore, origin: String, hash: HashAlgorithm, signers: [any NoteSigner],
         metrics: AgentMetrics? = nil,
-        logger: Logger, onSealed: @escaping @Sendable (SealResult) -> Void = { _ in }
+        logger: Logger, onSealed: @escaping @Sendable (SealResult) -> Void = { _ in },
+        damageReporter: StoreDamageReporter? = nil
     ) {
+        self.damageReporter = damageReporter
         self.store = store
         self.origin = origin
         self.hash = hash
@@ -38,6 +42,7 @@ public final class Sealer: Sendable {
     @discardableResult
     public func seal() throws -> SealResult? {
         let started = ContinuousClock.now
+        let damagedBefore = store.damage != nil
         let result: SealResult?
         do {
             result = try store.seal { request in
@@ -46,6 +51,8 @@ public final class Sealer: Sendable {
             }
         } catch {
             metrics?.sealFailures.increment()
+            // Damage recorded before this seal was found (and is reported) by whoever recorded it.
+            if !damagedBefore { damageReporter?.reportIfDamaged(foundBy: "seal") }
             throw error
         }
         if let result {

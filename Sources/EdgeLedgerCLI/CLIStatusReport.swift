@@ -86,6 +86,8 @@ struct CLIStatusReport: Sendable {
     var hasConfiguration: Bool
     /// Ingest journal damage not acknowledged yet (see `--ack-journal-damage`).
     var journalDamage: [JournalDamage] = []
+    /// The store's quick integrity check (CLIStatusReport+Integrity.swift); nil when not run.
+    var integrity: Integrity? = nil
 
     /// Entries appended but not yet covered by a checkpoint.
     var pendingSeal: UInt64 { entries >= treeSize ? entries - treeSize : 0 }
@@ -130,6 +132,7 @@ struct CLIStatusReport: Sendable {
                 "\(pendingSeal) entries are waiting for a checkpoint and the last one is \(CLIStatusFormat.age(age)) old: "
                     + "is sealing failing? (journalctl -u edge-ledger)")
         }
+        if let problem = integrityProblem { out.append(problem) }
         if let used = quotaUsed {
             if used >= 1 {
                 out.append(
@@ -177,6 +180,7 @@ struct CLIStatusReport: Sendable {
         o.field("tree_size", treeSize)
         o.field("entries", entries)
         o.field("pending_seal", pendingSeal)
+        integrityJSON(&o)
         o.key("last_checkpoint")
         if let checkpoint = lastCheckpoint {
             o.begin()
@@ -263,6 +267,7 @@ struct CLIStatusReport: Sendable {
         rows.append(("tree size", "\(treeSize) sealed, \(entries) entries"))
         let pendingText = pendingSeal == 0 ? paint.good("0") : "\(pendingSeal)"
         rows.append(("pending seal", pendingText))
+        if let row = integrityRow(paint) { rows.append(row) }
         if let checkpoint = lastCheckpoint, let age = checkpointAgeSeconds {
             rows.append(
                 (

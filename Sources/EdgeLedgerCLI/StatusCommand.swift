@@ -199,6 +199,7 @@ enum CLIStatus {
         report.treeSize = try reader.sealedSize()
         report.lastCheckpoint = try reader.latestCheckpoint().map { .init(size: $0.size, createdAt: $0.createdAt) }
         report.journalDamage = try reader.journalDamage()
+        try checkIntegrity(reader, into: &report)
 
         let hourAgo = now - 3600 * 1_000_000_000
         report.rejectedTotal = try reader.rejectedCount()

@@ -17,7 +17,11 @@ struct VerifyCommand: AsyncParsableCommand {
             checked with the given verifier keys, or with the public halves of the signing keys \
             of --config; without keys, signatures are not checked (everything else is). Exit \
             code 0: the store is intact; 1: a problem was found or the store cannot be read. On a terminal, \
-            progress is shown on standard error.
+            progress is shown on standard error. \
+            With --quick, checks in seconds what the agent's sealer builds on, as its background \
+            integrity check does: SQLite's quick_check, the latest checkpoint's root recomputed from \
+            the newest stored hash tiles (and its signatures, with keys), and every unsealed \
+            entry's leaf hash; older entries and tiles are not re-read.
             """
     )
 
@@ -32,6 +36,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(help: "Agent configuration: its signing keys' public halves verify the signatures.")
     var config: String?
+
+    @Flag(help: "Check only what the next seal builds on (quick_check, newest tiles, unsealed entries).")
+    var quick = false
 
     func run() async throws {
         try await CLI.run { try execute() }
@@ -73,6 +80,10 @@ struct VerifyCommand: AsyncParsableCommand {
                     + "(use --verifier-keys FILE, --verifier-key KEY or --config FILE)")
         }
         var verifier = LedgerVerifier(hasher: hasher, verifiers: verifiers.isEmpty ? nil : verifiers)
+        if quick {
+            try Self.verifyQuick(verifier, path: path, signatures: verifiers.isEmpty ? nil : keySources)
+            return
+        }
         let progress = CLIProgress(label: "verifying")
         // Report often enough for a smooth line; the progress object limits redraws.
         verifier.progressInterval = 4096

@@ -13,7 +13,7 @@ public final class LedgerReader: Sendable {
     public let path: String
     /// The hash algorithm the store is built with.
     public let hashAlgorithm: HashAlgorithm
-    private let hasher: any MerkleHasher
+    let hasher: any MerkleHasher
     private let connection: Mutex<SQLiteConnection>
 
     /// Opens the store at `path` read-only.

@@ -30,8 +30,10 @@ public final class LedgerStore: Sendable {
     /// A read-only connection for queries, proofs and bundles.
     public let reader: LedgerReader
 
-    private let hasher: any MerkleHasher
+    let hasher: any MerkleHasher
     let writer: Mutex<LedgerWriter>
+    /// Damage found by a seal or an integrity check (LedgerStore+Integrity); sealing stops.
+    let damageState = Mutex<VerificationFailure?>(nil)
     private let sealing = Mutex<Int>(0)
     private let lock: WriterLock
 
@@ -88,11 +90,7 @@ public final class LedgerStore: Sendable {
     }
 
     private static func quickCheck(_ db: SQLiteConnection) throws(StoreError) {
-        let s = try db.prepare("PRAGMA quick_check(10)")
-        var problems: [String] = []
-        while try s.step("checking \(db.path)") {
-            if let line = s.text(0), line != "ok" { problems.append(line) }
-        }
+        let problems = try db.quickCheckProblems()
         guard problems.isEmpty else {
             throw StoreError(
                 .corrupt, "SQLITE_CORRUPT: \(db.path) failed quick_check: \(problems.joined(separator: "; "))",
@@ -167,32 +165,51 @@ public final class LedgerStore: Sendable {
     /// intervened. If anything fails — reading, hashing, `sign`, note validation, writing —
     /// nothing is stored.
     ///
+    /// **Nothing unverified is signed.** Before extending, the latest signed checkpoint's root is
+    /// recomputed from the stored tiles the extension builds on, and each new leaf hash from its
+    /// entry's bytes. On a mismatch the damage is recorded (``damage``), `sign` is not called,
+    /// and this and every later seal throw ``StoreError/Kind/corrupt`` naming the damage.
+    ///
     /// - Parameters:
     ///   - now: the checkpoint's `created_at` (Unix ns); the current time when `nil`.
     ///   - sign: returns the complete C2SP signed note for ``SealRequest``'s size and root
     ///     (`Checkpoint(origin:size:root:).text` signed by every key). Its body must name the
     ///     request's size and root, and the store's origin once one is recorded.
     /// - Returns: what was stored, or `nil` when no entry is pending (no checkpoint is made).
-    /// - Throws: whatever `sign` throws, unchanged; otherwise ``StoreError``.
+    /// - Throws: whatever `sign` throws, unchanged; otherwise ``StoreError`` (``StoreError/Kind/corrupt``
+    ///   when the store is damaged).
     public func seal(now: Int64? = nil, sign: (SealRequest) throws -> String) throws -> SealResult? {
         try sealing.withLock { (_) throws -> SealResult? in try sealLocked(now: now, sign: sign) }
     }
 
     private func sealLocked(now: Int64?, sign: (SealRequest) throws -> String) throws -> SealResult? {
+        if let damage { throw LedgerStore.sealRefusal(damage, path: path) }
         let hasher = self.hasher
-        let plan: SealPlan? = try reader.withSnapshot("reading leaf hashes to seal") {
-            (db) throws(StoreError) -> SealPlan? in
+        let preparation: SealPreparation = try reader.withSnapshot("reading leaf hashes to seal") {
+            (db) throws(StoreError) -> SealPreparation in
             let oldSize = try db.sealedSize()
             let end = try db.nextIndex()
-            guard end > oldSize else { return nil }
-            let leaves = try db.leafHashes(from: oldSize, to: end)
+            guard end > oldSize else { return .nothingPending }
+            // Sign nothing that is not derived from verified data: the tiles being extended must
+            // reproduce the last signed root, and each new leaf hash must be its entry's hash.
+            if case .failure(let damage) = try db.checkSignedRightEdge(hasher: hasher) { return .damaged(damage) }
+            let leaves: [Hash32]
+            switch try db.checkedLeafHashes(from: oldSize, to: end, hasher: hasher) {
+            case .failure(let damage): return .damaged(damage)
+            case .success(let hashes): leaves = hashes
+            }
             let ext = try SQLiteConnection.tiled("extending the tiles from size \(oldSize) to \(end)") {
                 try TiledTree.extend(
                     from: oldSize, appending: leaves, reader: SQLiteTileReader(connection: db), hasher: hasher)
             }
-            return SealPlan(oldSize: oldSize, extension: ext)
+            return .ready(SealPlan(oldSize: oldSize, extension: ext))
         }
-        guard let plan else { return nil }
+        let plan: SealPlan
+        switch preparation {
+        case .nothingPending: return nil
+        case .damaged(let damage): throw LedgerStore.sealRefusal(recordDamage(damage), path: path)
+        case .ready(let ready): plan = ready
+        }
         let origin = self.origin
         let request = SealRequest(
             origin: origin, oldSize: plan.oldSize, size: plan.extension.newSize, root: plan.extension.root)
@@ -348,6 +365,14 @@ public final class LedgerStore: Sendable {
 
     /// Bytes on disk (database + WAL).
     public func bytesOnDisk() -> Int64 { reader.bytesOnDisk() }
+}
+
+/// What the read phase of a seal found.
+enum SealPreparation: Sendable {
+    case nothingPending
+    /// What the seal would build on is damaged: nothing is signed.
+    case damaged(VerificationFailure)
+    case ready(SealPlan)
 }
 
 /// What the read phase of a seal computed.

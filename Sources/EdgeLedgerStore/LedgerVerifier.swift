@@ -50,13 +50,9 @@ public struct LedgerVerifier: Sendable {
     public func verify(
         path: String, progress: (_ done: UInt64, _ total: UInt64) -> Void = { _, _ in }
     ) throws(VerificationFailure) -> VerificationReport {
-        let db: SQLiteConnection
+        let db = try open(path)
         let origin: String?
         do {
-            db = try SQLiteConnection(path: path, readOnly: true, create: false)
-            sqlite3_busy_timeout(db.handle, 5000)
-            try Schema.checkReadable(db)
-            try Schema.checkAlgorithm(db, hasher.algorithm)
             origin = try Schema.meta(db, "origin")
             if checkFileStructure { try LedgerVerifier.quickCheck(db) }
         } catch {
@@ -72,12 +68,21 @@ public struct LedgerVerifier: Sendable {
         return try run.run(interval: max(1, progressInterval), progress: progress)
     }
 
-    private static func quickCheck(_ db: SQLiteConnection) throws(StoreError) {
-        let s = try db.prepare("PRAGMA quick_check(10)")
-        var problems: [String] = []
-        while try s.step("checking the file structure") {
-            if let line = s.text(0), line != "ok" { problems.append(line) }
+    /// Opens `path` read-only as a store of this verifier's hash algorithm.
+    func open(_ path: String) throws(VerificationFailure) -> SQLiteConnection {
+        do {
+            let db = try SQLiteConnection(path: path, readOnly: true, create: false)
+            sqlite3_busy_timeout(db.handle, 5000)
+            try Schema.checkReadable(db)
+            try Schema.checkAlgorithm(db, hasher.algorithm)
+            return db
+        } catch {
+            throw VerificationFailure(.store, error.description)
         }
+    }
+
+    private static func quickCheck(_ db: SQLiteConnection) throws(StoreError) {
+        let problems = try db.quickCheckProblems()
         guard problems.isEmpty else {
             throw StoreError(
                 .corrupt, "SQLite quick_check of \(db.path) failed: \(problems.joined(separator: "; "))",

@@ -158,3 +158,31 @@ struct CLIVerifyTests {
         #expect(none.stderr.contains("--db"))
     }
 }
+
+@Suite("CLI verify --quick")
+struct CLIVerifyQuickTests {
+    @Test("verify --quick is fast on a clean store and exits 1 naming a damaged tile")
+    func verifyQuick() throws {
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
+        let db = dir.file("ledger.db")
+        let ledger = try TestLedger.build(at: db, readings: TestLedger.readings(20_000), sealEvery: 7_000)
+        let started = Date()
+        let clean = try EdgeLedgerBinary.run([
+            "verify", "--quick", "--db", db, "--verifier-key", ledger.verifierKey.string,
+        ])
+        let seconds = Date().timeIntervalSince(started)
+        #expect(clean.code == 0, "\(clean.stderr)")
+        #expect(clean.stdout.contains("OK (quick check)"), "\(clean.stdout)")
+        #expect(clean.stdout.contains("at size 20000, recomputed from the newest tiles"), "\(clean.stdout)")
+        #expect(clean.stdout.contains("latest checkpoint verified"), "\(clean.stdout)")
+        #expect(seconds < 5, "verify --quick took \(seconds) s")
+
+        // Tile 0/77 holds the leaf hashes of entries 19712..<19968: hash 2 is entry 19714's.
+        try RawSQL.flipBlobByte(db, table: "tiles", column: "hashes", where: "level = 0 AND idx = 77", offset: 64)
+        let damaged = try EdgeLedgerBinary.run(["verify", "--quick", "--db", db])
+        #expect(damaged.code == 1)
+        #expect(damaged.stdout.isEmpty)
+        #expect(damaged.stderr.contains("FAILED: tile 0/77: hash 2 is"), "\(damaged.stderr)")
+        #expect(damaged.stderr.contains("entry 19714's bytes"), "\(damaged.stderr)")
+    }
+}

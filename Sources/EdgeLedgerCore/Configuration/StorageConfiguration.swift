@@ -25,18 +25,27 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var overflow: OverflowPolicy
     /// Payload pruning.
     public var retention: RetentionConfiguration
+    /// How often the agent's background integrity check runs (SQLite `quick_check`, the last
+    /// signed root recomputed from the stored tiles, the unsealed entries' leaf hashes);
+    /// `nil` (`"off"`) for never. 1s...30d, default 6h.
+    public var integrityCheckInterval: Duration?
+
+    /// Default of ``integrityCheckInterval``.
+    public static let defaultIntegrityCheckInterval: Duration = .seconds(6 * 3600)
 
     /// Creates store settings.
     public init(
         path: String = "/var/lib/edge-ledger/ledger.db", durability: StorageDurability = .process,
         quotaBytes: Int64? = nil, overflow: OverflowPolicy = .backpressure,
-        retention: RetentionConfiguration = RetentionConfiguration()
+        retention: RetentionConfiguration = RetentionConfiguration(),
+        integrityCheckInterval: Duration? = StorageConfiguration.defaultIntegrityCheckInterval
     ) {
         self.path = path
         self.durability = durability
         self.quotaBytes = quotaBytes
         self.overflow = overflow
         self.retention = retention
+        self.integrityCheckInterval = integrityCheckInterval
     }
 
     init(reading r: ConfigTableReader) {
@@ -55,9 +64,17 @@ public struct StorageConfiguration: Sendable, Equatable {
                 ("stop", .backpressure), ("drop-acknowledged", .dropOldestAcknowledged),
             ])
         let retention = RetentionConfiguration(reading: r.table("retention"))
+        let integrityCheckInterval: Duration?
+        if r.value("integrity_check_interval") == .string("off") {
+            integrityCheckInterval = nil
+        } else {
+            integrityCheckInterval = r.duration(
+                "integrity_check_interval", default: d.integrityCheckInterval ?? Self.defaultIntegrityCheckInterval,
+                in: .seconds(1)...(.seconds(30 * 86_400)))
+        }
         self.init(
             path: path, durability: durability, quotaBytes: quota >= Self.minimumQuota ? quota : nil,
-            overflow: overflow, retention: retention)
+            overflow: overflow, retention: retention, integrityCheckInterval: integrityCheckInterval)
         r.finish()
     }
 }
