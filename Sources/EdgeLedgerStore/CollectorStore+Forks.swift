@@ -138,7 +138,8 @@ extension SQLiteConnection {
         let other = size == c.size ? c : try collectedCheckpoint(gateway, atOrAbove: size, verified: c)
         _ = try insert(
             ForkEvidence(
-                origin: c.origin, detectedBy: .collector, witnessSize: size, witnessRoot: witnessRoot, witnessNote: note,
+                origin: c.origin, detectedBy: .collector, witnessSize: size, witnessRoot: witnessRoot,
+                witnessNote: note,
                 collectedSize: other.size, collectedRoot: other.root, collectedNote: other.note,
                 detail: "the witness cosigned root \(witnessRoot) at size \(size), but the entries the collector "
                     + "verified against the checkpoint of size \(c.size) give \(root) at that size",
@@ -147,11 +148,14 @@ extension SQLiteConnection {
     }
 
     /// The root of the collected tree of `gateway` at `size` (at most its staged size).
-    func collectedRoot(_ gateway: CollectorGatewayState, size: UInt64, hasher: any MerkleHasher) throws(StoreError)
+    func collectedRoot(
+        _ gateway: CollectorGatewayState, size: UInt64, hasher: any MerkleHasher
+    ) throws(StoreError)
         -> Hash32
     {
         try SQLiteConnection.tiled("computing the root of \(gateway.origin) at \(size)") {
-            try TiledTree.rootHash(size: size, reader: CollectorTileReader(db: self, gateway: gateway.id), hasher: hasher)
+            try TiledTree.rootHash(
+                size: size, reader: CollectorTileReader(db: self, gateway: gateway.id), hasher: hasher)
         }
     }
 
@@ -212,7 +216,8 @@ extension SQLiteConnection {
             }
             out.append(
                 ForkEvidence(
-                    id: s.int64(0), origin: s.text(1) ?? "", detectedBy: ForkEvidence.Detector(rawValue: s.text(2) ?? "") ?? .witness,
+                    id: s.int64(0), origin: s.text(1) ?? "",
+                    detectedBy: ForkEvidence.Detector(rawValue: s.text(2) ?? "") ?? .witness,
                     witnessSize: s.uint64(3), witnessRoot: witnessRoot, witnessNote: s.text(5) ?? "",
                     collectedSize: s.uint64(6), collectedRoot: collectedRoot, collectedNote: s.text(8) ?? "",
                     detail: s.text(9) ?? "", detectedAt: s.int64(10)))

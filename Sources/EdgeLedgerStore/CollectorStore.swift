@@ -46,8 +46,7 @@ public final class CollectorStore: Sendable {
         self.connection = Mutex(db)
     }
 
-    func withConnection<R: Sendable>(_ body: (SQLiteConnection) throws(StoreError) -> R) throws(StoreError) -> R
-    {
+    func withConnection<R: Sendable>(_ body: (SQLiteConnection) throws(StoreError) -> R) throws(StoreError) -> R {
         try connection.withLock { (db: inout SQLiteConnection) throws(StoreError) -> R in try body(db) }
     }
 

@@ -404,7 +404,9 @@ public final class GatewayCollector: Service, Sendable {
                                 TileKey(level: $0.level, index: $0.index)
                             })
                         upper = upper.filter { keys.contains($0.key) }
-                        let missing = keys.filter { upper[$0] == nil }.sorted { ($0.level, $0.index) < ($1.level, $1.index) }
+                        let missing = keys.filter { upper[$0] == nil }.sorted {
+                            ($0.level, $0.index) < ($1.level, $1.index)
+                        }
                         for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
                         let upperTiles = upper
                         let ext = try store.stage(

@@ -7,7 +7,7 @@ import Testing
 /// loudly.
 @Suite("Witness verification keys in [[upstreams]]")
 struct WitnessVerificationConfigTests {
-    static let witnessKey = "witness.example/w1+a1b2c3d4+BAZ3Nxyjfu1ShJLG0b8sXXt+qJkqHqIvX8J2sMvSzw/0m"
+    static let witnessKey = "witness.example/w1+a1b2c3d4+BJ3Nxyjfu1ShJLG0b8sXXt+qJkqHqIvX8J2sMvSzw/0m"
 
     @Test("a witness without verifier_key is an error that says what to do")
     func missingKeyIsAnError() {

@@ -15,8 +15,10 @@ import Testing
 struct ClaimedSizeTests {
     /// The checkpoint `gateway` signs with its real key for a tree it does not hold.
     static func claim(_ gateway: GatewayFixture, size: UInt64) throws -> [UInt8] {
-        let text = Checkpoint(origin: gateway.origin, size: size, root: Hash32(bytes: [UInt8](repeating: 7, count: 32))!)
-            .text
+        let text = Checkpoint(
+            origin: gateway.origin, size: size, root: Hash32(bytes: [UInt8](repeating: 7, count: 32))!
+        )
+        .text
         return Array(try NoteSigning.sign(text: text, with: [gateway.signer]).serialized.utf8)
     }
 

@@ -40,7 +40,8 @@ struct CosignatureTrustTests {
         let kept = try #require(try gateway.store.reader.cosignatures(checkpointSize: 8).first)
         let note = try #require(try gateway.store.latestCheckpoint()).note
         let line = try NoteSignature(parsingLine: kept.line)
-        _ = try NoteSigning.open(Note(text: try Note(parsing: note).text, signatures: [line]), verifiers: [genuine.verifier])
+        _ = try NoteSigning.open(
+            Note(text: try Note(parsing: note).text, signatures: [line]), verifiers: [genuine.verifier])
 
         // A forged line for the same checkpoint and witness never replaces the kept one.
         let forged = try impostor.witness.cosigner.cosign(text: try Note(parsing: note).text).line

@@ -1,11 +1,11 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
-@testable import EdgeLedgerHTTP
 import EdgeLedgerStore
 import EdgeLedgerTestSupport
 import Hummingbird
 import Testing
 
+@testable import EdgeLedgerHTTP
 @testable import EdgeLedgerSync
 
 /// Identity is bound to origin (issue 11 finding 11) and the `Bearer` scheme is case-insensitive
@@ -91,7 +91,8 @@ struct WitnessIdentityTests {
     @Test("the Bearer scheme is matched case-insensitively, at the witness and at the gateway API")
     func bearerCaseInsensitive() {
         let witness = WitnessAuthenticator(
-            allowAnonymous: false, tokens: [HTTPTokenConfiguration(name: "gw-1", credential: .sha256Hex(Self.digest("t")))])
+            allowAnonymous: false,
+            tokens: [HTTPTokenConfiguration(name: "gw-1", credential: .sha256Hex(Self.digest("t")))])
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
             #expect(witness.check(authorization: "\(scheme) t") == .accepted(.token("gw-1")), "\(scheme)")
             #expect(BearerCredential.token(inAuthorization: "\(scheme) t").map { Array($0) } == Array("t".utf8))
