@@ -249,3 +249,11 @@ func pushUntilCosigned(_ pusher: WitnessPusher, seconds: Int = 30) async throws 
     }
     return answer
 }
+
+extension PullReport.Outcome {
+    /// The reason of a refusal, `nil` for any other outcome.
+    var refusal: String? {
+        if case .refused(let why) = self { return why }
+        return nil
+    }
+}
