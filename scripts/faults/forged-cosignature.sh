@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fault scenario: a forged cosignature (docs/UPSTREAM.md "Cosignatures are verified").
 #
-# The gateway pushes to two witnesses that carry the same name: `dc-2` is the genuine reference
-# upstream, `dc-1` answers from an impostor (a real `edge-ledger upstream` with its own key
-# under that name: what a hijacked address would serve). Both [[upstreams]] entries give the
-# genuine witness's verifier_key. Expected: the impostor's line is refused ("does not verify"),
-# never stored or served; `/checkpoint` serves exactly one cosignature under the witness's name,
+# The gateway pushes to witnesses that carry the same name: `dc-2` is the genuine reference
+# upstream; `dc-1` and `dc-3` answer from an impostor (a real `edge-ledger upstream` with its own
+# key under that name: what a hijacked address would serve). `dc-1` and `dc-2` give the genuine
+# witness's verifier_key, `dc-3` says `verify = false`. Expected: the impostor's line is refused
+# ("does not verify") through dc-1 and dropped unverified through dc-3, never stored or served; `/checkpoint` serves exactly one cosignature under the witness's name,
 # by the genuine key. And `check-config` rejects a witness entry without verifier_key, and warns
 # about `verify = false`.
 #
@@ -50,16 +50,16 @@ impostor_key=$(make_upstream "$WORK/impostor" "$impostor_port" "$impostor_token"
 [ "${genuine_key%%+*}" = "${impostor_key%%+*}" ] || die "the two witnesses should share a name"
 
 # --- check-config: no verifier_key is an error, verify = false a warning ----------------------
-cp "$CONF" "$WORK/no-key.toml"
-printf '\n[[upstreams]]\nname = "dc-1"\nurl = "http://127.0.0.1:%s"\n' "$impostor_port" >>"$WORK/no-key.toml"
-if "$BIN" check-config "$WORK/no-key.toml" >"$WORK/no-key.out" 2>&1; then
+cp "$CONF" "$GW/no-key.toml"
+printf '\n[[upstreams]]\nname = "dc-1"\nurl = "http://127.0.0.1:%s"\n' "$impostor_port" >>"$GW/no-key.toml"
+if "$BIN" check-config "$GW/no-key.toml" >"$WORK/no-key.out" 2>&1; then
     die "check-config accepted a witness without verifier_key"
 fi
 grep -q 'upstreams\[0\].verifier_key: required key is missing' "$WORK/no-key.out" ||
     die "check-config did not name upstreams[0].verifier_key: $(head -3 "$WORK/no-key.out")"
-cp "$WORK/no-key.toml" "$WORK/opt-out.toml"
-printf 'verify = false\n' >>"$WORK/opt-out.toml"
-"$BIN" check-config "$WORK/opt-out.toml" >"$WORK/opt-out.out" 2>&1 ||
+cp "$GW/no-key.toml" "$GW/opt-out.toml"
+printf 'verify = false\n' >>"$GW/opt-out.toml"
+"$BIN" check-config "$GW/opt-out.toml" >"$WORK/opt-out.out" 2>&1 ||
     die "check-config refused verify = false: $(head -3 "$WORK/opt-out.out")"
 grep -q 'upstreams\[0\].verify: false' "$WORK/opt-out.out" ||
     die "check-config did not warn about verify = false: $(cat "$WORK/opt-out.out")"
@@ -79,6 +79,15 @@ token_sha256 = "$(printf %s "$genuine_token" | sha256sum | cut -d' ' -f1)"
 name = "dc-1"
 url = "http://127.0.0.1:$impostor_port"
 verifier_key = "$genuine_key"
+
+[upstreams.backoff]
+initial = "200ms"
+max = "1s"
+
+[[upstreams]]
+name = "dc-3"
+url = "http://127.0.0.1:$impostor_port"
+verify = false
 
 [upstreams.backoff]
 initial = "200ms"
