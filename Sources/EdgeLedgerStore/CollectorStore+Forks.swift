@@ -115,7 +115,9 @@ extension CollectorStore {
 extension SQLiteConnection {
     /// Checks a checkpoint the collector just verified (its tiles already stored in this
     /// transaction) against the largest checkpoint the witness cosigned at or below its size;
-    /// stores ``ForkEvidence`` when the collected entries give another root there.
+    /// stores ``ForkEvidence`` when the collected entries give another root there, and otherwise
+    /// drops the cosigned checkpoints below that one (so the table holds only what the collector
+    /// has not checked yet, plus one).
     ///
     /// - Returns: whether the origin is forked (now or before).
     func checkAgainstWitness(
@@ -134,7 +136,15 @@ extension SQLiteConnection {
         let note = s.text(2) ?? ""
         s.reset()
         let root = try collectedRoot(gateway, size: size, hasher: hasher)
-        guard root != witnessRoot else { return false }
+        guard root != witnessRoot else {
+            // Checked: the smaller cosigned checkpoints are covered by this one (the witness's
+            // proofs chain them), so only this and larger ones are kept.
+            let prune = try statement("DELETE FROM witness_checkpoints WHERE origin = ?1 AND size < ?2")
+            prune.bind(1, c.origin)
+            prune.bind(2, size)
+            try prune.run("pruning the cosigned checkpoints of \(c.origin) below \(size)")
+            return false
+        }
         let other = size == c.size ? c : try collectedCheckpoint(gateway, atOrAbove: size, verified: c)
         _ = try insert(
             ForkEvidence(

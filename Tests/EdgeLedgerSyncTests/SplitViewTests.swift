@@ -165,6 +165,16 @@ struct SplitViewTests {
         let proof = try gateway.store.consistencyProof(from: 300, to: latest.size)
         #expect(Self.push(witness, latest.note, oldSize: 300, proof: proof).outcome == .cosigned)
         #expect(try store.forkEvidence().isEmpty)
-        #expect(try store.dueAnchorJobs(now: .max).count == 1)
+        // What the collector checked is not kept beyond the last checked size.
+        #expect(try store.witnessCheckpoints(origin: gateway.origin).map(\.size) == [300, 800])
+        try gateway.grow(10)
+        let server2 = try TestTileServer(gateway: gateway)
+        try await withServer(server2.router) { port in
+            let collector = try Self.collector(gateway, port: port, store: store)
+            #expect(await collector.pullOnce().outcome == .verified)
+            await collector.shutdown()
+        }
+        #expect(try store.witnessCheckpoints(origin: gateway.origin).map(\.size) == [800])
+        #expect(try store.dueAnchorJobs(now: .max).count == 2)
     }
 }
