@@ -14,13 +14,20 @@ public struct WitnessedLog: Sendable {
     /// Who may submit the log's checkpoints when authenticated (`gateways[].witness_clients`):
     /// token names and certificate subjects (see ``WitnessClient/matches(_:)``).
     public var clients: [String]
+    /// How far beyond the collector's verified size a checkpoint may be cosigned
+    /// (`gateways[].max_growth`; with a witness bounded by collection).
+    public var maxGrowth: UInt64
 
     /// Creates a log entry.
-    public init(origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher, clients: [String] = []) {
+    public init(
+        origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher, clients: [String] = [],
+        maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
+    ) {
         self.origin = origin
         self.verifiers = verifiers
         self.hasher = hasher
         self.clients = clients
+        self.maxGrowth = maxGrowth
     }
 }
 
@@ -87,7 +94,7 @@ public struct WitnessResponse: Sendable, Equatable {
 /// transaction, and the cosignature is made only after it committed.
 ///
 /// **One view per origin.** The same transaction checks the checkpoint against what the
-/// upstream's collector verified of the log (``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:decide:)``):
+/// upstream's collector verified of the log (``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)``):
 /// a root that differs from the collected tree's at the same size is stored as fork evidence and
 /// refused (422), and a forked origin is never cosigned again. With `boundFirstByCollection`, a
 /// first checkpoint is cosigned only up to the size the collector verified (503 until then), so a
@@ -161,7 +168,7 @@ public final class Witness: Sendable {
             updatedAt: CollectorStore.now())
         do {
             let addition = try store.addWitnessCheckpoint(
-                next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection
+                next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: log.maxGrowth
             ) { current throws(WitnessRejection) in
                 let known = current?.size ?? 0
                 guard request.oldSize == known else { throw .conflict(known, "old size \(request.oldSize) is not") }
@@ -195,9 +202,9 @@ public final class Witness: Sendable {
             case .notCollected(let collected):
                 return .failure(
                     .notCollected, 503,
-                    "not cosigned yet: a first checkpoint is cosigned only up to the size this upstream's collector "
-                        + "verified (\(collected)); retry once it has collected size \(size)", origin: origin,
-                    size: size)
+                    "not cosigned yet: this upstream cosigns a first checkpoint only up to the size its collector "
+                        + "verified (\(collected)), and later ones at most max_growth = \(log.maxGrowth) beyond it; "
+                        + "retry once it has collected more", origin: origin, size: size)
             }
         } catch let rejection as WitnessRejection {
             switch rejection {

@@ -1,14 +1,15 @@
 import CSQLite
 import EdgeLedgerCore
 
-/// What ``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:decide:)`` did.
+/// What ``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)`` did.
 public enum WitnessAddition: Sendable {
     /// The checkpoint is the witness's new state for its origin (cosign it).
     case recorded(WitnessLogState)
     /// The origin is forked: `new` when this request revealed it (the evidence was just stored).
     case forked(ForkEvidence, new: Bool)
-    /// A first checkpoint larger than what the collector verified of the origin (`collectedSize`):
-    /// not recorded, the witness cosigns it once the collector has verified that far.
+    /// A first checkpoint larger than what the collector verified of the origin (`collectedSize`),
+    /// or a later one more than `maxGrowth` beyond it: not recorded, the witness cosigns it once
+    /// the collector has verified far enough.
     case notCollected(collectedSize: UInt64)
 }
 
@@ -49,11 +50,12 @@ extension CollectorStore {
     /// 3. `decide` checks the request against the witness's own state (old size, consistency
     ///    proof) and throws to refuse it (passed through unchanged, nothing stored);
     /// 4. with `boundFirstByCollection`, a first checkpoint of the origin larger than the
-    ///    collector's verified size is not recorded (``WitnessAddition/notCollected(collectedSize:)``):
-    ///    a claimed size never becomes the witness's state before the entries were seen;
+    ///    collector's verified size, or any checkpoint more than `maxGrowth` beyond it, is not
+    ///    recorded (``WitnessAddition/notCollected(collectedSize:)``): a claimed size never becomes
+    ///    the witness's state far ahead of the entries seen;
     /// 5. otherwise `next` becomes the witness's state and joins the cosigned checkpoints.
     public func addWitnessCheckpoint(
-        _ next: WitnessLogState, hasher: any MerkleHasher, boundFirstByCollection: Bool,
+        _ next: WitnessLogState, hasher: any MerkleHasher, boundFirstByCollection: Bool, maxGrowth: UInt64 = .max,
         decide: (WitnessLogState?) throws -> Void
     ) throws -> WitnessAddition {
         let origin = next.origin
@@ -83,7 +85,11 @@ extension CollectorStore {
                 }
                 let current = try db.witnessState(origin: origin)
                 try decide(current)
-                if current == nil, boundFirstByCollection, next.size > (collected?.verifiedSize ?? 0) {
+                let collectedSize = collected?.verifiedSize ?? 0
+                let bound =
+                    current == nil ? collectedSize : collectedSize.addingReportingOverflow(maxGrowth).partialValue
+                let overflow = current != nil && collectedSize.addingReportingOverflow(maxGrowth).overflow
+                if boundFirstByCollection, !overflow, next.size > bound {
                     db.rollback()
                     return .notCollected(collectedSize: collected?.verifiedSize ?? 0)
                 }

@@ -67,7 +67,8 @@ public struct UpstreamNode: Sendable {
                     WitnessedLog(
                         origin: gateway.origin,
                         verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
-                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients))
+                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
+                        maxGrowth: gateway.maxGrowth))
             } catch {
                 throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
             }

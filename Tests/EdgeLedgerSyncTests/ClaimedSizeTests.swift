@@ -148,4 +148,38 @@ struct ClaimedSizeTests {
         #expect(SplitViewTests.push(witness, real.note).outcome == .cosigned)
         #expect(try store.witnessState(origin: gateway.origin)?.size == 300)
     }
+
+    @Test("later checkpoints are cosigned at most max_growth beyond the collected size")
+    func witnessGrowthBounded() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.grow(300)
+        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let cosigner = try CosignatureV1Signer(name: "witness.example/w1", privateKey: PrivateKey.generate(.ed25519))
+        let witness = Witness(
+            cosigner: cosigner,
+            logs: [
+                WitnessedLog(
+                    origin: gateway.origin, verifiers: [try NoteKeys.verifier(from: gateway.verifierKey)],
+                    hasher: OpenSSLHasher.sha256, maxGrowth: 1000)
+            ], store: store)
+        let server = try TestTileServer(gateway: gateway)
+        let collect = { () async throws -> Void in
+            try await withServer(server.router) { port in
+                let collector = try Self.collector(gateway, port: port, store: store)
+                #expect(await collector.pullOnce().outcome == .verified)
+                await collector.shutdown()
+            }
+        }
+        try await collect()
+        #expect(
+            SplitViewTests.push(witness, try #require(try gateway.store.latestCheckpoint()).note).outcome == .cosigned)
+        try gateway.grow(5000)  // real entries, not collected yet: 5000 > max_growth beyond 300
+        let far = try #require(try gateway.store.latestCheckpoint())
+        let proof = try gateway.store.consistencyProof(from: 300, to: far.size)
+        #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .notCollected)
+        #expect(try store.witnessState(origin: gateway.origin)?.size == 300)
+        try await collect()
+        #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .cosigned)
+    }
 }
