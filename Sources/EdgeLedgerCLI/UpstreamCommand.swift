@@ -21,7 +21,9 @@ struct UpstreamCommand: AsyncParsableCommand {
             (POST /ack), and runs the anchoring command once per verified checkpoint.
             Stops cleanly on SIGTERM or SIGINT; an interrupted catch-up resumes at the next start.
             The witness's cosignature verifier key is logged at start: give it to gateways as
-            upstreams[].verifier_key. See docs/UPSTREAM.md.
+            upstreams[].verifier_key. When the witness and the collector see two histories of one
+            origin, both signed checkpoints are kept as fork evidence; --print-forks prints them
+            (exit status 3 when there is any). See docs/UPSTREAM.md.
             """)
 
     @Option(name: .shortAndLong, help: "The upstream configuration file.")
@@ -32,6 +34,9 @@ struct UpstreamCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the witness's cosignature verifier key and exit.")
     var printVerifierKey = false
+
+    @Flag(help: "Print the fork evidence in the store and exit (status 3 when there is any).")
+    var printForks = false
 
     func run() async throws {
         // First, before anything could start a thread or a child process (the anchoring command):
@@ -57,6 +62,10 @@ struct UpstreamCommand: AsyncParsableCommand {
                 printError("edge-ledger upstream: \(error)")
                 throw ExitCode(1)
             }
+            return
+        }
+        if printForks {
+            try UpstreamForkReport.print(storePath: configuration.storage.path)
             return
         }
         if let problem = notifier.addressProblem {

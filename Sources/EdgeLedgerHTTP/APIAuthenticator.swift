@@ -81,15 +81,7 @@ struct APIAuthenticator: Sendable {
 
     /// Checks an `Authorization` header value.
     func authenticate(authorization header: String) -> Outcome {
-        let bytes = Array(header.utf8)
-        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
-            String(decoding: bytes[..<space], as: UTF8.self).lowercased() == "bearer"
-        else {
-            return .invalid("the Authorization header must be \"Bearer <token>\"")
-        }
-        var token = bytes[(space + 1)...].drop { $0 == UInt8(ascii: " ") }
-        while token.last == UInt8(ascii: " ") { token = token.dropLast() }
-        guard !token.isEmpty, !token.contains(UInt8(ascii: " ")), token.count <= 4096 else {
+        guard let token = BearerCredential.token(inAuthorization: header) else {
             return .invalid("the Authorization header must be \"Bearer <token>\"")
         }
         let presented = APIAuthenticator.digest(Array(token))

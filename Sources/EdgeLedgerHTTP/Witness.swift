@@ -11,12 +11,23 @@ public struct WitnessedLog: Sendable {
     public var verifiers: [any NoteVerifier]
     /// The log's Merkle hash function.
     public var hasher: any MerkleHasher
+    /// Who may submit the log's checkpoints when authenticated (`gateways[].witness_clients`):
+    /// token names and certificate subjects (see ``WitnessClient/matches(_:)``).
+    public var clients: [String]
+    /// How far beyond the collector's verified size a checkpoint may be cosigned
+    /// (`gateways[].max_growth`; with a witness bounded by collection).
+    public var maxGrowth: UInt64
 
     /// Creates a log entry.
-    public init(origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher) {
+    public init(
+        origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher, clients: [String] = [],
+        maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
+    ) {
         self.origin = origin
         self.verifiers = verifiers
         self.hasher = hasher
+        self.clients = clients
+        self.maxGrowth = maxGrowth
     }
 }
 
@@ -30,6 +41,8 @@ public struct WitnessResponse: Sendable, Equatable {
         case malformed
         /// 403: no signature by a trusted key of the log verifies.
         case badSignature
+        /// 403: the request was authenticated by a credential that may not submit this origin.
+        case clientNotAllowed
         /// 404: the origin is not a known log.
         case unknownLog
         /// 409: the old size is not the witness's size, or a checkpoint of the same size has
@@ -37,6 +50,11 @@ public struct WitnessResponse: Sendable, Equatable {
         case conflict
         /// 422: the consistency proof does not verify.
         case badProof
+        /// 422: the origin is forked (fork evidence is stored); the witness cosigns none of it.
+        case forked
+        /// 503: a first checkpoint larger than what the collector verified of the log; retry
+        /// once collection has caught up.
+        case notCollected
         /// 500: the witness could not record or sign.
         case internalError
     }
@@ -55,6 +73,8 @@ public struct WitnessResponse: Sendable, Equatable {
     public var size: UInt64?
     /// A sentence for the log.
     public var message: String
+    /// Whether this request revealed a fork (fork evidence was stored).
+    public var forkDetected = false
 
     static func failure(
         _ outcome: Outcome, _ status: Int, _ message: String, origin: String? = nil, size: UInt64? = nil
@@ -72,17 +92,32 @@ public struct WitnessResponse: Sendable, Equatable {
 /// It never cosigns two inconsistent checkpoints of a log nor a smaller one after a larger: the
 /// check of the old size and the recording of the new checkpoint are one compare-and-set
 /// transaction, and the cosignature is made only after it committed.
+///
+/// **One view per origin.** The same transaction checks the checkpoint against what the
+/// upstream's collector verified of the log (``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)``):
+/// a root that differs from the collected tree's at the same size is stored as fork evidence and
+/// refused (422), and a forked origin is never cosigned again. With `boundFirstByCollection`, a
+/// first checkpoint is cosigned only up to the size the collector verified (503 until then), so a
+/// signed claim of an absurd size never becomes the witness's state.
 public final class Witness: Sendable {
     /// The witness's cosigner (name and key).
     public let cosigner: CosignatureV1Signer
     private let logs: [String: WitnessedLog]
     private let store: CollectorStore
+    private let boundFirstByCollection: Bool
 
     /// A witness for `logs`, cosigning with `cosigner`, remembering state in `store`.
-    public init(cosigner: CosignatureV1Signer, logs: [WitnessedLog], store: CollectorStore) {
+    ///
+    /// - Parameter boundFirstByCollection: cosign a first checkpoint of a log only up to the size
+    ///   the collector sharing `store` verified (the reference upstream collects every log it
+    ///   witnesses); `false` for a witness without a collector.
+    public init(
+        cosigner: CosignatureV1Signer, logs: [WitnessedLog], store: CollectorStore, boundFirstByCollection: Bool = true
+    ) {
         self.cosigner = cosigner
         self.logs = Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
+        self.boundFirstByCollection = boundFirstByCollection
     }
 
     /// The witness's name.
@@ -91,8 +126,8 @@ public final class Witness: Sendable {
     /// The verifier key of the witness's cosignatures.
     public var verifierKey: VerifierKey { cosigner.verifierKey }
 
-    /// Handles an `add-checkpoint` request body.
-    public func addCheckpoint(body: [UInt8]) -> WitnessResponse {
+    /// Handles an `add-checkpoint` request body from `client` (`nil`: anonymous).
+    public func addCheckpoint(body: [UInt8], client: WitnessClient? = nil) -> WitnessResponse {
         let request: WitnessRequest
         do {
             request = try WitnessRequest(parsing: body)
@@ -110,6 +145,12 @@ public final class Witness: Sendable {
         guard let log = logs[origin] else {
             return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin, size: size)
         }
+        if let client, !log.clients.contains(where: client.matches) {
+            return .failure(
+                .clientNotAllowed, 403,
+                "the \(client) may not submit checkpoints of \"\(origin)\" (list it in that gateway's witness_clients)",
+                origin: origin, size: size)
+        }
         do {
             _ = try NoteSigning.open(request.note, verifiers: log.verifiers)
         } catch {
@@ -122,9 +163,13 @@ public final class Witness: Sendable {
                 .malformed, 400, "old size \(request.oldSize) is larger than the checkpoint size \(size)",
                 origin: origin, size: size)
         }
-        let note = request.note.serialized
+        let next = WitnessLogState(
+            origin: origin, size: size, root: checkpoint.root, note: request.note.serialized,
+            updatedAt: CollectorStore.now())
         do {
-            try store.updateWitnessState(origin: origin) { current throws(WitnessRejection) -> WitnessLogState? in
+            let addition = try store.addWitnessCheckpoint(
+                next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: log.maxGrowth
+            ) { current throws(WitnessRejection) in
                 let known = current?.size ?? 0
                 guard request.oldSize == known else { throw .conflict(known, "old size \(request.oldSize) is not") }
                 if request.oldSize == 0 {
@@ -143,8 +188,23 @@ public final class Witness: Sendable {
                         throw .badProof(error.message)
                     }
                 }
-                return WitnessLogState(
-                    origin: origin, size: size, root: checkpoint.root, note: note, updatedAt: CollectorStore.now())
+            }
+            switch addition {
+            case .recorded: break
+            case .forked(let evidence, let new):
+                var response = WitnessResponse.failure(
+                    .forked, 422,
+                    "fork alarm for \"\(origin)\"\(new ? " (detected now)" : ""): \(evidence.detail); the witness "
+                        + "cosigns nothing of this origin any more (evidence \(evidence.id): edge-ledger upstream "
+                        + "--print-forks)", origin: origin, size: size)
+                response.forkDetected = new
+                return response
+            case .notCollected(let collected):
+                return .failure(
+                    .notCollected, 503,
+                    "not cosigned yet: this upstream cosigns a first checkpoint only up to the size its collector "
+                        + "verified (\(collected)), and later ones at most max_growth = \(log.maxGrowth) beyond it; "
+                        + "retry once it has collected more", origin: origin, size: size)
             }
         } catch let rejection as WitnessRejection {
             switch rejection {

@@ -4,63 +4,6 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// Who may use the reference upstream's witness endpoint (`[http]` of upstream.toml): a bearer
-/// token, or a client certificate (mutual TLS).
-///
-/// Tokens are kept as SHA-256 digests and compared in constant time. A client certificate was
-/// already checked against `http.tls.client_ca_file` in the TLS handshake, so a connection that
-/// presented one is authenticated by it (as its subject) when the request carries no
-/// `Authorization` header. With `allow_anonymous` (the default: C2SP witnesses authenticate every
-/// checkpoint by its signature) any request passes; otherwise a request without either gets 401
-/// and one with an unknown token 403 (also when it came with a certificate).
-public struct WitnessAuthenticator: Sendable {
-    /// Whether requests without a token are accepted.
-    public var allowAnonymous: Bool
-    private var tokens: [(name: String, digest: [UInt8])]
-
-    /// Accepts everything.
-    public static let anonymous = WitnessAuthenticator(allowAnonymous: true, tokens: [])
-
-    /// From the configured tokens; plaintext ones (`token_env`) are hashed here.
-    public init(allowAnonymous: Bool, tokens: [HTTPTokenConfiguration]) {
-        self.allowAnonymous = allowAnonymous
-        self.tokens = tokens.compactMap { token in
-            switch token.credential {
-            case .sha256Hex(let hex): Hex.decode(hex).map { (token.name, $0) }
-            case .plaintext(let secret): (token.name, OpenSSLHasher.sha256.hash(Array(secret.value.utf8)).bytes)
-            }
-        }
-    }
-
-    /// The decision for a request with the `Authorization` header value `header`.
-    public enum Decision: Sendable, Equatable {
-        /// Accepted; the token's name or the certificate's subject, or `nil` when anonymous.
-        case accepted(String?)
-        /// 401: a token is required.
-        case missing
-        /// 403: the token is not known.
-        case forbidden
-    }
-
-    /// Checks an `Authorization` header value, and without one the subject of the connection's
-    /// client certificate (`nil` when there is none).
-    public func check(authorization header: String?, clientSubject: String? = nil) -> Decision {
-        guard let header, header.hasPrefix("Bearer "), header.count > 7 else {
-            if let clientSubject { return .accepted(clientSubject) }
-            return allowAnonymous ? .accepted(nil) : .missing
-        }
-        let digest = OpenSSLHasher.sha256.hash(Array(header.utf8.dropFirst(7))).bytes
-        var match: String? = nil
-        for token in tokens where token.digest.count == digest.count {
-            var diff: UInt8 = 0
-            for i in 0..<digest.count { diff |= digest[i] ^ token.digest[i] }
-            if diff == 0 && match == nil { match = token.name }
-        }
-        if let match { return .accepted(match) }
-        return allowAnonymous ? .accepted(nil) : .forbidden
-    }
-}
-
 /// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint`,
 /// `GET <prefix>/healthz`, with a status `GET <prefix>/readyz` (anonymous, 200 `ready` or 503
 /// `not ready` and one problem per line, as the agent's) and, with a metrics endpoint,
@@ -95,8 +38,9 @@ public enum WitnessAPI {
         router.post("add-checkpoint") { request, context -> Response in
             let decision = authenticator.check(
                 authorization: request.headers[.authorization], clientSubject: await clientSubject(request, context))
+            let client: WitnessClient?
             switch decision {
-            case .accepted: break
+            case .accepted(let who): client = who
             case .missing:
                 return text(.unauthorized, "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
             case .forbidden:
@@ -104,7 +48,7 @@ public enum WitnessAPI {
             }
             var request = request
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
-            let result = witness.addCheckpoint(body: Array(buffer: buffer))
+            let result = witness.addCheckpoint(body: Array(buffer: buffer), client: client)
             log(result, logger: logger)
             onResult?(result)
             return Response(
@@ -164,13 +108,16 @@ public enum WitnessAPI {
         return router
     }
 
-    /// The subject of the connection's client certificate, asked only when the request has no
-    /// `Authorization` header (a certificate with an unreadable subject is still one the TLS
-    /// handshake accepted).
-    private static func clientSubject(_ request: Request, _ context: some LedgerRequestContextProtocol) async -> String?
+    /// The subject components of the connection's client certificate, asked only when the
+    /// request has no `Authorization` header (a certificate with an unreadable subject is still
+    /// one the TLS handshake accepted: no components, which match no `witness_clients` entry).
+    private static func clientSubject(
+        _ request: Request, _ context: some LedgerRequestContextProtocol
+    ) async
+        -> [String]?
     {
         guard request.headers[.authorization] == nil, let der = await context.peerCertificateDER() else { return nil }
-        return CertificateSubject.string(certificateDER: der) ?? "a client certificate"
+        return CertificateSubject.components(certificateDER: der) ?? []
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = [:]) -> Response {
@@ -191,7 +138,11 @@ public enum WitnessAPI {
             logger.notice("add-checkpoint conflict: \(result.message)", metadata: metadata)
         case .internalError:
             logger.error("add-checkpoint failed: \(result.message)", metadata: metadata)
-        case .malformed, .badSignature, .unknownLog, .badProof:
+        case .forked:
+            logger.error("FORK ALARM: \(result.message)", metadata: metadata)
+        case .notCollected:
+            logger.info("add-checkpoint deferred: \(result.message)", metadata: metadata)
+        case .malformed, .badSignature, .unknownLog, .badProof, .clientNotAllowed:
             logger.warning("add-checkpoint refused: \(result.message)", metadata: metadata)
         }
     }

@@ -79,7 +79,37 @@ enum CollectorSchema {
             done_at         INTEGER
         );
         CREATE INDEX anchor_pending ON anchor_queue(next_attempt_at) WHERE done_at IS NULL;
+        """,
+        // One view per origin (DESIGN 11): every checkpoint the witness cosigned, so the collector
+        // can check each verified tree against the largest cosigned size it covers; and the proof
+        // of equivocation when the two views of an origin disagree (a fork alarm: anchoring of
+        // that origin stops and the witness refuses to cosign it while a row exists).
         """
+        CREATE TABLE witness_checkpoints(
+            origin      TEXT NOT NULL,
+            size        INTEGER NOT NULL,
+            root        BLOB NOT NULL,
+            note        TEXT NOT NULL,
+            cosigned_at INTEGER NOT NULL,
+            PRIMARY KEY (origin, size)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO witness_checkpoints(origin, size, root, note, cosigned_at)
+            SELECT origin, size, root, note, updated_at FROM witness_logs;
+        CREATE TABLE fork_evidence(
+            id             INTEGER PRIMARY KEY,
+            origin         TEXT NOT NULL,
+            detected_by    TEXT NOT NULL,
+            witness_size   INTEGER NOT NULL,
+            witness_root   BLOB NOT NULL,
+            witness_note   TEXT NOT NULL,
+            collected_size INTEGER NOT NULL,
+            collected_root BLOB NOT NULL,
+            collected_note TEXT NOT NULL,
+            detail         TEXT NOT NULL,
+            detected_at    INTEGER NOT NULL
+        );
+        CREATE INDEX fork_evidence_origin ON fork_evidence(origin);
+        """,
     ]
 
     /// Creates or migrates the store; refuses files that are not upstream stores.

@@ -20,7 +20,7 @@ import Synchronization
 public final class CollectorStore: Sendable {
     /// The database file.
     public let path: String
-    private let connection: Mutex<SQLiteConnection>
+    let connection: Mutex<SQLiteConnection>
     private let lock: WriterLock
 
     /// Opens (creating or migrating) the upstream store at `path`.
@@ -46,8 +46,7 @@ public final class CollectorStore: Sendable {
         self.connection = Mutex(db)
     }
 
-    private func withConnection<R: Sendable>(_ body: (SQLiteConnection) throws(StoreError) -> R) throws(StoreError) -> R
-    {
+    func withConnection<R: Sendable>(_ body: (SQLiteConnection) throws(StoreError) -> R) throws(StoreError) -> R {
         try connection.withLock { (db: inout SQLiteConnection) throws(StoreError) -> R in try body(db) }
     }
 
@@ -185,7 +184,7 @@ public final class CollectorStore: Sendable {
                                 + "but its checkpoint says \(complete.root)",
                             hint: "nothing was written")
                     }
-                    try db.recordVerified(gateway: id, complete, anchorDocument: anchorDocument)
+                    try db.recordVerified(gateway: state, complete, anchorDocument: anchorDocument, hasher: hasher)
                 }
                 try db.setStagedSize(gateway: id, ext.newSize)
                 try db.statement("COMMIT").run("committing staged entries of \(state.origin)")
@@ -228,7 +227,7 @@ public final class CollectorStore: Sendable {
                         "the entries of \(state.origin) give root \(root) at size \(checkpoint.size), "
                             + "but its checkpoint says \(checkpoint.root)")
                 }
-                try db.recordVerified(gateway: id, checkpoint, anchorDocument: anchorDocument)
+                try db.recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
             }
         }
     }
@@ -367,19 +366,25 @@ public final class CollectorStore: Sendable {
 
     // MARK: - Anchoring queue
 
-    /// Pending anchoring jobs due at `now`, oldest first.
+    /// Jobs of an origin with fork evidence wait (they are not anchored while it is forked).
+    private static let notForked = "g.origin NOT IN (SELECT origin FROM fork_evidence)"
+
+    /// Pending anchoring jobs due at `now`, oldest first (none of a forked origin).
     public func dueAnchorJobs(now: Int64, limit: Int = 16) throws(StoreError) -> [AnchorJob] {
         try withConnection { (db) throws(StoreError) in
             try db.anchorJobs(
-                where: "a.done_at IS NULL AND a.next_attempt_at <= ?1 ORDER BY a.id LIMIT ?2", now, Int64(limit))
+                where: "a.done_at IS NULL AND a.next_attempt_at <= ?1 AND \(Self.notForked) ORDER BY a.id LIMIT ?2",
+                now, Int64(limit))
         }
     }
 
-    /// The earliest `next_attempt_at` of any pending job, or `nil` when none is pending.
+    /// The earliest `next_attempt_at` of any pending job of an origin that is not forked, or
+    /// `nil` when none is pending.
     public func nextAnchorAttempt() throws(StoreError) -> Int64? {
         try withConnection { (db) throws(StoreError) in
             try db.scalar(
-                "SELECT min(next_attempt_at) FROM anchor_queue WHERE done_at IS NULL", "reading the anchoring queue")
+                "SELECT min(a.next_attempt_at) FROM anchor_queue a JOIN gateways g ON g.id = a.gateway "
+                    + "WHERE a.done_at IS NULL AND \(Self.notForked)", "reading the anchoring queue")
         }
     }
 
@@ -447,7 +452,7 @@ struct CollectorTileReader: TileReader {
 }
 
 extension SQLiteConnection {
-    fileprivate func witnessState(origin: String) throws(StoreError) -> WitnessLogState? {
+    func witnessState(origin: String) throws(StoreError) -> WitnessLogState? {
         let s = try statement("SELECT size, root, note, updated_at FROM witness_logs WHERE origin = ?1")
         defer { s.reset() }
         s.bind(1, origin)
@@ -485,11 +490,11 @@ extension SQLiteConnection {
         return out
     }
 
-    fileprivate func gatewayState(origin: String) throws(StoreError) -> CollectorGatewayState? {
+    func gatewayState(origin: String) throws(StoreError) -> CollectorGatewayState? {
         try gatewayStates(sql: "WHERE origin = ?1", bind: { $0.bind(1, origin) }).first
     }
 
-    fileprivate func gatewayState(id: Int64) throws(StoreError) -> CollectorGatewayState? {
+    func gatewayState(id: Int64) throws(StoreError) -> CollectorGatewayState? {
         try gatewayStates(sql: "WHERE id = ?1", bind: { $0.bind(1, id) }).first
     }
 
@@ -602,11 +607,16 @@ extension SQLiteConnection {
         try s.run("recording the staged size")
     }
 
+    /// Records `c` as the verified checkpoint of `state`, checks it against the witness's
+    /// cosigned checkpoints (one view per origin), and queues its anchoring job unless the origin
+    /// is forked.
     fileprivate func recordVerified(
-        gateway: Int64, _ c: CollectedCheckpoint, anchorDocument: String?
+        gateway state: CollectorGatewayState, _ c: CollectedCheckpoint, anchorDocument: String?,
+        hasher: any MerkleHasher
     )
         throws(StoreError)
     {
+        let gateway = state.id
         let update = try statement(
             "UPDATE gateways SET verified_size = ?2, verified_root = ?3, verified_note = ?4, verified_at = ?5 "
                 + "WHERE id = ?1")
@@ -625,7 +635,8 @@ extension SQLiteConnection {
         insert.bind(4, c.note)
         insert.bind(5, c.verifiedAt)
         try insert.run("storing the verified checkpoint of \(c.origin) at \(c.size)")
-        if let anchorDocument {
+        let forked = try checkAgainstWitness(state, verified: c, hasher: hasher)
+        if let anchorDocument, !forked {
             let job = try statement(
                 "INSERT INTO anchor_queue(gateway, size, document, next_attempt_at, created_at) "
                     + "VALUES (?1, ?2, ?3, ?4, ?4)")

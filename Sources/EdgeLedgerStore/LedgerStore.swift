@@ -276,7 +276,9 @@ public final class LedgerStore: Sendable {
 
     // MARK: - Witnesses and upstreams
 
-    /// Stores (or replaces) a witness cosignature on the checkpoint at `cosignature.checkpointSize`.
+    /// Stores a witness cosignature on the checkpoint at `cosignature.checkpointSize` — the caller
+    /// verified it. The first line kept for a checkpoint and witness stays: a later line never
+    /// replaces it (a forged answer cannot displace a genuine cosignature).
     ///
     /// - Throws: ``StoreError/Kind/outOfRange`` when no checkpoint has that size.
     public func addCosignature(_ cosignature: Cosignature) throws(StoreError) {
@@ -292,8 +294,7 @@ public final class LedgerStore: Sendable {
             }
             let s = try w.db.statement(
                 "INSERT INTO cosignatures(checkpoint_size, witness, line, received_at) VALUES (?1, ?2, ?3, ?4) "
-                    + "ON CONFLICT(checkpoint_size, witness) DO UPDATE SET line = excluded.line, "
-                    + "received_at = excluded.received_at")
+                    + "ON CONFLICT(checkpoint_size, witness) DO NOTHING")
             s.bind(1, cosignature.checkpointSize)
             s.bind(2, cosignature.witness)
             s.bind(3, cosignature.line)

@@ -8,23 +8,25 @@ import EdgeLedgerCore
 ///  "size":1024,"hash_algorithm":"sha256","checkpoint":"<signed note>","cosigners":["witness.example/dc-1"]}}
 /// ```
 ///
-/// `cosigners` names the signature lines of the checkpoint as served that are not the log's own
-/// keys (the witnesses that cosigned it), in note order, each name once.
+/// `cosigners` names the witnesses whose cosignature on the checkpoint as served verified with a
+/// key the upstream knows (its own witness key), each name once; lines that are not the log's own
+/// and do not verify are never listed (whoever reads the document can trust every name in it).
+/// The `checkpoint` is the note as served, unverified lines included, for forensics.
 public enum AnchorDocument {
     /// The document for a checkpoint.
     ///
     /// - Parameters:
     ///   - note: the signed note as served by the gateway.
-    ///   - logKeys: the log's own keys (name, key ID); their lines are not cosigners.
+    ///   - cosigners: verifiers of the cosignatures the upstream can check; only the names of
+    ///     those whose line on `note` verifies are listed.
     public static func json(
         origin: String, size: UInt64, root: Hash32, hash: HashAlgorithm, note: String,
-        logKeys: [(name: String, keyID: UInt32)]
+        cosigners verifiers: [any NoteVerifier]
     ) -> String {
         var cosigners: [String] = []
         if let parsed = try? Note(parsing: note) {
-            for signature in parsed.signatures {
-                let own = logKeys.contains { $0.name == signature.name && $0.keyID == signature.keyID }
-                if !own && !cosigners.contains(signature.name) { cosigners.append(signature.name) }
+            for verifier in verifiers where !cosigners.contains(verifier.name) {
+                if (try? NoteSigning.open(parsed, verifiers: [verifier])) != nil { cosigners.append(verifier.name) }
             }
         }
         let metadata = JSONWriter.object([

@@ -76,29 +76,33 @@ public final class GatewayCollector: Service, Sendable {
     public let origin: String
     /// The configuration.
     public let gateway: GatewayConfiguration
-    private let store: CollectorStore
+    let store: CollectorStore
     private let client: SyncHTTPClient
     private let verifiers: [any NoteVerifier]
+    let cosigners: [any NoteVerifier]
     private let hasher: any MerkleHasher
     private let anchoring: Bool
     private let parallelFetches: Int
     private let batchBundles: Int
-    private let logger: Logger
+    let logger: Logger
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
-    private let metrics: UpstreamMetrics?
+    let metrics: UpstreamMetrics?
     private let memory = Mutex<(failures: Int, problem: String?, ackProblem: String?)>((0, nil, nil))
 
     /// Prepares the collector of `gateway`.
     ///
     /// - Parameters:
     ///   - anchoring: queue an anchoring job for each verified checkpoint.
+    ///   - cosigners: verifiers of the witness cosignatures the upstream can check (its own
+    ///     witness's); the anchoring document lists only cosigners whose line verifies.
     ///   - parallelFetches: bundles fetched at once (each with its level-0 hash tile).
     ///   - batchBundles: bundles stored per transaction.
     ///   - onVerified: called after each newly verified checkpoint (e.g. to wake the anchorer).
     ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger upstream`).
     /// - Throws: ``SyncError`` when a verifier key is unusable or the TLS files cannot be read.
     public init(
-        gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false, parallelFetches: Int = 8,
+        gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false,
+        cosigners: [any NoteVerifier] = [], parallelFetches: Int = 8,
         batchBundles: Int = 16, logger: Logger = Logger(label: "edge-ledger.collector"),
         onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil, metrics: UpstreamMetrics? = nil
     ) throws {
@@ -123,6 +127,7 @@ public final class GatewayCollector: Service, Sendable {
             throw SyncError("gateways \(gateway.origin): cannot set up TLS: \(error)")
         }
         self.anchoring = anchoring
+        self.cosigners = cosigners
         self.parallelFetches = max(1, parallelFetches)
         self.batchBundles = max(1, batchBundles)
         var logger = logger
@@ -198,6 +203,7 @@ public final class GatewayCollector: Service, Sendable {
 
     private func pull(_ report: inout PullReport) async throws -> PullReport.Outcome {
         var state = try store.registerGateway(origin: origin, hash: gateway.hash)
+        try refuseIfForked()
         let response = try await client.get("checkpoint", limit: 1 << 20)
         if response.status == 404 { return .noCheckpoint }
         try GatewayHTTPFailure.check(response, request: "GET /checkpoint")
@@ -229,6 +235,7 @@ public final class GatewayCollector: Service, Sendable {
             try await acknowledge(state)
             return .upToDate
         }
+        try refuseAbsurdGrowth(from: verified, to: size)
         if state.stagedSize > size {
             try store.discardStaged(gateway: state.id)
             state = try store.registerGateway(origin: origin, hash: gateway.hash)
@@ -243,7 +250,7 @@ public final class GatewayCollector: Service, Sendable {
             anchoring
             ? AnchorDocument.json(
                 origin: origin, size: size, root: checkpoint.root, hash: gateway.hash, note: note.serialized,
-                logKeys: verifiers.map { ($0.name, $0.keyID) }) : nil
+                cosigners: cosigners) : nil
         if state.stagedSize == size {
             if let failure = verifyStaged(state, collected, document) {
                 guard failure.kind == .conflict else { throw failure }
@@ -255,6 +262,7 @@ public final class GatewayCollector: Service, Sendable {
             (report.fetchedEntries, report.verifying) = try await fetchAndStage(
                 state, checkpoint: checkpoint, collected: collected, document: document, served: served)
         }
+        try raiseForkAlarmIfDetected()
         state = try store.registerGateway(origin: origin, hash: gateway.hash)
         onVerified?(collected)
         try await acknowledge(state)
@@ -335,13 +343,10 @@ public final class GatewayCollector: Service, Sendable {
     ) async throws -> (UInt64, Duration) {
         let start = state.stagedSize
         let size = checkpoint.size
-        // Every hash tile above level 0 that changes, as the gateway serves it at the new size.
+        // The hash tiles above level 0 that each batch changes, as the gateway serves them at the
+        // new size: fetched batch by batch (a level-1 tile covers 65,536 entries, so most batches
+        // fetch none), never listed for the whole claimed size.
         var upper = served
-        let missing = TileID.tiles(from: start, to: size).filter { $0.level >= 1 }.map {
-            TileKey(level: $0.level, index: $0.index)
-        }.filter { upper[$0] == nil }
-        for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
-        let upperTiles = upper
 
         let first = start / UInt64(TileID.fullWidth)
         let last = (size - 1) / UInt64(TileID.fullWidth)
@@ -394,6 +399,16 @@ public final class GatewayCollector: Service, Sendable {
                     if bundlesInBatch == batchBundles || nextToProcess > last {
                         let complete = nextToProcess > last
                         let from = staged
+                        let keys = Set(
+                            TileID.tiles(from: from, to: from + UInt64(leaves.count)).filter { $0.level >= 1 }.map {
+                                TileKey(level: $0.level, index: $0.index)
+                            })
+                        upper = upper.filter { keys.contains($0.key) }
+                        let missing = keys.filter { upper[$0] == nil }.sorted {
+                            ($0.level, $0.index) < ($1.level, $1.index)
+                        }
+                        for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
+                        let upperTiles = upper
                         let ext = try store.stage(
                             gateway: state.id, stagedSize: from, entries: batch, leafHashes: leaves, hasher: hasher,
                             check: { ext in

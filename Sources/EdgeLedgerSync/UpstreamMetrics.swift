@@ -31,6 +31,12 @@ public final class UpstreamMetrics: Sendable {
         public static let witnessRequests = "edge_ledger_witness_requests_total"
         /// Counter, label `gateway`: cosignatures issued.
         public static let cosignatures = "edge_ledger_witness_cosignatures_total"
+        /// Counter, label `gateway`: fork alarms raised (fork evidence stored: the witness and
+        /// the collector saw two histories of the origin).
+        public static let forks = "edge_ledger_upstream_forks_total"
+        /// Gauge, label `gateway`: 1 while the origin has fork evidence (anchoring and cosigning
+        /// of it stopped), else 0.
+        public static let forked = "edge_ledger_upstream_forked"
         /// Counter: anchoring jobs completed (the command exited 0).
         public static let anchored = "edge_ledger_anchor_completed_total"
         /// Counter: anchoring attempts that failed (non-zero exit, timeout, cannot start); each
@@ -60,6 +66,8 @@ public final class UpstreamMetrics: Sendable {
         let acked: Gauge
         let failures: [PullFailure: Counter]
         let cosignatures: Counter
+        let forks: Counter
+        let forked: Gauge
     }
 
     private let gateways: [String: Gateway]
@@ -94,7 +102,8 @@ public final class UpstreamMetrics: Sendable {
                 collected: gauge(Name.collectedEntries, label), fetched: counter(Name.fetchedEntries, label),
                 verified: counter(Name.verifiedCheckpoints, label), size: gauge(Name.gatewaySize, label),
                 lag: gauge(Name.lag, label), acked: gauge(Name.ackedSize, label), failures: failures,
-                cosignatures: counter(Name.cosignatures, label))
+                cosignatures: counter(Name.cosignatures, label), forks: counter(Name.forks, label),
+                forked: gauge(Name.forked, label))
         }
         self.gateways = gateways
         var outcomes: [String: Counter] = [:]
@@ -104,7 +113,9 @@ public final class UpstreamMetrics: Sendable {
         anchorFailures = counter(Name.anchorFailures, [])
         // Defined values before the first pull, so that a scrape shows every series at once.
         for gateway in gateways.values {
-            for gauge in [gateway.collected, gateway.size, gateway.lag, gateway.acked] { gauge.record(0) }
+            for gauge in [gateway.collected, gateway.size, gateway.lag, gateway.acked, gateway.forked] {
+                gauge.record(0)
+            }
         }
     }
 
@@ -130,6 +141,14 @@ public final class UpstreamMetrics: Sendable {
         case .failed: failure = .failed
         }
         if let failure { gateway.failures[failure]?.increment() }
+    }
+
+    /// Records that `origin` is forked (``Name/forked``), and counts a fork alarm when the
+    /// evidence was `new`ly stored (``Name/forks``).
+    public func recordFork(gateway origin: String, new: Bool) {
+        guard let gateway = gateways[origin] else { return }
+        gateway.forked.record(1)
+        if new { gateway.forks.increment() }
     }
 
     /// Records one `add-checkpoint` request: its outcome, and a cosignature issued for `origin`

@@ -67,12 +67,19 @@ public struct UpstreamNode: Sendable {
                     WitnessedLog(
                         origin: gateway.origin,
                         verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
-                        hasher: try OpenSSLHasher(gateway.hash)))
+                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
+                        maxGrowth: gateway.maxGrowth))
             } catch {
                 throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
             }
         }
         let witness = Witness(cosigner: cosigner, logs: logs, store: store)
+        let witnessVerifier: any NoteVerifier
+        do {
+            witnessVerifier = try CosignatureV1Verifier(verifierKey: cosigner.verifierKey)
+        } catch {
+            throw SyncError("witness.key_file: \(error)")
+        }
         let registry = registry ?? PrometheusCollectorRegistry()
         let metrics = UpstreamMetrics(
             gateways: configuration.gateways.map(\.origin),
@@ -84,7 +91,7 @@ public struct UpstreamNode: Sendable {
         let collectors = try configuration.gateways.map { gateway in
             try GatewayCollector(
                 gateway: gateway, store: store, anchoring: configuration.anchor.isEnabled,
-                logger: Logger(label: "edge-ledger.collector"),
+                cosigners: [witnessVerifier], logger: Logger(label: "edge-ledger.collector"),
                 onVerified: { _ in anchorer.nudge() }, metrics: metrics)
         }
         let endpoint =
@@ -102,6 +109,9 @@ public struct UpstreamNode: Sendable {
                 onResult: { result in
                     metrics.recordWitness(
                         outcome: result.outcome.rawValue, origin: result.origin, cosigned: result.outcome == .cosigned)
+                    if result.outcome == .forked, let origin = result.origin {
+                        metrics.recordFork(gateway: origin, new: result.forkDetected)
+                    }
                 },
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {

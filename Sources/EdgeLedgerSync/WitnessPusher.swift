@@ -17,9 +17,11 @@ import Synchronization
 /// latest checkpoint with a proof from the witness's size.
 ///
 /// Answers:
-/// - **200**: the cosignature lines are checked against `verifier_key` when configured (lines by
-///   other keys are ignored), stored with `LedgerStore.addCosignature` (the HTTP API serves them
-///   with `/checkpoint`), and the size is recorded as the witness's.
+/// - **200**: the cosignature lines are checked against `verifier_key` (lines by other keys are
+///   ignored; a line by that key that does not verify refuses the answer), the verified ones are
+///   stored with `LedgerStore.addCosignature` (the HTTP API serves them with `/checkpoint`), and
+///   the size is recorded as the witness's. Without a verifier (`verify = false`, or no key) no
+///   line is kept: an unverified cosignature is never stored, served or anchored.
 /// - **409**: the witness holds another size (its body says which); the worker adopts it and
 ///   retries at once, once.
 /// - **400/401/403/404/422**: a configuration problem (unknown log, wrong key, bad proof): logged
@@ -56,7 +58,7 @@ public final class WitnessPusher: Service, Sendable {
         for upstream in upstreams where upstream.witness {
             guard let url = upstream.url else { continue }
             var verifier: (any NoteVerifier)? = nil
-            if let key = upstream.verifierKey {
+            if let key = upstream.verifierKey, upstream.verify {
                 do {
                     let parsed = try VerifierKey(parsing: key)
                     verifier =
@@ -76,6 +78,13 @@ public final class WitnessPusher: Service, Sendable {
             }
             var workerLogger = logger
             workerLogger[metadataKey: "upstream"] = "\(upstream.name)"
+            if verifier == nil {
+                workerLogger.warning(
+                    """
+                    cosignatures of this witness are NOT verified (no verifier_key, or verify = false): none is \
+                    kept or served; checkpoints are still pushed
+                    """, metadata: ["url": "\(url)"])
+            }
             workers.append(
                 Worker(
                     name: upstream.name, url: url, client: client, verifier: verifier,
@@ -335,7 +344,8 @@ private final class Worker: Sendable {
         } catch {
             return .rejected("the stored checkpoint at \(latest.size) is not a signed note: \(error)")
         }
-        var accepted = lines
+        // Only lines that verify are kept; without a verifier, none is.
+        var accepted: [NoteSignature] = []
         if let verifier {
             do {
                 accepted = try NoteSigning.open(Note(text: noteText, signatures: lines), verifiers: [verifier])

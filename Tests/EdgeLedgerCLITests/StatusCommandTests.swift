@@ -97,6 +97,7 @@ struct StatusCommandTests {
             [[upstreams]]
             name = "dc-1"
             url = "https://dc-1.example"
+            verifier_key = "witness.example/dc-1+a1b2c3d4+BJ3Nxyjfu1ShJLG0b8sXXt+qJkqHqIvX8J2sMvSzw/0m"
             [[upstreams]]
             name = "dc-2"
             witness = false

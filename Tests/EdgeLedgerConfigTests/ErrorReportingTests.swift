@@ -274,6 +274,7 @@ import Testing
                 [[upstreams]]
                 name = "dc-1"
                 url = "https://witness.example"
+                verify = false
                 required_for_retention = true
                 [[upstreams]]
                 name = "dc-1"

@@ -20,6 +20,7 @@ import Testing
                 name = "dc-1"
                 url = "https://witness.example/dc-1/"
                 token_env = "DC1_PUSH"
+                verify = false
                 required_for_retention = true
                 """
         let config = try ConfigLoader.parse(

@@ -38,7 +38,8 @@ struct AnchorTests {
             store: store, logger: testLogger("test.anchor"))
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store, anchoring: true)
+            let collector = try CollectorTests.collector(
+                gateway, port: port, store: store, anchoring: true, cosigners: [w.verifier])
             #expect(await collector.pullOnce().outcome == .verified)
             try gateway.grow(50)
             #expect(await collector.pullOnce().outcome == .verified)

@@ -13,11 +13,13 @@ import Testing
 @Suite("Collector: pull, verify, store, acknowledge")
 struct CollectorTests {
     static func collector(
-        _ gateway: GatewayFixture, port: Int, store: CollectorStore, anchoring: Bool = false, batchBundles: Int = 16
+        _ gateway: GatewayFixture, port: Int, store: CollectorStore, anchoring: Bool = false, batchBundles: Int = 16,
+        cosigners: [any NoteVerifier] = []
     ) throws -> GatewayCollector {
         try GatewayCollector(
             gateway: gateway.gatewayConfiguration(url: "http://127.0.0.1:\(port)"), store: store, anchoring: anchoring,
-            parallelFetches: 4, batchBundles: batchBundles, logger: testLogger("test.collector", level: .critical))
+            cosigners: cosigners, parallelFetches: 4, batchBundles: batchBundles,
+            logger: testLogger("test.collector", level: .critical))
     }
 
     /// Every collected entry equals the gateway's.

@@ -119,7 +119,8 @@ struct LedgerAPICollectorTests {
             #expect(await pusher.pushOnce() == ["dc-1": "ok"])
             await pusher.shutdown()
             try await Self.withAgentAPI(gateway, cosignedBy: [upstream]) { port in
-                let collector = try CollectorTests.collector(gateway, port: port, store: w.store, anchoring: true)
+                let collector = try CollectorTests.collector(
+                    gateway, port: port, store: w.store, anchoring: true, cosigners: [w.verifier])
                 #expect(await collector.pullOnce().outcome == .verified)
                 await collector.shutdown()
             }

@@ -115,9 +115,11 @@ struct WitnessFixture {
         let cosigner = try CosignatureV1Signer(name: name, privateKey: PrivateKey.generate(.ed25519))
         let logs = try gateways.map { g in
             WitnessedLog(
-                origin: g.origin, verifiers: [try NoteKeys.verifier(from: g.verifierKey)], hasher: OpenSSLHasher.sha256)
+                origin: g.origin, verifiers: [try NoteKeys.verifier(from: g.verifierKey)], hasher: OpenSSLHasher.sha256,
+                clients: ["gw-1", "/O=Example/CN=gw-1"])
         }
-        witness = Witness(cosigner: cosigner, logs: logs, store: store)
+        // No collector shares this store: a plain tlog-witness (first checkpoints of any size).
+        witness = Witness(cosigner: cosigner, logs: logs, store: store, boundFirstByCollection: false)
         verifier = try CosignatureV1Verifier(verifierKey: cosigner.verifierKey)
     }
 }
@@ -233,5 +235,25 @@ func post(port: Int, _ path: String, body: String, token: String? = nil) async t
     } catch {
         await client.shutdown()
         throw error
+    }
+}
+
+/// Pushes until every witness cosigned or `seconds` passed: the reference upstream's witness
+/// cosigns a first checkpoint only once its collector has verified it (503 until then).
+func pushUntilCosigned(_ pusher: WitnessPusher, seconds: Int = 30) async throws -> [String: String] {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    var answer = await pusher.pushOnce()
+    while answer.values.contains(where: { $0 != "ok" }), ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(100))
+        answer = await pusher.pushOnce()
+    }
+    return answer
+}
+
+extension PullReport.Outcome {
+    /// The reason of a refusal, `nil` for any other outcome.
+    var refusal: String? {
+        if case .refused(let why) = self { return why }
+        return nil
     }
 }

@@ -65,7 +65,7 @@ struct UpstreamMetricsTests {
                         UpstreamPeerConfiguration(
                             name: "dc-1", url: "http://127.0.0.1:\(port)", verifierKey: node.witness.verifierKey.string)
                     ], logger: testLogger("test.push"))
-                #expect(await pusher.pushOnce() == ["dc-1": "ok"])
+                #expect(try await pushUntilCosigned(pusher) == ["dc-1": "ok"])
                 await pusher.shutdown()
 
                 let labels = ["gateway": gateway.origin]

@@ -54,7 +54,7 @@ struct UpstreamNodeTests {
                         UpstreamPeerConfiguration(
                             name: "dc-1", url: "http://127.0.0.1:\(witnessPort)", verifierKey: key.string)
                     ], logger: testLogger("test.push"))
-                #expect(await pusher.pushOnce() == ["dc-1": "ok"])
+                #expect(try await pushUntilCosigned(pusher) == ["dc-1": "ok"])
                 await pusher.shutdown()
                 // The collector pulls within its interval, and the anchorer runs the command.
                 let anchored = try await WitnessPusherTests.eventually(20) {

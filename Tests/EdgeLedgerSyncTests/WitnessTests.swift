@@ -216,6 +216,7 @@ struct WitnessTests {
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let pki = try TestPKI(directory: URL(fileURLWithPath: dir.path))
         try pki.issue("gw1", subject: "/O=Example/CN=gw-1")
+        try pki.issue("gw2", subject: "/O=Example/CN=gw-2")  // another gateway's certificate
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let service = try WitnessService(
             witness: w.witness,
@@ -245,6 +246,9 @@ struct WitnessTests {
             }
             // Without a certificate the handshake fails; with one (and no token) it is cosigned.
             #expect(try await push(certificate: nil) != "ok")
+            // A certificate the CA issued to another gateway may not push this origin.
+            let crossed = try await push(certificate: "gw2")
+            #expect(crossed?.hasPrefix("HTTP 403") == true, "\(String(describing: crossed))")
             #expect(try await push(certificate: "gw1") == "ok")
             group.cancelAll()
         }

@@ -25,12 +25,23 @@ start_broker
 make_gateway
 set_config mqtt.reconnect max '"5s"'
 upstream_port=$(free_port)
+# The witness that comes back in phase 4: its key and configuration now, for the verifier_key.
+"$BIN" keygen --alg ed25519 --name witness.faults.example --out "$WORK/witness" >"$WORK/witness-keygen.out" 2>&1 ||
+    die "keygen for the witness failed: $(cat "$WORK/witness-keygen.out")"
+{
+    upstream_config witness.faults.example witness/ed25519.key "$upstream_port" "faults.example/$SCENARIO" \
+        "$API" "$GW/keys/ed25519.pub" "token = \"$TOKEN\""
+    printf 'pull_interval = "1s"\nacknowledge = false\n'
+} >"$WORK/upstream.toml"
+witness_key=$("$BIN" upstream --config "$WORK/upstream.toml" --print-verifier-key 2>"$WORK/witness-key.out") ||
+    die "--print-verifier-key failed: $(cat "$WORK/witness-key.out")"
 cat >>"$CONF" <<EOF
 
 [[upstreams]]
 name = "dc-gone"
 url = "http://127.0.0.1:$upstream_port"
 witness = true
+verifier_key = "$witness_key"
 timeout = "2s"
 
 [upstreams.backoff]
@@ -83,14 +94,8 @@ sim_good "$WORK/sim2.out" >/dev/null
 wait_drained $((2 * count)) || true
 
 # Phase 4: the upstream comes back (the reference upstream as witness on the same port): the
-# agent's next push, within its backoff (max 5 s here), must succeed.
-"$BIN" keygen --alg ed25519 --name witness.faults.example --out "$WORK/witness" >"$WORK/witness-keygen.out" 2>&1 ||
-    die "keygen for the witness failed: $(cat "$WORK/witness-keygen.out")"
-{
-    upstream_config witness.faults.example witness/ed25519.key "$upstream_port" "faults.example/$SCENARIO" \
-        "$API" "$GW/keys/ed25519.pub" "token = \"$TOKEN\""
-    printf 'pull_interval = "1s"\nacknowledge = false\n'
-} >"$WORK/upstream.toml"
+# agent's next push, within its backoff (max 5 s here), must succeed (once the upstream's
+# collector has verified the log: a first checkpoint is cosigned only up to that size).
 "$BIN" upstream --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
 upstream_pid=$!
 track $upstream_pid

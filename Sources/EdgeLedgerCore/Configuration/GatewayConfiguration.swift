@@ -23,13 +23,26 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var acknowledge: Bool
     /// Retry backoff while the gateway is unreachable. Default 1s doubling to 5m.
     public var backoff: BackoffConfiguration
+    /// Who may submit this log's checkpoints to the witness (`add-checkpoint`): names of
+    /// `[[http.tokens]]` entries and client-certificate subjects. A request authenticated by any
+    /// other credential is refused for this origin (403); anonymous requests (with
+    /// `http.allow_anonymous`) stay subject to the signature alone. Default: none.
+    public var witnessClients: [String]
+    /// The largest growth accepted in one step, in entries: a checkpoint more than this many
+    /// entries beyond the collected size is refused with an error (a signed size is a claim, not
+    /// data). 256...2^40. Default 2^30.
+    public var maxGrowth: UInt64
+
+    /// The default of ``maxGrowth``.
+    public static let defaultMaxGrowth: UInt64 = 1 << 30
 
     /// Creates a gateway entry.
     public init(
         origin: String, url: String, verifierKeys: [String], hash: HashAlgorithm = .sha256,
         token: ConfigSecret? = nil, tls: TLSClientConfiguration? = nil, pullInterval: Duration = .seconds(10),
         timeout: Duration = .seconds(30), acknowledge: Bool = true,
-        backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300))
+        backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300)),
+        witnessClients: [String] = [], maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
     ) {
         self.origin = origin
         self.url = url
@@ -41,6 +54,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.timeout = timeout
         self.acknowledge = acknowledge
         self.backoff = backoff
+        self.witnessClients = witnessClients
+        self.maxGrowth = maxGrowth
     }
 
     init(reading r: ConfigTableReader) {
@@ -82,7 +97,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
             pullInterval: r.duration("pull_interval", default: d.pullInterval, in: .seconds(1)...(.seconds(86_400))),
             timeout: r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(600))),
             acknowledge: r.bool("acknowledge", default: d.acknowledge),
-            backoff: BackoffConfiguration(reading: r.table("backoff"), defaults: d.backoff))
+            backoff: BackoffConfiguration(reading: r.table("backoff"), defaults: d.backoff),
+            witnessClients: r.stringArray("witness_clients") ?? [],
+            maxGrowth: UInt64(r.integer("max_growth", default: Int64(d.maxGrowth), in: 256...(1 << 40))))
         r.finish()
     }
 }

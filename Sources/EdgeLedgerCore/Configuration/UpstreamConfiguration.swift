@@ -64,6 +64,21 @@ public struct UpstreamConfiguration: Sendable, Equatable {
                     "origin", "duplicate gateway origin \(ConfigValue.quote(gateway.origin)) (also \(readers[j].path))")
             }
             gateways.append(gateway)
+            let tokenNames = Set(http.tokens.map(\.name))
+            for (i, client) in gateway.witnessClients.enumerated() where !client.contains("=") {
+                if !tokenNames.contains(client) {
+                    r.context.warn(
+                        r.path(of: "witness_clients") + "[\(i)]",
+                        "no [[http.tokens]] entry is named \(ConfigValue.quote(client)) (a certificate subject has "
+                            + "the form CN=...)")
+                }
+            }
+            if !http.allowAnonymous, gateway.witnessClients.isEmpty, !gateway.origin.isEmpty {
+                r.warn(
+                    "witness_clients",
+                    "empty while http.allow_anonymous = false: no token or certificate may submit this gateway's "
+                        + "checkpoints to the witness; list the gateway's [[http.tokens]] name or certificate subject")
+            }
         }
         if readers.isEmpty, context.issues.count == issuesBefore {
             root.error("gateways", "at least one [[gateways]] entry is required")

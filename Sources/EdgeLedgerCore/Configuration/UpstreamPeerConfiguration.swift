@@ -16,9 +16,13 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
     public var token: ConfigSecret?
     /// Subject of this upstream's client certificate (mutual TLS), e.g. `CN=dc-1,O=Example`.
     public var clientSubject: String?
-    /// The witness's C2SP verifier key (`name+keyid+base64`); when set, cosignatures are
-    /// verified before they are stored and served.
+    /// The witness's C2SP verifier key (`name+keyid+base64`): cosignatures are stored and served
+    /// only after they verify with it. Required for a witness unless ``verify`` is false.
     public var verifierKey: String?
+    /// Verify this witness's cosignatures (with ``verifierKey``) and keep those that verify.
+    /// `false` pushes without keeping any cosignature (the witness still records the log's
+    /// history); warned about at start and by `check-config`. Default true.
+    public var verify: Bool
     /// Timeout of one push request, 1s...10m. Default 10s.
     public var timeout: Duration
     /// TLS settings for `https://` URLs (CA, client certificate).
@@ -31,7 +35,8 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         name: String, url: String? = nil, witness: Bool = true, requiredForRetention: Bool = false,
         token: ConfigSecret? = nil, clientSubject: String? = nil, verifierKey: String? = nil,
         timeout: Duration = .seconds(10), tls: TLSClientConfiguration? = nil,
-        backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300))
+        backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300)),
+        verify: Bool = true
     ) {
         self.name = name
         self.url = url
@@ -40,6 +45,7 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         self.token = token
         self.clientSubject = clientSubject
         self.verifierKey = verifierKey
+        self.verify = verify
         self.timeout = timeout
         self.tls = tls
         self.backoff = backoff
@@ -69,6 +75,19 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
             r.error("verifier_key", problem)
             verifierKey = nil
         }
+        let verify = r.bool("verify", default: d.verify)
+        if witness, verify, !r.has("verifier_key") {
+            r.error(
+                "verifier_key",
+                "required key is missing: cosignatures are kept and served only after they verify with the "
+                    + "witness's key (`edge-ledger upstream --print-verifier-key` prints it); or set verify = false "
+                    + "to push without keeping cosignatures")
+        } else if witness, !verify {
+            r.warn(
+                "verify",
+                "false: this witness's cosignatures are NOT verified, so none is kept or served; pushes still "
+                    + "commit the witness to this log's history")
+        }
         let timeout = r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(600)))
         let tls = r.optionalTable("tls").map(TLSClientConfiguration.init(reading:))
         let backoff = BackoffConfiguration(reading: r.table("backoff"), defaults: d.backoff)
@@ -86,7 +105,8 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         }
         self.init(
             name: name, url: url, witness: witness, requiredForRetention: required, token: token,
-            clientSubject: subject, verifierKey: verifierKey, timeout: timeout, tls: tls, backoff: backoff)
+            clientSubject: subject, verifierKey: verifierKey, timeout: timeout, tls: tls, backoff: backoff,
+            verify: verify)
         r.finish()
     }
 }
