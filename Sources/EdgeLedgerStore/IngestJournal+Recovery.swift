@@ -10,8 +10,9 @@ extension IngestJournal {
     /// Readings replayed per transaction.
     static let replayBatch = 32_768
 
-    /// Creates the directory if needed, folds every journaled reading the store lacks, deletes
-    /// the segments, and returns what it did and the next sequence number.
+    /// Creates the directory if needed, folds every journaled reading the store lacks (past the
+    /// quota if need be: they were acknowledged), deletes the segments, and returns what it did
+    /// and the next sequence number.
     static func recover(store: LedgerStore, directory: String) throws(StoreError) -> (Recovery, UInt64) {
         if mkdir(directory, 0o750) != 0, errno != EEXIST {
             throw JournalSegmentWriter.error(errno, "creating the ingest journal directory \(directory)")
@@ -40,13 +41,13 @@ extension IngestJournal {
                     lastSeq = max(lastSeq, record.seq)
                     batch.append(.reading(record.reading, seq: record.seq))
                     if batch.count >= replayBatch {
-                        recovery.replayed += try store.fold(batch).entries
+                        recovery.replayed += try store.fold(batch, pastQuota: true).entries
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
             }
         }
-        if !batch.isEmpty { recovery.replayed += try store.fold(batch).entries }
+        if !batch.isEmpty { recovery.replayed += try store.fold(batch, pastQuota: true).entries }
         for name in segments { unlink(directory + "/" + name) }
         if !segments.isEmpty, store.durability == .power { JournalSegmentWriter.syncDirectory(directory) }
         return (recovery, lastSeq + 1)
