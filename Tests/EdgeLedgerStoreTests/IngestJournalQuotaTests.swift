@@ -12,7 +12,8 @@ import Testing
 
 /// The quota stops acknowledging new readings but never strands acknowledged ones: what the
 /// journal holds reaches the store at close (the journal is empty afterwards) and at the replay
-/// after a crash, past the quota if need be (issue 11, finding 2).
+/// after a crash, past the quota if need be; and a batch the store still refuses at close is
+/// never skipped over (issue 11, finding 2).
 @Suite struct IngestJournalQuotaTests {
     /// Appends big readings until the journal refuses one (the folder found the store full);
     /// returns how many were journaled, that is acknowledged.
@@ -89,6 +90,35 @@ import Testing
         #expect(
             try store.entries(from: 100, to: UInt64(100 + accepted)).map(\.payload)
                 == (100..<(100 + accepted)).map { IngestJournalTests.bigReading($0).payload })
+    }
+
+    @Test func aBatchGivenUpAtCloseStopsTheFolderAndTheJournalKeepsIt() throws {
+        let dir = try TemporaryFolder()
+        let path = dir.file("ledger.db")
+        let store = try LedgerStore(path: path, hasher: sha256)
+        // A row in the way of entry 1: every fold that reaches index 1 fails, for a reason other
+        // than the quota (so close cannot fold it past the quota either).
+        try RawSQL.execute(
+            path, "INSERT INTO entries(idx, entry, leaf_hash, received_at) VALUES (1, NULL, zeroblob(32), 0)")
+        let journal = try IngestJournal(store: store)
+        try journal.append(reading(0), journaled: true)
+        try journal.append(reading(1), journaled: true)
+        #expect(Eventually.holds(timeout: 20) { journal.problem != nil })
+        // A batch behind the refused one that would fold: a rejection row (rows skip admission).
+        #expect(journal.record(RejectedReading(receivedAt: 1, topic: "bad/1", reason: "test", payload: [1])))
+        journal.close()
+        // Folding it would have cleared the problem and emptied the journal, losing reading 1.
+        #expect(!IngestJournalTests.segments(journal.directory).isEmpty)
+        #expect(try store.rejectedCount() == 0)
+
+        // The way cleared, the next open replays what was acknowledged.
+        try RawSQL.execute(path, "DELETE FROM entries WHERE idx = 1")
+        let reopened = try IngestJournal(store: store)
+        #expect(reopened.recovery.replayed >= 1)
+        #expect(store.nextIndex == 2)
+        #expect(try store.entries(from: 0, to: 2).map(\.payload) == [reading(0).payload, reading(1).payload])
+        reopened.close()
+        #expect(IngestJournalTests.segments(reopened.directory).isEmpty)
     }
 }
 
