@@ -50,6 +50,11 @@ public final class IngestPipeline: Sendable {
                     metrics?.storageBackpressure.record(0)
                     logger.notice("the store takes readings again")
                 }
+            },
+            foldedPastQuota: { entries in
+                logger.warning(
+                    "stored acknowledged readings past the store's quota at shutdown; the store stays full until space is freed or the quota raised",
+                    metadata: ["readings": "\(entries)"])
             })
         self.journal = try IngestJournal(store: store, events: events)
         self.validator = Mutex(validator)

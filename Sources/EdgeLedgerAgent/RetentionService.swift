@@ -50,15 +50,18 @@ public struct RetentionService: Service {
                 "payload pruning is enabled but no upstream has required_for_retention = true: nothing is pruned")
             return
         }
-        var failures = 0
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: retention.interval)
-            } catch {
-                return  // cancelled
+        // The wait (an hour by default) ends at graceful shutdown: SIGTERM must not wait for it
+        // (systemd's stop timeout is shorter). `Task.sleep` counts on the monotonic clock.
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: retention.interval)
+                } catch {
+                    return  // cancelled: shutting down
+                }
+                failures = passOnce(failures: failures)
             }
-            if Task.isShuttingDownGracefully { return }
-            failures = passOnce(failures: failures)
         }
     }
 

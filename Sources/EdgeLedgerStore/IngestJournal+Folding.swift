@@ -12,8 +12,9 @@ extension IngestJournal {
     /// Retries after a refused fold start here and double up to ``maxRetryDelay`` seconds.
     static let firstRetryDelay = 0.05
     static let maxRetryDelay = 2.0
-    /// After ``close()``, a refusing store gets this many more attempts; the journal keeps the
-    /// readings for the next start.
+    /// After ``close()``, a refusing store gets this many more attempts (past the quota: what
+    /// the journal holds was acknowledged); then the journal keeps the readings for the next
+    /// start.
     static let attemptsAfterClose = 3
 
     /// The shortest time between the starts of two folds: readings arriving meanwhile are
@@ -22,6 +23,12 @@ extension IngestJournal {
     static let foldInterval = 0.005
 
     /// The folder thread: takes everything queued, folds it in one transaction, repeats.
+    ///
+    /// Batches are folded strictly in order: the store records only the highest folded
+    /// sequence number, and replay skips everything at or below it. So when a batch is given
+    /// up (after ``close()``, the store still refusing), the folder stops there: folding a later
+    /// batch would mark the given-up readings as folded, and they would be neither in the store
+    /// nor replayed (acknowledged readings lost). The journal keeps them all for the next start.
     func foldLoop() {
         var clock = timespec()
         while let batch = nextBatch() {
@@ -33,6 +40,7 @@ extension IngestJournal {
             let obsolete = state.withLock { s -> [String] in
                 s.folding = 0
                 if s.spare.capacity < emptied.capacity { s.spare = emptied }
+                if result == nil { s.abandoned = true }
                 guard let result, result.lastSeq > 0 else { return [] }
                 let done = s.closedSegments.filter { $0.lastSeq <= result.lastSeq }.map(\.path)
                 s.closedSegments.removeAll { $0.lastSeq <= result.lastSeq }
@@ -40,9 +48,9 @@ extension IngestJournal {
             }
             state.broadcast()
             for path in obsolete { unlink(path) }
-            if let result {
-                events.folded(result.entries + result.invalid, result.rejected, store.pendingCount)
-            }
+            guard let result else { break }
+            if result.pastQuota { events.foldedPastQuota(result.entries + result.invalid) }
+            events.folded(result.entries + result.invalid, result.rejected, store.pendingCount)
             clock_gettime(CLOCK_MONOTONIC, &clock)
             let rest = Self.foldInterval - (Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - started)
             if rest > 0, !state.withLock({ $0.closed }) { usleep(useconds_t(rest * 1e6)) }
@@ -67,14 +75,19 @@ extension IngestJournal {
 
     /// Folds `batch`, retrying while the store refuses. Returns nil when it gave up after close
     /// (the journaled readings stay in the journal for the next start).
+    ///
+    /// After close the fold goes past the quota: the journal's readings were acknowledged, and
+    /// the quota's backpressure already stopped acknowledging new ones (``problem`` stays set:
+    /// the store is still full). Before close the store's refusal is backpressure, retried.
     private func foldRetrying(_ batch: [JournalItem]) -> LedgerWriter.FoldResult? {
         var delay = Self.firstRetryDelay
         var attemptsLeft = Self.attemptsAfterClose
         while true {
             foldCount.add(1, ordering: .relaxed)
+            let closing = state.withLock { $0.closed }
             do {
-                let result = try store.fold(batch)
-                if failing.load(ordering: .relaxed) { updateProblem { $0.failure = nil } }
+                let result = try store.fold(batch, pastQuota: closing)
+                if failing.load(ordering: .relaxed) && !result.pastQuota { updateProblem { $0.failure = nil } }
                 return result
             } catch {
                 updateProblem { $0.failure = error }

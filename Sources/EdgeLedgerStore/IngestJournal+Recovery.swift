@@ -10,7 +10,8 @@ extension IngestJournal {
     /// Readings replayed per transaction.
     static let replayBatch = 32_768
 
-    /// Creates the directory if needed, folds every journaled reading the store lacks, deletes
+    /// Creates the directory if needed, folds every journaled reading the store lacks (past the
+    /// quota if need be: they were acknowledged), deletes
     /// the segments, and returns what it did and the next sequence number.
     ///
     /// Damaged bytes cost only the records they held: each segment is scanned with
@@ -66,11 +67,11 @@ extension IngestJournal {
             for record in scan.records where record.seq > folded {
                 batch.append(.reading(record.reading, seq: record.seq))
                 if batch.count >= replayBatch {
-                    recovery.replayed += try store.fold(batch).entries
+                    recovery.replayed += try store.fold(batch, pastQuota: true).entries
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { recovery.replayed += try store.fold(batch).entries }
+            if !batch.isEmpty { recovery.replayed += try store.fold(batch, pastQuota: true).entries }
             nextSeq = max(nextSeq, scan.lastSeq + 1)
         }
         for name in segments where !kept.contains(name) { unlink(directory + "/" + name) }

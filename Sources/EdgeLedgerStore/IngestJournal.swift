@@ -33,10 +33,16 @@ import Synchronization
 /// journal write fails that reading only; the next reading tries again. Either failure is
 /// ``problem`` until a fold (or write) succeeds, and ``Events/storeFailure`` reports each change.
 ///
+/// **The quota and acknowledged readings.** The quota stops acknowledging new readings; it never
+/// strands acknowledged ones. ``close()`` and the replay at open fold what the journal holds past
+/// the quota (by at most the readings acknowledged before the refusal was seen), reported through
+/// ``Events/foldedPastQuota``. Only a store that refuses for another reason (a full disk, an I/O
+/// error) leaves readings in the journal at close, for the next start.
+///
 /// **Files.** Segment files `<store>-ingest-journal/<first seq, 16 hex digits>.journal`; a segment is
-/// deleted once all of it is folded; a clean ``close()`` leaves no segment. Bytes that replay
-/// could not read are copied to `quarantine/` there first and never deleted (see
-/// ``JournalQuarantine``).
+/// deleted once all of it is folded; ``close()`` leaves no segment unless the store refused the
+/// final fold for a reason other than the quota. Bytes that replay could not read are copied to
+/// `quarantine/` there first and never deleted (see ``JournalQuarantine``).
 public final class IngestJournal: Sendable {
     /// Callbacks from the folder thread.
     public struct Events: Sendable {
@@ -46,14 +52,19 @@ public final class IngestJournal: Sendable {
         /// The store refused a fold (with the error), or accepts folds again (`nil`). Called on
         /// each change, not on each retry.
         public var storeFailure: @Sendable (StoreError?) -> Void
+        /// The quota refused a fold after ``IngestJournal/close()``, and these acknowledged
+        /// readings were folded past it (before ``folded``): the store is over its quota by them.
+        public var foldedPastQuota: @Sendable (_ entries: Int) -> Void
 
         /// Creates callbacks; the defaults do nothing.
         public init(
             folded: @escaping @Sendable (_ entries: Int, _ rejected: Int, _ pending: UInt64) -> Void = { _, _, _ in },
-            storeFailure: @escaping @Sendable (StoreError?) -> Void = { _ in }
+            storeFailure: @escaping @Sendable (StoreError?) -> Void = { _ in },
+            foldedPastQuota: @escaping @Sendable (_ entries: Int) -> Void = { _ in }
         ) {
             self.folded = folded
             self.storeFailure = storeFailure
+            self.foldedPastQuota = foldedPastQuota
         }
     }
 
@@ -243,9 +254,10 @@ public final class IngestJournal: Sendable {
             return t
         }
         thread?.join()
-        // Everything folded: the segments hold nothing the store lacks.
+        // Everything folded (a fold past the quota counts; ``problem`` may still be set): the
+        // segments hold nothing the store lacks. A batch given up keeps every segment.
         let (clean, closed) = state.withLock { s -> (Bool, [(path: String, lastSeq: UInt64)]) in
-            let clean = s.queue.isEmpty && s.folding == 0 && s.failure == nil
+            let clean = !s.abandoned && s.queue.isEmpty && s.folding == 0
             defer { s.closedSegments.removeAll() }
             return (clean, clean ? s.closedSegments : [])
         }
@@ -271,6 +283,9 @@ struct FoldState {
     var closed = false
     /// The folder thread has ended.
     var stopped = false
+    /// The folder gave up a batch after close (the store kept refusing): it folds nothing
+    /// after it, and the journal keeps every segment for the next start.
+    var abandoned = false
     /// The store's last refusal; nil once a fold succeeds.
     var failure: StoreError?
     /// The last journal write's failure; nil once a write succeeds.

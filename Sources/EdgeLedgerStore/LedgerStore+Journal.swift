@@ -13,9 +13,23 @@ extension LedgerStore {
     /// Appends the readings and records the rejections of `items` in one transaction, and
     /// records the highest journal sequence number among them: all or nothing. Under a quota
     /// with the drop policy, room is made first (see `configureQuota`).
-    func fold(_ items: [JournalItem]) throws(StoreError) -> LedgerWriter.FoldResult {
+    ///
+    /// - Parameter pastQuota: when the quota refuses the fold, fold anyway past it
+    ///   (``LedgerWriter/FoldResult/pastQuota`` says so). For readings whose acknowledgement
+    ///   already left: the quota stops *acknowledging* new readings; what was acknowledged must
+    ///   reach the store (the final fold at shutdown, the replay at start). A full disk still
+    ///   refuses.
+    func fold(_ items: [JournalItem], pastQuota: Bool = false) throws(StoreError) -> LedgerWriter.FoldResult {
         try writer.withLock { (w) throws(StoreError) -> LedgerWriter.FoldResult in
-            try w.makingRoom { () throws(StoreError) -> LedgerWriter.FoldResult in try w.fold(items) }
+            do throws(StoreError) {
+                return try w.makingRoom { () throws(StoreError) -> LedgerWriter.FoldResult in try w.fold(items) }
+            } catch  where pastQuota && error.kind == .diskFull {
+                var result = try w.liftingQuota { () throws(StoreError) -> LedgerWriter.FoldResult in
+                    try w.fold(items)
+                }
+                result.pastQuota = true
+                return result
+            }
         }
     }
 }
@@ -31,6 +45,18 @@ extension LedgerWriter {
         var invalid = 0
         /// The highest journal sequence number folded, 0 when none was journaled.
         var lastSeq: UInt64 = 0
+        /// The quota refused this fold and it was folded past it (``LedgerStore/fold(_:pastQuota:)``).
+        var pastQuota = false
+    }
+
+    /// Runs `append` with SQLite's page cap (the quota) lifted, then puts the cap back. SQLite
+    /// never lowers the cap below the file's size, so a store grown past its quota stays
+    /// capped at that size: it refuses new pages until room is freed.
+    func liftingQuota<R>(_ append: () throws(StoreError) -> R) throws(StoreError) -> R {
+        let cap = try db.scalar("PRAGMA max_page_count", "reading the store quota") ?? 0xFFFF_FFFE
+        _ = try db.scalar("PRAGMA max_page_count = 4294967294", "lifting the store quota")
+        defer { _ = try? db.scalar("PRAGMA max_page_count = \(cap)", "restoring the store quota") }
+        return try append()
     }
 
     func fold(_ items: [JournalItem]) throws(StoreError) -> FoldResult {

@@ -24,14 +24,23 @@ final class AgentHarness: @unchecked Sendable {
     var configPath: String { directory.appendingPathComponent("edge-ledger.toml").path }
     var databasePath: String { directory.appendingPathComponent("data/ledger.db").path }
     var logPath: String { directory.appendingPathComponent("agent.log").path }
+    /// The ingest journal's directory, beside the store.
+    var journalPath: String { databasePath + "-ingest-journal" }
+
+    /// The journal's segment files (an empty journal after a clean stop).
+    func journalSegments() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: journalPath)) ?? []).filter { $0.hasSuffix(".journal") }
+    }
 
     /// The HTTP API's port when enabled.
     let httpPort: Int?
 
-    /// - Parameter extraConfig: TOML appended to the configuration (e.g. `[[upstreams]]`).
+    /// - Parameters:
+    ///   - extraConfig: TOML appended to the configuration (e.g. `[[upstreams]]`).
+    ///   - storage: keys added to `[storage]` (e.g. `quota = "1MiB"`).
     init(
         broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms", http: Bool = false,
-        extraConfig: String = ""
+        maxPayloadBytes: Int = 1024, storage: String = "", extraConfig: String = ""
     ) throws {
         self.broker = broker
         folder = try TemporaryFolder(prefix: "agent")
@@ -89,13 +98,14 @@ final class AgentHarness: @unchecked Sendable {
             \(extraTopics)
 
             [ingest]
-            max_payload_bytes = 1024
+            max_payload_bytes = \(maxPayloadBytes)
 
             [seal]
             interval = "\(sealInterval)"
 
             [storage]
             path = "data/ledger.db"
+            \(storage)
 
             \(httpSection)
 

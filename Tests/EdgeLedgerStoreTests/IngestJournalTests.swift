@@ -136,6 +136,7 @@ import Testing
         _ = try store!.seal(sign: log.sign)
         let quota = try Self.fillToQuota(store!)
         #expect(quota > 0)
+        let image = try CrashImage(storePath: path)
         var journal: IngestJournal? = try IngestJournal(store: store!)
         let directory = journal!.directory
         var journaled = 0
@@ -149,11 +150,13 @@ import Testing
             }
         }
         let stored = store!.nextIndex
-        // Closing with the store still full gives up folding: the journal keeps the readings,
-        // as a crash would leave them.
+        // A crash with the store still full: the journal keeps the readings (close would fold
+        // them past the quota: IngestJournalQuotaTests).
+        image.keepJournal(directory)
         journal!.close()
         journal = nil
         store = nil
+        try image.restore()
         #expect(!Self.segments(directory).isEmpty)
         // Garbage at the end is skipped, kept and reported.
         let segment = directory + "/" + Self.segments(directory).last!

@@ -6,7 +6,7 @@
 #   --ci    the CI-sized variants (default; about 5 minutes on 2 loaded cores)
 #   --long  the long variants (about an hour); the soak (scripts/faults/soak.sh) is never run here
 #   SCENARIO  only these (crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
-#             journal-damage store-damage split-view forged-cosignature)
+#             journal-damage store-damage split-view forged-cosignature quota-cycles)
 # Environment: EDGE_LEDGER=PATH (default .build/debug/edge-ledger), FAULTS_KEEP_ON_FAILURE=1.
 # A scenario whose prerequisite is missing (root for full-disk, libfaketime, paho-mqtt) is
 # skipped with the reason, not failed.
@@ -22,14 +22,14 @@ for arg in "$@"; do
     *) selected+=("$arg") ;;
     esac
 done
-all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature)
+all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
 skip_reason() {
     case $1 in
     full-disk) [ "$(id -u)" = 0 ] || echo "needs root to mount a tmpfs" ;;
     clock-jumps) dpkg -L libfaketime 2>/dev/null | grep -q 'libfaketime.so.1$' || echo "libfaketime missing (apt-get install faketime)" ;;
-    flood) python3 -c 'import paho.mqtt.client' 2>/dev/null || echo "paho-mqtt missing (pip install paho-mqtt)" ;;
+    flood | quota-cycles) python3 -c 'import paho.mqtt.client' 2>/dev/null || echo "paho-mqtt missing (pip install paho-mqtt)" ;;
     tamper) command -v sqlite3 >/dev/null || echo "sqlite3 missing (apt-get install sqlite3)" ;;
     esac
     command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || echo "mosquitto missing (scripts/setup.sh)"
