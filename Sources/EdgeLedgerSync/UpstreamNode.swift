@@ -103,6 +103,7 @@ public struct UpstreamNode: Sendable {
                     metrics.recordWitness(
                         outcome: result.outcome.rawValue, origin: result.origin, cosigned: result.outcome == .cosigned)
                 },
+                metricsFactory: PrometheusMetricsFactory(registry: registry),
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw SyncError("http: \(error)")

@@ -25,18 +25,22 @@ public struct StorageConfiguration: Sendable, Equatable {
     public var overflow: OverflowPolicy
     /// Payload pruning.
     public var retention: RetentionConfiguration
+    /// Bounds of the `rejected` table.
+    public var rejected: RejectedTableConfiguration
 
     /// Creates store settings.
     public init(
         path: String = "/var/lib/edge-ledger/ledger.db", durability: StorageDurability = .process,
         quotaBytes: Int64? = nil, overflow: OverflowPolicy = .backpressure,
-        retention: RetentionConfiguration = RetentionConfiguration()
+        retention: RetentionConfiguration = RetentionConfiguration(),
+        rejected: RejectedTableConfiguration = RejectedTableConfiguration()
     ) {
         self.path = path
         self.durability = durability
         self.quotaBytes = quotaBytes
         self.overflow = overflow
         self.retention = retention
+        self.rejected = rejected
     }
 
     init(reading r: ConfigTableReader) {
@@ -55,9 +59,10 @@ public struct StorageConfiguration: Sendable, Equatable {
                 ("stop", .backpressure), ("drop-acknowledged", .dropOldestAcknowledged),
             ])
         let retention = RetentionConfiguration(reading: r.table("retention"))
+        let rejected = RejectedTableConfiguration(reading: r.table("rejected"))
         self.init(
             path: path, durability: durability, quotaBytes: quota >= Self.minimumQuota ? quota : nil,
-            overflow: overflow, retention: retention)
+            overflow: overflow, retention: retention, rejected: rejected)
         r.finish()
     }
 }
