@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -13,8 +14,9 @@ import Synchronization
 /// warning: log budget exhausted: suppressed 19940 lines in the last 60s [suppressed=19940 rejected reading=19931 refused credentials=9]
 /// ```
 ///
-/// The summary comes from a short task started with the first suppressed line of an interval,
-/// so it also appears when the flood has stopped. Counters (metrics, the `rejected` table) still
+/// The summary comes from a dispatch timer armed by the first suppressed line of an interval
+/// (not a Swift task: a busy concurrency pool must not delay it), so it also appears when the
+/// flood has stopped. Counters (metrics, the `rejected` table) still
 /// count every event: the budget only limits the log.
 public final class LogBudget: Sendable {
     private struct State {
@@ -75,8 +77,9 @@ public final class LogBudget: Sendable {
     }
 
     private func scheduleSummary() {
-        Task { [self] in
-            try? await Task.sleep(for: summaryInterval)
+        let (seconds, attoseconds) = summaryInterval.components
+        let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
             flushSummary()
         }
     }

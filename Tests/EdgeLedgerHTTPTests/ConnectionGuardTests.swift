@@ -1,7 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerTestSupport
 import Hummingbird
-import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import EdgeLedgerHTTP
@@ -36,6 +36,28 @@ struct ConnectionGuardTests {
         #expect(elapsed < .seconds(1), "\(what): /healthz took \(elapsed)")
     }
 
+    /// Runs the API service as the agent does (`run()`, the configured listener and connection
+    /// handling, not a test harness) on a free loopback port and hands the port to `body`.
+    static func withRunningAPI(
+        _ fixture: LedgerFixture, http: HTTPConfiguration, _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
+        var http = http
+        http.listen = HostPort(host: "127.0.0.1", port: 0)
+        var logger = Logger(label: "edge-ledger.http.test")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let service = try LedgerAPIService(
+            http: http, storePath: fixture.storePath, hasher: sha256, acknowledger: fixture.store,
+            status: LedgerAPIStatusClosure { .ready }, logger: logger, onServerRunning: { continuation.yield($0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            try await body(port)
+            group.cancelAll()
+        }
+    }
+
     static func http(
         perClient: Int = 200, maxConnections: Int = 256, headerTimeout: Duration = .seconds(10)
     )
@@ -50,8 +72,7 @@ struct ConnectionGuardTests {
     @Test("200 connections trickling header bytes do not delay /healthz from another client; the 201st is refused")
     func slowHeaders() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
-        try await withLiveAPI(f, http: Self.http()) { client in
-            let port = try #require(client.port)
+        try await Self.withRunningAPI(f, http: Self.http()) { port in
             let slow = try Self.open(200, port: port, opening: "GET /healthz HTTP/1.1\r\nHost: x\r\n")
             let trickler = Self.trickle(slow, byte: "X")
             defer { trickler.cancel() }
@@ -66,8 +87,7 @@ struct ConnectionGuardTests {
     @Test("200 idle connections do not delay /healthz from another client")
     func idleConnections() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
-        try await withLiveAPI(f, http: Self.http()) { client in
-            let port = try #require(client.port)
+        try await Self.withRunningAPI(f, http: Self.http()) { port in
             let idle = try Self.open(200, port: port, opening: "")
             try await Task.sleep(for: .milliseconds(500))
             try await Self.expectHealthFromAnotherClient(port: port, "200 idle connections")
@@ -80,8 +100,7 @@ struct ConnectionGuardTests {
         let f = try LedgerFixture(count: 10, sealAt: [])
         var http = Self.http()
         http.requestTimeout = .seconds(2)
-        try await withLiveAPI(f, http: http) { client in
-            let port = try #require(client.port)
+        try await Self.withRunningAPI(f, http: http) { port in
             let head = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
             let slow = try Self.open(200, port: port, opening: head)
             let trickler = Self.trickle(slow, byte: "b")
@@ -98,8 +117,7 @@ struct ConnectionGuardTests {
     @Test("A client trickling its request head is cut at http.header_timeout")
     func headerDeadline() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
-        try await withLiveAPI(f, http: Self.http(headerTimeout: .seconds(1))) { client in
-            let port = try #require(client.port)
+        try await Self.withRunningAPI(f, http: Self.http(headerTimeout: .seconds(1))) { port in
             let c = try RawTCPConnection(port: port, from: "127.0.0.1")
             c.send("GET /healthz HTTP/1.1\r\n")
             let trickler = Self.trickle([c], byte: "X")
@@ -114,9 +132,8 @@ struct ConnectionGuardTests {
     @Test("At max_connections, reserved connections still serve /healthz but nothing else")
     func reservedProbes() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
-        try await withLiveAPI(f, http: Self.http(maxConnections: 8)) { client in
-            let port = try #require(client.port)
-            // The test client's own connection may hold one slot; 60 idle ones fill the rest.
+        try await Self.withRunningAPI(f, http: Self.http(maxConnections: 8)) { port in
+            // 60 idle connections fill the 8 normal ones and one reserved one.
             let idle = try Self.open(60, port: port, opening: "")
             try await Task.sleep(for: .milliseconds(500))
             try await Self.expectHealthFromAnotherClient(port: port, "every normal connection in use")
