@@ -31,6 +31,7 @@ let package = Package(
         // Hummingbird and AsyncHTTPClient resolve to; the .git URLs match theirs.
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
     ],
     targets: [
         // MARK: Pure core
@@ -55,7 +56,7 @@ let package = Package(
 
         // MARK: Adapters
         .target(name: "EdgeLedgerCrypto", dependencies: ["EdgeLedgerCore", "COpenSSL"]),
-        .target(name: "EdgeLedgerSystem"),
+        .target(name: "EdgeLedgerSystem", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "CSQLite"]),
         .target(
             name: "EdgeLedgerConfig",
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "EdgeLedgerHTTP",
             dependencies: [
-                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore",
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -82,6 +83,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         .target(
@@ -141,7 +143,8 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "EdgeLedgerTestSupport", dependencies: ["CSQLite"]),
+        .target(
+            name: "EdgeLedgerTestSupport", dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
             name: "EdgeLedgerCoreTests",
@@ -168,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerAgentTests",
             dependencies: [
-                "EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
+                "EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerStore", "EdgeLedgerSystem",
+                "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),

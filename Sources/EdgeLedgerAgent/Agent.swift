@@ -5,6 +5,7 @@ import EdgeLedgerHTTP
 import EdgeLedgerMQTT
 import EdgeLedgerStore
 import EdgeLedgerSync
+import EdgeLedgerSystem
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -70,10 +71,13 @@ public struct Agent: Sendable {
             store: store, origin: configuration.identity.origin, hash: configuration.identity.hash, signers: signers,
             metrics: metrics, logger: Logger(label: "edge-ledger.sealer"), onSealed: { _ in pusher.nudge() },
             damageReporter: damageReporter)
+        // One budget for every log line an outsider can trigger (rejected readings, wrong tokens).
+        let logBudget = LogBudget(logger: Logger(label: "edge-ledger"))
+        try configureRejectedTable(store, configuration.storage, logBudget: logBudget)
         let pipeline = try IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
-            metrics: metrics, logger: Logger(label: "edge-ledger.ingest"))
+            metrics: metrics, logBudget: logBudget, logger: Logger(label: "edge-ledger.ingest"))
         let brokerConnected = AtomicFlag()
         let mqttLogger = Logger(label: "edge-ledger.mqtt")
         let broker = "\(configuration.mqtt.host):\(configuration.mqtt.port)"
@@ -108,7 +112,7 @@ public struct Agent: Sendable {
                     if let damage = store.damage { problems.append(storeDamageProblem(damage)) }
                     return LedgerReadiness(problems: problems, warnings: journalDamage.warnings())
                 },
-                registry: registry, logger: Logger(label: "edge-ledger.http"),
+                registry: registry, logger: Logger(label: "edge-ledger.http"), logBudget: logBudget,
                 onAcknowledge: { state in
                     metrics.recordUpstream(state.name, ackedSize: state.ackedSize, sealedSize: store.sealedSize)
                 })

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerMQTT
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import Logging
 import Synchronization
 
@@ -23,6 +24,7 @@ public final class IngestPipeline: Sendable {
     public let journal: IngestJournal
     private let validator: Mutex<ReadingValidator>
     private let rejectLog: Mutex<RejectionLogLimiter>
+    private let logBudget: LogBudget
     private let logger: Logger
     /// Counters for status and tests.
     public let statistics: IngestStatistics
@@ -30,10 +32,13 @@ public final class IngestPipeline: Sendable {
 
     /// Opens the store's journal (replaying what a crash left in it) and starts its folder.
     ///
+    /// `logBudget` limits the warnings about rejected readings (the process's shared budget;
+    /// one of its own when `nil`).
+    ///
     /// - Throws: ``StoreError`` when the journal cannot be opened or replayed.
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        metrics: AgentMetrics? = nil, logger: Logger
+        metrics: AgentMetrics? = nil, logBudget: LogBudget? = nil, logger: Logger
     ) throws(StoreError) {
         let events = IngestJournal.Events(
             folded: { entries, _, _ in
@@ -61,6 +66,7 @@ public final class IngestPipeline: Sendable {
         self.statistics = statistics
         self.metrics = metrics
         self.logger = logger
+        self.logBudget = logBudget ?? LogBudget(logger: logger)
         self.rejectLog = Mutex(RejectionLogLimiter(interval: validator.limits.rejectLogInterval))
         let recovery = journal.recovery
         if recovery.replayed > 0 {
@@ -154,7 +160,7 @@ public final class IngestPipeline: Sendable {
         metrics?.rejected(rejection.reason).increment()
         let topic = String(decoding: message.topic.prefix(512), as: UTF8.self)
         rejectLog.withLock { $0 }.record(
-            topic: topic, rejection: rejection, size: message.payload.count, logger: logger)
+            topic: topic, rejection: rejection, size: message.payload.count, budget: logBudget, logger: logger)
         // The reading is rejected either way; a dropped diagnostic row (queue full) loses no entry.
         journal.record(
             RejectedReading(

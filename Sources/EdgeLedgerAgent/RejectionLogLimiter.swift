@@ -1,8 +1,10 @@
+import EdgeLedgerSystem
 import Logging
 import Synchronization
 
 /// Logs rejected readings at most once per interval per topic and reason, with a count of
-/// what was suppressed, so one bad sensor cannot flood the journal.
+/// what was suppressed, so one bad sensor cannot flood the journal; and every line within the
+/// process's ``LogBudget``, so that many topics cannot either.
 final class RejectionLogLimiter: Sendable {
     private struct Key: Hashable {
         var topic: String
@@ -21,7 +23,7 @@ final class RejectionLogLimiter: Sendable {
         self.interval = interval
     }
 
-    func record(topic: String, rejection: Rejection, size: Int, logger: Logger) {
+    func record(topic: String, rejection: Rejection, size: Int, budget: LogBudget, logger: Logger) {
         let now = ContinuousClock.now
         let key = Key(topic: topic, reason: rejection.reason)
         let suppressed: Int? = windows.withLock { windows in
@@ -39,11 +41,11 @@ final class RejectionLogLimiter: Sendable {
             return 0
         }
         guard let suppressed else { return }
-        logger.warning(
-            "rejected reading",
+        budget.log(
+            .warning, kind: "rejected reading", "rejected reading",
             metadata: [
                 "topic": "\(topic)", "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
                 "size": "\(size)", "suppressed_since_last": "\(suppressed)",
-            ])
+            ], logger: logger)
     }
 }

@@ -1,5 +1,11 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `edge-ledger`: the one executable. Each subcommand lives in its own file.
 @main
 struct EdgeLedgerCommand: AsyncParsableCommand {
@@ -12,4 +18,16 @@ struct EdgeLedgerCommand: AsyncParsableCommand {
             ExportCommand.self, StatusCommand.self, UpstreamCommand.self, SimulateCommand.self, VersionCommand.self,
         ]
     )
+
+    /// The bits ``main()`` adds to the process umask: nothing this program creates (store,
+    /// journal, quarantine, keys, configuration, exports) is readable by other users, also when
+    /// started outside systemd (whose units set `UMask=0077`) from a shell with umask 022.
+    static let umaskBits: mode_t = 0o027
+
+    /// Tightens the umask, then parses and runs the command.
+    static func main() async {
+        let previous = umask(umaskBits)
+        umask(previous | umaskBits)
+        await main(nil)
+    }
 }

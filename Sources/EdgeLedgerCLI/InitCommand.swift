@@ -105,7 +105,7 @@ struct InitCommand: AsyncParsableCommand {
             // TODO(issue 4): upstream-token.txt — once the HTTP API exists, create a random bearer
             // token for one upstream here: DIR/upstream-token.txt (mode 0600) holding the token, and
             // a [[http.tokens]] entry with its token_sha256 in the rendered configuration.
-            try CLIFiles.writeNewFile(layout.config, text: toml, mode: 0o644)
+            try CLIFiles.writeNewFile(layout.config, text: toml, mode: 0o640)
             createdFiles.append(layout.config)
         } catch {
             rollback()

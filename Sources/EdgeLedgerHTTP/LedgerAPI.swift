@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import Hummingbird
 import Logging
 import Metrics
@@ -38,6 +39,7 @@ public struct LedgerAPI: Sendable {
     let registry: PrometheusCollectorRegistry?
     let requestMetrics: APIRequestMetrics
     let logger: Logger
+    let logBudget: LogBudget
     let onAcknowledge: (@Sendable (UpstreamState) -> Void)?
 
     /// Prepares the API.
@@ -58,6 +60,8 @@ public struct LedgerAPI: Sendable {
     ///     bootstrapped `MetricsSystem.factory` when `nil`.
     ///   - readerCount: read connections opened on the store.
     ///   - logger: request failures, acknowledgements and forks are logged here.
+    ///   - logBudget: the process's budget for lines a client can trigger (refused
+    ///     credentials); a budget of its own when `nil`.
     ///   - onAcknowledge: called after each accepted acknowledgement with the upstream's state.
     /// - Throws: ``LedgerAPIError`` when the store cannot be opened for reading or a token is
     ///   unusable.
@@ -73,6 +77,7 @@ public struct LedgerAPI: Sendable {
         metricsFactory: (any MetricsFactory)? = nil,
         readerCount: Int = 2,
         logger: Logger = Logger(label: "edge-ledger.http"),
+        logBudget: LogBudget? = nil,
         onAcknowledge: (@Sendable (UpstreamState) -> Void)? = nil
     ) throws(LedgerAPIError) {
         self.prefix = http.prefix.hasSuffix("/") ? String(http.prefix.dropLast()) : http.prefix
@@ -93,6 +98,7 @@ public struct LedgerAPI: Sendable {
         self.registry = registry
         self.requestMetrics = APIRequestMetrics(factory: metricsFactory)
         self.logger = logger
+        self.logBudget = logBudget ?? LogBudget(logger: logger)
         self.onAcknowledge = onAcknowledge
     }
 
@@ -143,8 +149,9 @@ public struct LedgerAPI: Sendable {
         case .client(let client):
             return client
         case .invalid(let reason):
-            logger.notice(
-                "refused credentials", metadata: ["reason": "\(reason)", "path": "\(request.uri.path.prefix(200))"])
+            logBudget.log(
+                .notice, kind: "refused credentials", "refused credentials",
+                metadata: ["reason": "\(reason)", "path": "\(request.uri.path.prefix(200))"], logger: logger)
             throw APIFailure.unauthorized(reason, invalidToken: true)
         case .anonymous:
             let allowed =

@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -21,23 +22,26 @@ import ServiceLifecycle
 /// let group = ServiceGroup(services: [ingest, sealer, api, ...], logger: logger)
 /// ```
 ///
-/// Slow clients are cut off: a connection that sends nothing for `http.request_timeout` is
-/// closed (also while its request head is incomplete), and a request body must arrive within
-/// that time. At most ``maxConnections`` connections are accepted at once; the rest wait in the
-/// listen backlog.
+/// Slow clients cannot starve the others (``ConnectionGuard``): a request head must be complete
+/// within `http.header_timeout` of the accept and its body within `http.request_timeout` of the
+/// head (total deadlines, not idle timers); a client address holds at most
+/// `http.max_connections_per_client` connections; beyond `http.max_connections` a few reserved
+/// connections still serve `/healthz`, `/readyz` and `/metrics`. Connections are never left
+/// waiting in the listen backlog.
 public struct LedgerAPIService: Service, CustomStringConvertible {
-    /// Connections served at once unless the initializer says otherwise.
-    public static let defaultMaxConnections = 64
-
     /// The API being served.
     public let api: LedgerAPI
     /// The Hummingbird application; run it through ``run()`` (or test it with
     /// HummingbirdTesting's `application.test(.live)`).
     public let application: Application<RouterResponder<LedgerRequestContext>>
+    /// Admits connections and enforces the header and body deadlines.
+    public let connections: ConnectionGuard
 
-    /// Serves `api` as `http` configures: listen address, TLS, request timeout.
+    /// Serves `api` as `http` configures: listen address, TLS, deadlines and connection caps.
     ///
     /// - Parameters:
+    ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
+    ///     when `nil`).
     ///   - onServerRunning: called once the server listens, with the bound port (useful with
     ///     port 0 in tests).
     /// - Throws: ``LedgerAPIError`` when a TLS file cannot be read or the TLS settings are
@@ -45,12 +49,15 @@ public struct LedgerAPIService: Service, CustomStringConvertible {
     public init(
         api: LedgerAPI,
         http: HTTPConfiguration,
-        maxConnections: Int = LedgerAPIService.defaultMaxConnections,
+        metricsFactory: (any MetricsFactory)? = nil,
         logger: Logger = Logger(label: "edge-ledger.http"),
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(LedgerAPIError) {
-        let http1 = HTTPServerBuilder.http1(
-            configuration: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(http.requestTimeout.nanoseconds)))
+        let limits = ConnectionGuard.fitting(
+            ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
+            logger: logger, listener: "api")
+        let connections = ConnectionGuard(limits: limits, listener: "api", metricsFactory: metricsFactory)
+        let http1 = connections.http1(idleTimeout: http.requestTimeout, logger: logger)
         let server: HTTPServerBuilder
         if let tls = http.tls {
             let configuration = try LedgerAPIService.tlsConfiguration(tls)
@@ -65,13 +72,12 @@ public struct LedgerAPIService: Service, CustomStringConvertible {
         let scheme = http.tls == nil ? "http" : "https"
         let address = http.listen
         self.api = api
+        self.connections = connections
         self.application = Application(
             router: api.makeRouter(),
             server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(address.host, port: Int(address.port)),
-                serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(max(1, maxConnections))),
+                address: .hostname(address.host, port: Int(address.port)), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? Int(address.port)
                 logger.info(
@@ -97,17 +103,17 @@ public struct LedgerAPIService: Service, CustomStringConvertible {
         registry: PrometheusCollectorRegistry? = nil,
         metricsFactory: (any MetricsFactory)? = nil,
         readerCount: Int = 2,
-        maxConnections: Int = LedgerAPIService.defaultMaxConnections,
         logger: Logger = Logger(label: "edge-ledger.http"),
+        logBudget: LogBudget? = nil,
         onAcknowledge: (@Sendable (UpstreamState) -> Void)? = nil,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(LedgerAPIError) {
         let api = try LedgerAPI(
             http: http, metrics: metrics, upstreams: upstreams, storePath: storePath, hasher: hasher,
             acknowledger: acknowledger, status: status, registry: registry, metricsFactory: metricsFactory,
-            readerCount: readerCount, logger: logger, onAcknowledge: onAcknowledge)
+            readerCount: readerCount, logger: logger, logBudget: logBudget, onAcknowledge: onAcknowledge)
         try self.init(
-            api: api, http: http, maxConnections: maxConnections, logger: logger, onServerRunning: onServerRunning)
+            api: api, http: http, metricsFactory: metricsFactory, logger: logger, onServerRunning: onServerRunning)
     }
 
     /// Runs the server until graceful shutdown (in-flight requests are completed) or

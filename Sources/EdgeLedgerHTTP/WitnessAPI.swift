@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerSystem
 import Hummingbird
 import Logging
 import Prometheus
@@ -30,11 +31,14 @@ public enum WitnessAPI {
     ///   - metrics: serves `GET metrics` when given.
     ///   - status: answers `GET readyz` when given.
     ///   - onResult: called with every `add-checkpoint` answer (for metrics).
+    ///   - logBudget: limits the warnings about refused checkpoints, which anyone can trigger
+    ///     (a budget of its own when `nil`).
     public static func addRoutes<Routes: RouterMethods>(
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
-        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil, logger: Logger
     ) where Routes.Context: LedgerRequestContextProtocol {
+        let logBudget = logBudget ?? LogBudget(logger: logger)
         router.post("add-checkpoint") { request, context -> Response in
             let decision = authenticator.check(
                 authorization: request.headers[.authorization], clientSubject: await clientSubject(request, context))
@@ -49,7 +53,7 @@ public enum WitnessAPI {
             var request = request
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
             let result = witness.addCheckpoint(body: Array(buffer: buffer), client: client)
-            log(result, logger: logger)
+            log(result, budget: logBudget, logger: logger)
             onResult?(result)
             return Response(
                 status: .init(code: result.status), headers: [.contentType: result.contentType],
@@ -92,18 +96,19 @@ public enum WitnessAPI {
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
-        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logger: Logger
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil, logger: Logger
     ) -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         if trimmed.isEmpty {
             addRoutes(
                 to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes,
-                metrics: metrics, status: status, onResult: onResult, logger: logger)
+                metrics: metrics, status: status, onResult: onResult, logBudget: logBudget, logger: logger)
         } else {
             addRoutes(
                 to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
-                maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult, logger: logger)
+                maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult,
+                logBudget: logBudget, logger: logger)
         }
         return router
     }
@@ -127,7 +132,7 @@ public enum WitnessAPI {
             status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
     }
 
-    private static func log(_ result: WitnessResponse, logger: Logger) {
+    private static func log(_ result: WitnessResponse, budget: LogBudget, logger: Logger) {
         var metadata: Logger.Metadata = ["status": "\(result.status)", "outcome": "\(result.outcome.rawValue)"]
         if let origin = result.origin { metadata["origin"] = "\(origin)" }
         if let size = result.size { metadata["size"] = "\(size)" }
@@ -143,7 +148,9 @@ public enum WitnessAPI {
         case .notCollected:
             logger.info("add-checkpoint deferred: \(result.message)", metadata: metadata)
         case .malformed, .badSignature, .unknownLog, .badProof, .clientNotAllowed:
-            logger.warning("add-checkpoint refused: \(result.message)", metadata: metadata)
+            budget.log(
+                .warning, kind: "refused checkpoint", "add-checkpoint refused: \(result.message)", metadata: metadata,
+                logger: logger)
         }
     }
 }

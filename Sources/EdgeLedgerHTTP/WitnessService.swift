@@ -3,16 +3,22 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
 /// The reference upstream's HTTP server as a `Service`: ``WitnessAPI`` on `[http].listen`,
-/// with TLS (and mutual TLS) as `[http.tls]` says.
+/// with TLS (and mutual TLS) as `[http.tls]` says, and the agent's connection defences
+/// (``ConnectionGuard``): header and body deadlines, a cap per client address, a global cap
+/// sized below half the descriptor limit (so the collectors keep theirs), and reserved
+/// connections for health and metrics.
 public struct WitnessService: Service, CustomStringConvertible {
     /// The Hummingbird application (run it through ``run()``, or test it with
     /// HummingbirdTesting's `application.test(.live)`).
     public let application: Application<RouterResponder<LedgerRequestContext>>
+    /// Admits connections and enforces the header and body deadlines.
+    public let connections: ConnectionGuard
 
     /// Serves `witness` as `http` configures.
     ///
@@ -20,16 +26,21 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///   - metrics: serves `<prefix>/metrics` when given (see ``WitnessAPI/MetricsEndpoint``).
     ///   - status: answers `<prefix>/readyz` when given.
     ///   - onResult: called with every `add-checkpoint` answer.
+    ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
+    ///     when `nil`).
     ///   - onServerRunning: called once the server listens, with the bound port.
     /// - Throws: ``WitnessServiceError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
         status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
-        logger: Logger = Logger(label: "edge-ledger.witness"),
+        metricsFactory: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(WitnessServiceError) {
-        let http1 = HTTPServerBuilder.http1(
-            configuration: HTTP1Channel.Configuration(idleTimeout: WitnessService.timeAmount(http.requestTimeout)))
+        let limits = ConnectionGuard.fitting(
+            ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
+            logger: logger, listener: "witness")
+        let connections = ConnectionGuard(limits: limits, listener: "witness", metricsFactory: metricsFactory)
+        let http1 = connections.http1(idleTimeout: http.requestTimeout, logger: logger)
         let server: HTTPServerBuilder
         if let tls = http.tls {
             let configuration = try WitnessService.tlsConfiguration(tls)
@@ -49,6 +60,7 @@ public struct WitnessService: Service, CustomStringConvertible {
         let address = http.listen
         let name = witness.name
         let key = witness.verifierKey.string
+        self.connections = connections
         self.application = Application(
             router: router, server: server,
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: Int(address.port))),
@@ -100,11 +112,6 @@ public struct WitnessService: Service, CustomStringConvertible {
         } catch {
             throw WitnessServiceError("http.tls: \(error)")
         }
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .seconds(seconds) + .nanoseconds(attoseconds / 1_000_000_000)
     }
 }
 

@@ -62,6 +62,7 @@ extension LedgerWriter {
     func fold(_ items: [JournalItem]) throws(StoreError) -> FoldResult {
         var result = FoldResult()
         var index = nextIndex
+        var pruned: RejectedPruneResult? = nil
         let db = self.db
         try db.transaction(immediate: true, "folding \(items.count) journaled readings at entry \(nextIndex)") {
             () throws(StoreError) in
@@ -90,8 +91,12 @@ extension LedgerWriter {
             if result.lastSeq > 0 {
                 try Schema.setMeta(db, Self.journalSeqKey, String(result.lastSeq))
             }
+            if result.rejected + result.invalid > 0 {
+                pruned = try enforceRejectedBounds(now: SystemClock.nowNanoseconds())
+            }
         }
         nextIndex = index
+        if let pruned { rejectedBounds?.onPrune?(pruned) }
         return result
     }
 
@@ -106,6 +111,7 @@ extension LedgerWriter {
         s.bind(4, rejected.size)
         s.bind(5, blob: Array(rejected.head.prefix(RejectedReading.headLimit)))
         try s.run("recording a rejected reading")
+        countRejectedRow(rejected)
         return sqlite3_last_insert_rowid(db.handle)
     }
 }

@@ -17,6 +17,8 @@ final class LedgerWriter {
     var origin: String?
     /// What to do when an append hits the quota (LedgerStore+Retention); nil: fail the append.
     var overflow: QuotaOverflow?
+    /// Bounds of the `rejected` table (LedgerStore+RejectedBounds); nil: unbounded.
+    var rejectedBounds: RejectedTableBounds?
 
     init(db: SQLiteConnection, hasher: any MerkleHasher) throws(StoreError) {
         self.db = db

@@ -113,6 +113,7 @@ public struct UpstreamNode: Sendable {
                         metrics.recordFork(gateway: origin, new: result.forkDetected)
                     }
                 },
+                metricsFactory: PrometheusMetricsFactory(registry: registry),
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw SyncError("http: \(error)")

@@ -45,11 +45,12 @@ struct RobustnessTests {
         return (String(decoding: received, as: UTF8.self), ContinuousClock.now - start)
     }
 
-    @Test("A client that stalls in its request head or body is cut off after http.request_timeout")
+    @Test("A client that stalls in its request head (body) is cut off after http.header_timeout (request_timeout)")
     func slowClients() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
         var http = HTTPConfiguration(tokens: TestTokens.configured)
         http.requestTimeout = .seconds(1)
+        http.limits.headerTimeout = .seconds(1)
         try await withLiveAPI(f, http: http) { client in
             let port = try #require(client.port)
             // Slowloris: the head never ends.

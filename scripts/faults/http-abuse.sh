@@ -21,6 +21,11 @@ start_broker
 make_gateway
 UPSTREAM_TOKEN="faults-upstream-$RANDOM$RANDOM$RANDOM"
 set_config http request_timeout "\"${request_timeout}s\""
+set_config http header_timeout "\"${request_timeout}s\""
+# This scenario plays many clients from one address (127.0.0.1): lift the per-client cap and the
+# global cap above what it opens (slow-clients.sh tests the caps themselves).
+set_config http max_connections $((2 * connections + 256))
+set_config http max_connections_per_client $((2 * connections + 256))
 cat >>"$CONF" <<EOF
 
 [[http.tokens]]

@@ -19,12 +19,15 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var requestTimeout: Duration
     /// Accepted bearer tokens.
     public var tokens: [HTTPTokenConfiguration]
+    /// Header deadline and connection caps.
+    public var limits: ConnectionLimits
 
     /// Creates HTTP API settings.
     public init(
         enabled: Bool = true, listen: HostPort = HostPort(host: "127.0.0.1", port: 8080), prefix: String = "",
         tls: HTTPServerTLSConfiguration? = nil, allowPlaintext: Bool = false, allowAnonymousRead: Bool = false,
-        maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = []
+        maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = [],
+        limits: ConnectionLimits = ConnectionLimits()
     ) {
         self.enabled = enabled
         self.listen = listen
@@ -35,6 +38,7 @@ public struct HTTPConfiguration: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.requestTimeout = requestTimeout
         self.tokens = tokens
+        self.limits = limits
     }
 
     init(reading r: ConfigTableReader) {
@@ -54,10 +58,12 @@ public struct HTTPConfiguration: Sendable, Equatable {
         let anonymous = r.bool("allow_anonymous_read", default: d.allowAnonymousRead)
         let maxBody = r.byteSize("max_body_bytes", default: d.maxBodyBytes, in: 1024...(16 << 20))
         let timeout = r.duration("request_timeout", default: d.requestTimeout, in: .seconds(1)...(.seconds(600)))
+        let limits = ConnectionLimits(reading: r)
         let tokens = Self.tokens(r)
         self.init(
             enabled: enabled, listen: listen, prefix: prefix, tls: tls, allowPlaintext: allowPlaintext,
-            allowAnonymousRead: anonymous, maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens)
+            allowAnonymousRead: anonymous, maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens,
+            limits: limits)
         r.finish()
     }
 

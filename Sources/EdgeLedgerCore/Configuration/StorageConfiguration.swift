@@ -33,12 +33,16 @@ public struct StorageConfiguration: Sendable, Equatable {
     /// Default of ``integrityCheckInterval``.
     public static let defaultIntegrityCheckInterval: Duration = .seconds(6 * 3600)
 
+    /// Bounds of the `rejected` table.
+    public var rejected: RejectedTableConfiguration
+
     /// Creates store settings.
     public init(
         path: String = "/var/lib/edge-ledger/ledger.db", durability: StorageDurability = .process,
         quotaBytes: Int64? = nil, overflow: OverflowPolicy = .backpressure,
         retention: RetentionConfiguration = RetentionConfiguration(),
-        integrityCheckInterval: Duration? = StorageConfiguration.defaultIntegrityCheckInterval
+        integrityCheckInterval: Duration? = StorageConfiguration.defaultIntegrityCheckInterval,
+        rejected: RejectedTableConfiguration = RejectedTableConfiguration()
     ) {
         self.path = path
         self.durability = durability
@@ -46,6 +50,7 @@ public struct StorageConfiguration: Sendable, Equatable {
         self.overflow = overflow
         self.retention = retention
         self.integrityCheckInterval = integrityCheckInterval
+        self.rejected = rejected
     }
 
     init(reading r: ConfigTableReader) {
@@ -72,9 +77,11 @@ public struct StorageConfiguration: Sendable, Equatable {
                 "integrity_check_interval", default: d.integrityCheckInterval ?? Self.defaultIntegrityCheckInterval,
                 in: .seconds(1)...(.seconds(30 * 86_400)))
         }
+        let rejected = RejectedTableConfiguration(reading: r.table("rejected"))
         self.init(
             path: path, durability: durability, quotaBytes: quota >= Self.minimumQuota ? quota : nil,
-            overflow: overflow, retention: retention, integrityCheckInterval: integrityCheckInterval)
+            overflow: overflow, retention: retention, integrityCheckInterval: integrityCheckInterval,
+            rejected: rejected)
         r.finish()
     }
 }

@@ -19,12 +19,15 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
     public var requestTimeout: Duration
     /// Accepted bearer tokens.
     public var tokens: [HTTPTokenConfiguration]
+    /// Header deadline and connection caps.
+    public var limits: ConnectionLimits
 
     /// Creates listener settings.
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8090), prefix: String = "",
         tls: HTTPServerTLSConfiguration? = nil, allowPlaintext: Bool = false, allowAnonymous: Bool = true,
-        maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = []
+        maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = [],
+        limits: ConnectionLimits = ConnectionLimits()
     ) {
         self.listen = listen
         self.prefix = prefix
@@ -34,6 +37,7 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.requestTimeout = requestTimeout
         self.tokens = tokens
+        self.limits = limits
     }
 
     init(reading r: ConfigTableReader) {
@@ -52,13 +56,14 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
         let anonymous = r.bool("allow_anonymous", default: d.allowAnonymous)
         let maxBody = r.byteSize("max_body_bytes", default: d.maxBodyBytes, in: 1024...(16 << 20))
         let timeout = r.duration("request_timeout", default: d.requestTimeout, in: .seconds(1)...(.seconds(600)))
+        let limits = ConnectionLimits(reading: r)
         let tokens = HTTPConfiguration.tokens(r)
         if !anonymous, tokens.isEmpty, tls?.clientCAFile == nil {
             r.error("allow_anonymous", "false, but there is no [[http.tokens]] entry and no client_ca_file")
         }
         self.init(
             listen: listen, prefix: prefix, tls: tls, allowPlaintext: allowPlaintext, allowAnonymous: anonymous,
-            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens)
+            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens, limits: limits)
         r.finish()
     }
 }
