@@ -33,6 +33,11 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Agent configuration: its signing keys' public halves verify the signatures.")
     var config: String?
 
+    @Flag(
+        name: .customLong("require-all-keys"),
+        help: "Every checkpoint must carry a valid signature by each given key (default: by one of them).")
+    var requireAllKeys = false
+
     func run() async throws {
         try await CLI.run { try execute() }
     }
@@ -72,7 +77,14 @@ struct VerifyCommand: AsyncParsableCommand {
                 "no verifier keys given: checkpoint signatures will NOT be checked "
                     + "(use --verifier-keys FILE, --verifier-key KEY or --config FILE)")
         }
+        if requireAllKeys, verifiers.isEmpty {
+            throw CLIError(
+                "--require-all-keys needs verifier keys",
+                hint: "pass --verifier-keys FILE, --verifier-key KEY or --config FILE",
+                exitCode: ExitCode.validationFailure.rawValue)
+        }
         var verifier = LedgerVerifier(hasher: hasher, verifiers: verifiers.isEmpty ? nil : verifiers)
+        verifier.signaturePolicy = requireAllKeys ? .all : .any
         let progress = CLIProgress(label: "verifying")
         // Report often enough for a smooth line; the progress object limits redraws.
         verifier.progressInterval = 4096
@@ -105,7 +117,8 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             lines.append(
                 "  signatures:   \(report.signaturesVerified) verified with "
-                    + "\(CLIFormat.count(verifiers.count, "key", "keys")) (\(keySources.joined(separator: ", ")))")
+                    + "\(CLIFormat.count(verifiers.count, "key", "keys")) (\(keySources.joined(separator: ", ")))"
+                    + (requireAllKeys ? ", every key on every checkpoint" : ""))
         }
         lines.append("  root:         \(report.root) at size \(report.sealedSize)")
         let rate = elapsed > 0 ? ", \(CLIFormat.rate(Double(report.entries) / elapsed)) entries/s" : ""

@@ -11,12 +11,17 @@ public struct WitnessedLog: Sendable {
     public var verifiers: [any NoteVerifier]
     /// The log's Merkle hash function.
     public var hasher: any MerkleHasher
+    /// Which of ``verifiers`` must have signed each checkpoint.
+    public var policy: NoteSignaturePolicy
 
     /// Creates a log entry.
-    public init(origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher) {
+    public init(
+        origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher, policy: NoteSignaturePolicy = .any
+    ) {
         self.origin = origin
         self.verifiers = verifiers
         self.hasher = hasher
+        self.policy = policy
     }
 }
 
@@ -111,7 +116,7 @@ public final class Witness: Sendable {
             return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin, size: size)
         }
         do {
-            _ = try NoteSigning.open(request.note, verifiers: log.verifiers)
+            _ = try NoteSigning.open(request.note, verifiers: log.verifiers, policy: log.policy)
         } catch {
             return .failure(
                 .badSignature, 403, "checkpoint signature does not verify: \(error.message)", origin: origin, size: size

@@ -205,7 +205,9 @@ public final class GatewayCollector: Service, Sendable {
         let checkpoint: Checkpoint
         do {
             note = try Note(parsing: response.body)
-            checkpoint = try Checkpoint.open(note, verifiers: verifiers, origin: origin).checkpoint
+            checkpoint = try Checkpoint.open(
+                note, verifiers: verifiers, origin: origin, policy: gateway.requireSignatures
+            ).checkpoint
         } catch {
             throw CollectorRefusal(
                 what: "checkpoint refused", location: "GET /checkpoint", detail: error.description)

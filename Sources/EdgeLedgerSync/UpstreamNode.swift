@@ -67,7 +67,7 @@ public struct UpstreamNode: Sendable {
                     WitnessedLog(
                         origin: gateway.origin,
                         verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
-                        hasher: try OpenSSLHasher(gateway.hash)))
+                        hasher: try OpenSSLHasher(gateway.hash), policy: gateway.requireSignatures))
             } catch {
                 throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
             }
