@@ -25,9 +25,9 @@ struct CommandIsolationTests {
             environment: configuration.childEnvironment { name in getenv(name).map { String(cString: $0) } })
     }
 
-    /// A listening TCP socket on 127.0.0.1:`port`, deliberately without close-on-exec.
+    /// A listening TCP socket on 127.0.0.1:`port` (close-on-exec: see ``inheritable(_:_:)``).
     static func listen(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket: \(errno)") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -46,6 +46,14 @@ struct CommandIsolationTests {
             throw TestSupportError("bind/listen 127.0.0.1:\(port): \(String(cString: strerror(code)))")
         }
         return fd
+    }
+
+    /// Runs `body` while `descriptors` lack close-on-exec, as a library's descriptors might: only
+    /// for that moment, so that children other tests spawn meanwhile do not inherit them.
+    static func inheritable<R>(_ descriptors: [Int32], _ body: () async throws -> R) async rethrows -> R {
+        for fd in descriptors { _ = fcntl(fd, F_SETFD, 0) }
+        defer { for fd in descriptors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
+        return try await body()
     }
 
     /// Whether process `pid` is gone (or a zombie nobody reaped yet).
@@ -74,15 +82,16 @@ struct CommandIsolationTests {
 
     @Test("the command holds only descriptors 0, 1 and 2, whatever this process has open")
     func onlyStandardDescriptors() async throws {
-        // Descriptors opened without close-on-exec, as a library might.
-        let file = open("/dev/null", O_RDONLY)
+        // Descriptors without close-on-exec, as a library might open them.
+        let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let socket = try Self.listen(port: try FreePort.find())
         defer {
             close(file)
             close(socket)
         }
-        let result = try await Self.run(
-            "for n in $(seq 0 1023); do [ -e /proc/$$/fd/$n ] && echo $n; done; true")
+        let result = try await Self.inheritable([file, socket]) {
+            try await Self.run("for n in $(seq 0 1023); do [ -e /proc/$$/fd/$n ] && echo $n; done; true")
+        }
         #expect(result.status == 0)
         #expect(result.output.split(separator: "\n") == ["0", "1", "2"], "\(result.output)")
     }
@@ -110,7 +119,9 @@ struct CommandIsolationTests {
         let pidFile = dir.file("escaped.pid")
         // The hook leaves a process in a session of its own (out of reach of the group kill),
         // as a daemonising anchoring client would.
-        let result = try await Self.run("setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > '\(pidFile)'")
+        let result = try await Self.inheritable([socket]) {
+            try await Self.run("setsid sleep 60 > /dev/null 2>&1 < /dev/null & echo $! > '\(pidFile)'")
+        }
         #expect(result.status == 0)
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
