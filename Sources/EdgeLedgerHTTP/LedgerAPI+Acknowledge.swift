@@ -53,7 +53,7 @@ extension LedgerAPI {
         let outcome = try await readers.read { reader -> ChallengeOutcome in
             let sealed = try reader.sealedSize()
             guard size <= sealed else { return .beyond(sealed: sealed) }
-            let fetched = try reader.fetchedBelow(upstream: upstream)
+            let fetched = try reader.acknowledgeableBelow(upstream: upstream)
             guard size <= fetched else { return .notFetched(fetched: fetched) }
             return .issued(try challenges.issue(upstream: upstream, size: size, reader: reader, hasher: hasher))
         }
@@ -113,7 +113,7 @@ extension LedgerAPI {
         }
         let acknowledger = self.acknowledger
         let outcome = try await readers.read { reader -> AckOutcome in
-            let fetched = try reader.fetchedBelow(upstream: upstream)
+            let fetched = try reader.acknowledgeableBelow(upstream: upstream)
             guard ack.size <= fetched else { return .notFetched(fetched: fetched) }
             return .accepted(
                 try acknowledger.recordAcknowledgement(upstream: upstream, size: ack.size, root: ack.root, at: nil))
@@ -143,7 +143,7 @@ extension LedgerAPI {
         do {
             try await readers.read { reader -> Void in
                 if !fetches.isLoaded(upstream) {
-                    fetches.load(upstream: upstream, below: try reader.fetchedBelow(upstream: upstream))
+                    fetches.load(upstream: upstream, below: try reader.acknowledgeableBelow(upstream: upstream))
                 }
                 if let below = fetches.served(upstream: upstream, range) {
                     try acknowledger.recordFetched(upstream: upstream, below: below)

@@ -35,6 +35,16 @@ extension LedgerReader {
     public func fetchedBelow(upstream name: String) throws(StoreError) -> UInt64 {
         try withConnection { (db) throws(StoreError) in try db.fetchedBelow(name) }
     }
+
+    /// Upstream `name` may acknowledge up to this size: every entry below was fetched with its
+    /// own credential or has been pruned already (served to nobody any more, so an upstream that
+    /// is not required for retention can still acknowledge past it; a required one has always
+    /// fetched at least that far, since pruning never passes its fetched size).
+    public func acknowledgeableBelow(upstream name: String) throws(StoreError) -> UInt64 {
+        try withConnection { (db) throws(StoreError) in
+            max(try db.fetchedBelow(name), try Schema.meta(db, "pruned_below").flatMap { UInt64($0) } ?? 0)
+        }
+    }
 }
 
 extension SQLiteConnection {

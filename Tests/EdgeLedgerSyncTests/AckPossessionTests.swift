@@ -30,6 +30,32 @@ struct AckPossessionTests {
         #expect(pruned.prunedEntries == 1500)
     }
 
+    @Test("when the gateway recorded fewer fetched entries (a restart mid-catch-up), the collector fetches them again")
+    func collectorRefetchesWhatTheGatewayDidNotRecord() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.grow(1000)
+        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        try await LedgerAPICollectorTests.withAgentAPI(gateway) { port in
+            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            #expect(await collector.pullOnce().ackedSize == 1000)
+            await collector.shutdown()
+        }
+        // The gateway lost what it knew past entry 256 (bundles served out of order before a crash).
+        try RawSQL.execute(gateway.path, "UPDATE upstream_fetches SET fetched_below = 256")
+        try gateway.grow(300)
+        try await LedgerAPICollectorTests.withAgentAPI(gateway) { port in
+            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let report = await collector.pullOnce()
+            #expect(report.outcome == .verified)
+            #expect(report.fetchedEntries == 300, "only the new entries are collected")
+            #expect(report.ackedSize == 1300)
+            await collector.shutdown()
+        }
+        #expect(try gateway.store.reader.fetchedBelow(upstream: "dc-1") == 1300)
+        #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 1300)
+    }
+
     @Test("a collector that lost a stored entry cannot acknowledge; nothing is recorded at the gateway")
     func lostEntryCannotProve() async throws {
         let dir = try TemporaryFolder()
