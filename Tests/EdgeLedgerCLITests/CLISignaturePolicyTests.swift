@@ -85,4 +85,39 @@ struct CLISignaturePolicyTests {
         #expect(missing.code != 0)
         #expect(!Files.exists(dir.file("more")))
     }
+
+    @Test("check-config warns when verifier-keys.txt and the configured signing keys differ")
+    func checkConfigComparesVerifierKeys() throws {
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
+        let origin = "a.example/gw"
+        #expect(try EdgeLedgerBinary.run(["init", "--dir", dir.path, "--origin", origin]).code == 0)
+        let config = dir.file("edge-ledger.toml")
+        var check = try EdgeLedgerBinary.run(["check-config", config])
+        #expect(check.code == 0, "\(check.stderr)")
+        #expect(!check.stderr.contains("verifier-keys.txt"), "\(check.stderr)")
+        // An SM2 key made elsewhere (no verifier-keys.txt beside it) and configured, but not
+        // added to the gateway's verifier-keys.txt.
+        let elsewhere = try TemporaryFolder(prefix: "edge-ledger-cli")
+        let made = try EdgeLedgerBinary.run([
+            "keygen", "--alg", "sm2", "--name", origin, "--out", elsewhere.file("keys"),
+        ])
+        #expect(made.code == 0, "\(made.stderr)")
+        let sm2 = made.stdout.trimmingCharacters(in: .newlines)
+        try Files.write(
+            config,
+            try Files.text(config)
+                + "\n[[keys.signing]]\npath = \"\(elsewhere.file("keys/sm2.key"))\"\nalgorithm = \"sm2\"\n")
+        check = try EdgeLedgerBinary.run(["check-config", config])
+        #expect(check.code == 0, "\(check.stderr)")
+        #expect(check.stderr.contains("verifier-keys.txt lacks the verifier key of"), "\(check.stderr)")
+        #expect(check.stderr.contains(sm2))
+        // Listed: no warning; a key nobody signs with: a warning.
+        let stray = NoteKeys.verifierKey(for: try PrivateKey.generate(.ed25519), name: origin).string
+        try Files.write(dir.file("verifier-keys.txt"), try Files.text(dir.file("verifier-keys.txt")) + sm2 + "\n")
+        check = try EdgeLedgerBinary.run(["check-config", config])
+        #expect(!check.stderr.contains("verifier-keys.txt"), "\(check.stderr)")
+        try Files.write(dir.file("verifier-keys.txt"), try Files.text(dir.file("verifier-keys.txt")) + stray + "\n")
+        check = try EdgeLedgerBinary.run(["check-config", config])
+        #expect(check.stderr.contains("lists \(stray), which no keys.signing entry signs with"), "\(check.stderr)")
+    }
 }
