@@ -5,17 +5,24 @@ import Synchronization
 ///
 /// Entry bundles are served in parallel and may complete out of order, so ranges above the
 /// contiguous mark are kept (at most ``maxRanges`` per upstream) until the gap below them is
-/// served; the mark only ever covers entries actually served to that upstream. The caller
-/// persists the mark each time it advances.
+/// served; the mark only ever covers entries actually served to that upstream.
+///
+/// The mark is persisted every ``persistEvery`` entries (one small write per 64 bundles during a
+/// catch-up, not one per bundle) and before each acknowledgement challenge (``unpersisted(_:)``).
+/// A restart loses at most that much of the record: the collector then fetches those bundles
+/// again when the gateway refuses its acknowledgement (`fetched_size` in the 409).
 final class FetchTracker: Sendable {
     private struct Progress {
         var below: UInt64
+        var persisted: UInt64
         var ranges: [Range<UInt64>] = []  // above `below`, sorted, disjoint, not adjacent to it
     }
 
     /// Ranges remembered above a gap, per upstream; more are forgotten (the upstream fetches
     /// them again when it needs them acknowledged).
     static let maxRanges = 1024
+    /// The mark is persisted when it has advanced this many entries past the persisted one.
+    static let persistEvery: UInt64 = 64 * 256
     private let state = Mutex<[String: Progress]>([:])
 
     /// Whether `upstream`'s persisted mark has been loaded (``load(upstream:below:)``).
@@ -25,12 +32,18 @@ final class FetchTracker: Sendable {
 
     /// Sets `upstream`'s mark from the store, unless it is already known.
     func load(upstream: String, below: UInt64) {
-        state.withLock { if $0[upstream] == nil { $0[upstream] = Progress(below: below) } }
+        state.withLock { if $0[upstream] == nil { $0[upstream] = Progress(below: below, persisted: below) } }
+    }
+
+    /// The contiguous mark of `upstream`, when loaded.
+    func mark(_ upstream: String) -> UInt64? {
+        state.withLock { $0[upstream]?.below }
     }
 
     /// Records that entries `range` were served to `upstream` (loaded first).
     ///
-    /// - Returns: the new contiguous mark when it advanced, to be persisted; `nil` otherwise.
+    /// - Returns: the mark to persist when it advanced ``persistEvery`` entries past the
+    ///   persisted one (it then counts as persisted); `nil` otherwise.
     func served(upstream: String, _ range: Range<UInt64>) -> UInt64? {
         state.withLock { all -> UInt64? in
             guard var p = all[upstream], range.upperBound > p.below else { return nil }
@@ -42,6 +55,8 @@ final class FetchTracker: Sendable {
                     p.below = max(p.below, first.upperBound)
                     p.ranges.removeFirst()
                 }
+                guard p.below - p.persisted >= Self.persistEvery else { return nil }
+                p.persisted = p.below
                 return p.below
             }
             let i = p.ranges.firstIndex { $0.lowerBound > range.lowerBound } ?? p.ranges.endIndex
@@ -57,6 +72,17 @@ final class FetchTracker: Sendable {
             }
             p.ranges = Array(merged.prefix(Self.maxRanges))
             return nil
+        }
+    }
+
+    /// The mark of `upstream` when it is ahead of the persisted one (it then counts as
+    /// persisted): the caller persists it before relying on the stored value.
+    func unpersisted(_ upstream: String) -> UInt64? {
+        state.withLock { all -> UInt64? in
+            guard var p = all[upstream], p.below > p.persisted else { return nil }
+            p.persisted = p.below
+            all[upstream] = p
+            return p.below
         }
     }
 }

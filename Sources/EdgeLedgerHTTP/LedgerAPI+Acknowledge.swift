@@ -49,10 +49,15 @@ extension LedgerAPI {
         } catch {
             throw APIFailure.badRequest(error.description)
         }
-        let (challenges, hasher) = (self.challenges, self.hasher)
+        let (challenges, hasher, fetches, acknowledger) = (
+            self.challenges, self.hasher, self.fetches, self.acknowledger
+        )
         let outcome = try await readers.read { reader -> ChallengeOutcome in
             let sealed = try reader.sealedSize()
             guard size <= sealed else { return .beyond(sealed: sealed) }
+            if let mark = fetches.unpersisted(upstream) {
+                try acknowledger.recordFetched(upstream: upstream, below: mark)
+            }
             let fetched = try reader.acknowledgeableBelow(upstream: upstream)
             guard size <= fetched else { return .notFetched(fetched: fetched) }
             return .issued(try challenges.issue(upstream: upstream, size: size, reader: reader, hasher: hasher))
@@ -136,8 +141,9 @@ extension LedgerAPI {
     }
 
     /// Records that the entries `range` were served to `upstream`'s credential; persists the
-    /// upstream's contiguous mark when it advances. A failure to persist is logged: the mark
-    /// then stays lower than what was served, which only delays pruning.
+    /// upstream's contiguous mark every `FetchTracker.persistEvery` entries (and before each
+    /// challenge). A failure to persist is logged: the stored mark then stays lower than what
+    /// was served, which only delays pruning.
     func recordFetch(upstream: String, _ range: Range<UInt64>) async {
         let (fetches, acknowledger, logger) = (self.fetches, self.acknowledger, self.logger)
         do {
