@@ -140,20 +140,19 @@ extension LedgerAPI {
         }
     }
 
-    /// Records that the entries `range` were served to `upstream`'s credential; persists the
-    /// upstream's contiguous mark every `FetchTracker.persistEvery` entries (and before each
-    /// challenge). A failure to persist is logged: the stored mark then stays lower than what
-    /// was served, which only delays pruning.
-    func recordFetch(upstream: String, _ range: Range<UInt64>) async {
-        let (fetches, acknowledger, logger) = (self.fetches, self.acknowledger, self.logger)
-        do {
-            try await readers.read { reader -> Void in
-                if !fetches.isLoaded(upstream) {
-                    fetches.load(upstream: upstream, below: try reader.acknowledgeableBelow(upstream: upstream))
-                }
-                if let below = fetches.served(upstream: upstream, range) {
-                    try acknowledger.recordFetched(upstream: upstream, below: below)
-                }
+    /// Records that entry bundle `id` was served to `upstream`'s credential (in the read that
+    /// served it); persists the upstream's contiguous mark every `FetchTracker.persistEvery`
+    /// entries (and before each challenge). A failure to persist is logged: the stored mark then
+    /// stays lower than what was served, which only delays pruning.
+    func recordFetch(upstream: String, bundle id: TileID, reader: LedgerReader) {
+        let first = id.index * 256
+        let range = first..<(first + UInt64(id.width))
+        do throws(StoreError) {
+            if !fetches.isLoaded(upstream) {
+                fetches.load(upstream: upstream, below: try reader.acknowledgeableBelow(upstream: upstream))
+            }
+            if let below = fetches.served(upstream: upstream, range) {
+                try acknowledger.recordFetched(upstream: upstream, below: below)
             }
         } catch {
             logger.error(

@@ -237,21 +237,21 @@ public struct LedgerAPI: Sendable {
             let sealed = try reader.sealedSize()
             guard id.isContained(inTreeOfSize: sealed) else { return .beyond(sealed: sealed) }
             if id.isEntryBundle {
+                let bundle: [UInt8]?
                 do {
-                    return try reader.entryBundle(index: id.index, width: id.width).map { .data($0) } ?? .missing
+                    bundle = try reader.entryBundle(index: id.index, width: id.width)
                 } catch let error as StoreError where error.kind == .pruned {
                     return .pruned(error.description)
                 }
+                guard let bundle else { return .missing }
+                if let upstream { self.recordFetch(upstream: upstream, bundle: id, reader: reader) }
+                return .data(bundle)
             }
             return try reader.tileData(level: id.level, index: id.index, width: id.width).map { .data($0) }
                 ?? .missing
         }
         switch outcome {
         case .data(let bytes):
-            if let upstream, id.isEntryBundle {
-                let first = id.index * 256
-                await recordFetch(upstream: upstream, first..<(first + UInt64(id.width)))
-            }
             return APIResponse.bytes(bytes, cache: id.isPartial ? APIResponse.partial : APIResponse.immutable)
         case .beyond(let sealed):
             throw APIFailure.notFound(
