@@ -153,8 +153,9 @@ enum CommandRunner {
             let r = waitpid(pid, &raw, WNOHANG)
             if r == pid {
                 status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                // The group outlives its leader while a member lives; its id is not reused
-                // meanwhile, so this reaches only what the command left behind.
+                // What the command left in its group: the group id is not reused while a member
+                // lives; with none left this finds nothing (ESRCH) (a new group of the same id
+                // would need the pid to wrap around within these microseconds).
                 kill(-pid, SIGKILL)
                 break
             }
