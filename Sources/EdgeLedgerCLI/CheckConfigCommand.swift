@@ -53,6 +53,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             var problems: [String] = []
             var warnings = config.warnings.map(\.description)
             let keys = Self.checkKeys(config, problems: &problems)
+            Self.checkVerifierKeysFile(configFile: file, keys: keys, warnings: &warnings)
             Self.checkFiles(config, problems: &problems)
             let store = Self.checkStore(config, problems: &problems, warnings: &warnings)
             for warning in warnings { CLI.warn(warning) }

@@ -10,8 +10,11 @@ struct KeygenCommand: AsyncParsableCommand {
         discussion: """
             Writes DIR/<alg>.key (the private key, mode 0600) and DIR/<alg>.pub (the C2SP note \
             verifier key, one line), creating DIR with mode 0700 when it is missing. Existing \
-            files are never overwritten. Standard output gets only the verifier key line, so \
-            scripts can capture it; status goes to standard error.
+            files are never overwritten. The new verifier key is added to the gateway's verifier \
+            key file, what it hands to upstreams: --verifier-keys FILE, or by default the \
+            verifier-keys.txt beside DIR when it exists (the `init` layout: DIR is its keys \
+            directory). Standard output gets only the verifier key line, so scripts can capture \
+            it; status goes to standard error.
             """
     )
 
@@ -24,11 +27,29 @@ struct KeygenCommand: AsyncParsableCommand {
     @Option(name: .customLong("out"), help: "Directory for <alg>.key and <alg>.pub.")
     var directory: String
 
+    @Option(
+        name: .customLong("verifier-keys"),
+        help: "Verifier key file to add the new key to (default: verifier-keys.txt beside --out, when it exists).")
+    var verifierKeysFile: String?
+
     func run() async throws {
         try await CLI.run {
+            if let verifierKeysFile, !CLIFiles.exists(verifierKeysFile) {
+                throw CLIError(
+                    "--verifier-keys \(verifierKeysFile) does not exist",
+                    hint: "give the gateway's verifier key file (edge-ledger init writes DIR/verifier-keys.txt)")
+            }
             let made = try Self.generate(algorithm: algorithm, name: name, directory: directory)
             CLI.status("wrote private key \(made.privateKeyPath) (mode 0600)")
             CLI.status("wrote verifier key \(made.verifierKeyPath)")
+            if let file = verifierKeysFile ?? CLIVerifierKeysFile.beside(keyDirectory: directory) {
+                if try CLIVerifierKeysFile.add(made.verifierKey.string, to: file) {
+                    CLI.status(
+                        "added the verifier key to \(file): add a [[keys.signing]] entry with path = "
+                            + "\"\(made.privateKeyPath)\" and algorithm = \"\(algorithm.rawValue)\", restart the agent, "
+                            + "then hand \(file) to every upstream (gateways.verifier_keys)")
+                }
+            }
             try CLIOutput.stdout(made.verifierKey.string)
         }
     }

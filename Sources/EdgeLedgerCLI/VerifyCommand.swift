@@ -40,6 +40,11 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Check only what the next seal builds on (quick_check, newest tiles, unsealed entries).")
     var quick = false
 
+    @Flag(
+        name: .customLong("require-all-keys"),
+        help: "Every checkpoint must carry a valid signature by each given key (default: by one of them).")
+    var requireAllKeys = false
+
     func run() async throws {
         try await CLI.run { try execute() }
     }
@@ -79,7 +84,14 @@ struct VerifyCommand: AsyncParsableCommand {
                 "no verifier keys given: checkpoint signatures will NOT be checked "
                     + "(use --verifier-keys FILE, --verifier-key KEY or --config FILE)")
         }
+        if requireAllKeys, verifiers.isEmpty {
+            throw CLIError(
+                "--require-all-keys needs verifier keys",
+                hint: "pass --verifier-keys FILE, --verifier-key KEY or --config FILE",
+                exitCode: ExitCode.validationFailure.rawValue)
+        }
         var verifier = LedgerVerifier(hasher: hasher, verifiers: verifiers.isEmpty ? nil : verifiers)
+        verifier.signaturePolicy = requireAllKeys ? .all : .any
         if quick {
             try Self.verifyQuick(verifier, path: path, signatures: verifiers.isEmpty ? nil : keySources)
             return
@@ -116,7 +128,8 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             lines.append(
                 "  signatures:   \(report.signaturesVerified) verified with "
-                    + "\(CLIFormat.count(verifiers.count, "key", "keys")) (\(keySources.joined(separator: ", ")))")
+                    + "\(CLIFormat.count(verifiers.count, "key", "keys")) (\(keySources.joined(separator: ", ")))"
+                    + (requireAllKeys ? ", every key on every checkpoint" : ""))
         }
         lines.append("  root:         \(report.root) at size \(report.sealedSize)")
         let rate = elapsed > 0 ? ", \(CLIFormat.rate(Double(report.entries) / elapsed)) entries/s" : ""

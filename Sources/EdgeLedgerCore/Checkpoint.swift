@@ -102,15 +102,15 @@ public struct Checkpoint: Sendable, Hashable {
 extension Checkpoint {
     /// Verifies a signed checkpoint and parses its body.
     ///
-    /// The note must carry at least one valid signature by `verifiers` (see
-    /// ``NoteSigning/open(_:verifiers:)``), and when `origin` is given, the body's origin must
-    /// equal it.
+    /// The note must carry at least one valid signature by `verifiers`, or one by each of them
+    /// under ``NoteSignaturePolicy/all`` (see ``NoteSigning/open(_:verifiers:policy:)``), and
+    /// when `origin` is given, the body's origin must equal it.
     ///
     /// - Returns: the checkpoint and the signatures that verified.
     public static func open(
-        _ note: Note, verifiers: [any NoteVerifier], origin: String? = nil
+        _ note: Note, verifiers: [any NoteVerifier], origin: String? = nil, policy: NoteSignaturePolicy = .any
     ) throws(NoteError) -> (checkpoint: Checkpoint, signatures: [NoteSignature]) {
-        let verified = try NoteSigning.open(note, verifiers: verifiers)
+        let verified = try NoteSigning.open(note, verifiers: verifiers, policy: policy)
         let checkpoint = try Checkpoint(parsing: note.text)
         if let origin, checkpoint.origin != origin {
             throw NoteError(

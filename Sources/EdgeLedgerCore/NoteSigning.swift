@@ -34,12 +34,16 @@ public enum NoteSigning {
     /// requires.
     ///
     /// Signatures whose name and key ID match no verifier are ignored; a repeated signature
-    /// by the same key is ignored after the first.
+    /// by the same key is ignored after the first. With `policy` ``NoteSignaturePolicy/all``
+    /// every verifier's key must have signed.
     ///
     /// - Returns: the signatures that verified, in note order.
     /// - Throws: `NoteError` when a signature by a known key does not verify (the whole note
-    ///   is rejected), or when no signature by a known key is present.
-    public static func open(_ note: Note, verifiers: [any NoteVerifier]) throws(NoteError) -> [NoteSignature] {
+    ///   is rejected), when no signature by a known key is present, or, under
+    ///   ``NoteSignaturePolicy/all``, when a known key's signature is missing.
+    public static func open(
+        _ note: Note, verifiers: [any NoteVerifier], policy: NoteSignaturePolicy = .any
+    ) throws(NoteError) -> [NoteSignature] {
         let message = Array(note.text.utf8)
         var verified: [NoteSignature] = []
         var seen = Set<KeyRef>()
@@ -54,6 +58,14 @@ public enum NoteSigning {
                     hint: "the note was altered after signing, or the key changed; do not trust it")
             }
             verified.append(signature)
+        }
+        if policy == .all,
+            let missing = verifiers.first(where: { !seen.contains(KeyRef(name: $0.name, keyID: $0.keyID)) })
+        {
+            throw NoteError(
+                "note lacks the signature of required key \(missing.name)+\(NoteSignature.hex8(missing.keyID))",
+                hint: "every configured key must sign (signature policy \"all\"); a stripped signature line, or a "
+                    + "signer that does not use this key yet")
         }
         guard !verified.isEmpty else {
             let present = note.signatures.map { "\($0.name)+\($0.keyIDHex)" }

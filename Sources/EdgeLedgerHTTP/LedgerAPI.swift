@@ -16,8 +16,11 @@ import Prometheus
 /// router of its own (``makeRouter()``). ``LedgerAPIService`` serves it as a service.
 ///
 /// **Reads** open their own `LedgerReader`s on the store file (WAL: they never block ingest)
-/// and run on NIO's blocking thread pool. **Acknowledgements** are checked against the log's
-/// root with a reader and recorded through ``LedgerAcknowledging`` (the agent's `LedgerStore`).
+/// and run on NIO's blocking thread pool. **Acknowledgements** need a proof of possession
+/// (`POST /ack/challenge`, then `POST /ack`; see `LedgerAPI+Acknowledge.swift`), are checked
+/// against the log's root with a reader and recorded through ``LedgerAcknowledging`` (the
+/// agent's `LedgerStore`). Every entry bundle served to an upstream's credential is recorded
+/// too: retention never prunes past what an upstream fetched itself.
 ///
 /// **Access.** `/healthz` and `/readyz` are always anonymous. Checkpoints, tiles, entry
 /// bundles and proofs need a bearer token or a client certificate unless
@@ -34,6 +37,9 @@ public struct LedgerAPI: Sendable {
     let authenticator: APIAuthenticator
     let readers: LedgerReaderPool
     let hashAlgorithm: HashAlgorithm
+    let hasher: any MerkleHasher
+    let challenges: AckChallengeBook
+    let fetches = FetchTracker()
     let acknowledger: any LedgerAcknowledging
     let status: any LedgerAPIStatus
     let registry: PrometheusCollectorRegistry?
@@ -59,6 +65,7 @@ public struct LedgerAPI: Sendable {
     ///   - metricsFactory: where the API's own request and acknowledgement counters go; the
     ///     bootstrapped `MetricsSystem.factory` when `nil`.
     ///   - readerCount: read connections opened on the store.
+    ///   - ackChallengeLifetime: how long an acknowledgement challenge may be answered.
     ///   - logger: request failures, acknowledgements and forks are logged here.
     ///   - logBudget: the process's budget for lines a client can trigger (refused
     ///     credentials); a budget of its own when `nil`.
@@ -76,6 +83,7 @@ public struct LedgerAPI: Sendable {
         registry: PrometheusCollectorRegistry? = nil,
         metricsFactory: (any MetricsFactory)? = nil,
         readerCount: Int = 2,
+        ackChallengeLifetime: Duration = .seconds(30),
         logger: Logger = Logger(label: "edge-ledger.http"),
         logBudget: LogBudget? = nil,
         onAcknowledge: (@Sendable (UpstreamState) -> Void)? = nil
@@ -93,6 +101,8 @@ public struct LedgerAPI: Sendable {
             throw LedgerAPIError("cannot open the ledger \(storePath) for the HTTP API: \(error)")
         }
         self.hashAlgorithm = hasher.algorithm
+        self.hasher = hasher
+        self.challenges = AckChallengeBook(lifetime: ackChallengeLifetime)
         self.acknowledger = acknowledger
         self.status = status
         self.registry = registry
@@ -128,6 +138,7 @@ public struct LedgerAPI: Sendable {
         group.get("tile/**") { request, context in try await self.tile(request, context) }
         group.get("proof/:index") { request, context in try await self.proof(request, context) }
         group.post("ack") { request, context in try await self.acknowledge(request, context) }
+        group.post("ack/challenge") { request, context in try await self.challenge(request, context) }
         if metricsEnabled, registry != nil {
             group.get("metrics") { request, context in try await self.metrics(request, context) }
         }
@@ -135,14 +146,14 @@ public struct LedgerAPI: Sendable {
 
     // MARK: - Access
 
-    private enum Access {
+    enum Access {
         case read, metrics, acknowledge
     }
 
     /// The client, or `nil` for an anonymous request that `access` allows.
     ///
     /// - Throws: 401 for invalid credentials, or none where they are required.
-    private func authorize(
+    func authorize(
         _ request: Request, _ context: some LedgerRequestContextProtocol, _ access: Access
     ) async throws -> APIClient? {
         switch await authenticator.authenticate(request, peerCertificate: { await context.peerCertificateDER() }) {
@@ -221,7 +232,7 @@ public struct LedgerAPI: Sendable {
     }
 
     func tile(_ request: Request, _ context: some LedgerRequestContextProtocol) async throws -> Response {
-        _ = try await authorize(request, context, .read)
+        let upstream = try await authorize(request, context, .read)?.upstream
         let path = request.uri.path
         guard path.hasPrefix(prefix + "/") else { throw APIFailure.notFound("not found") }
         let relative = path.dropFirst(prefix.count + 1)
@@ -235,11 +246,15 @@ public struct LedgerAPI: Sendable {
             let sealed = try reader.sealedSize()
             guard id.isContained(inTreeOfSize: sealed) else { return .beyond(sealed: sealed) }
             if id.isEntryBundle {
+                let bundle: [UInt8]?
                 do {
-                    return try reader.entryBundle(index: id.index, width: id.width).map { .data($0) } ?? .missing
+                    bundle = try reader.entryBundle(index: id.index, width: id.width)
                 } catch let error as StoreError where error.kind == .pruned {
                     return .pruned(error.description)
                 }
+                guard let bundle else { return .missing }
+                if let upstream { self.recordFetch(upstream: upstream, bundle: id, reader: reader) }
+                return .data(bundle)
             }
             return try reader.tileData(level: id.level, index: id.index, width: id.width).map { .data($0) }
                 ?? .missing
@@ -320,80 +335,6 @@ public struct LedgerAPI: Sendable {
             throw APIFailure.notFound("no checkpoint was sealed at tree size \(size)")
         case .beyond(let size):
             throw APIFailure.notFound("entry \(index) is not in the tree of size \(size)")
-        }
-    }
-
-    // MARK: - Acknowledgements
-
-    private enum AckOutcome: Sendable {
-        case accepted(UpstreamState)
-        case beyond(sealed: UInt64)
-        case fork(expected: Hash32)
-    }
-
-    func acknowledge(_ request: Request, _ context: some LedgerRequestContextProtocol) async throws -> Response {
-        guard let client = try await authorize(request, context, .acknowledge) else {
-            throw APIFailure.internalError  // unreachable: acknowledgements are never anonymous
-        }
-        guard let upstream = client.upstream else {
-            throw APIFailure.forbidden(
-                "\(client) is not an upstream: acknowledgements need the token named like an [[upstreams]] entry "
-                    + "or its client_subject certificate")
-        }
-        let body = try await RequestBodyReader.collect(
-            request, limit: maxBodyBytes, timeout: requestTimeout)
-        let ack: AckRequest
-        do {
-            ack = try AckRequest(json: body)
-        } catch {
-            throw APIFailure.badRequest(error.description)
-        }
-        let acknowledger = self.acknowledger
-        let outcome = try await readers.read { reader -> AckOutcome in
-            let sealed = try reader.sealedSize()
-            guard ack.size <= sealed else { return .beyond(sealed: sealed) }
-            let expected = try reader.rootHash(size: ack.size)
-            guard expected == ack.root else { return .fork(expected: expected) }
-            return .accepted(
-                try acknowledger.recordAcknowledgement(upstream: upstream, size: ack.size, root: ack.root, at: nil))
-        }
-        let sizeJSON = String(ack.size)
-        switch outcome {
-        case .accepted(let state):
-            requestMetrics.acknowledged(upstream: upstream, result: "accepted")
-            logger.info(
-                "acknowledgement",
-                metadata: ["upstream": "\(upstream)", "size": "\(ack.size)", "acked": "\(state.ackedSize)"])
-            onAcknowledge?(state)
-            return APIResponse.json(
-                JSONText.object([
-                    ("upstream", JSONText.string(upstream)), ("size", sizeJSON),
-                    ("acked_size", String(state.ackedSize)),
-                ]))
-        case .beyond(let sealed):
-            requestMetrics.acknowledged(upstream: upstream, result: "beyond_sealed")
-            logger.error(
-                "an upstream acknowledged more entries than this log has sealed (was the store restored from an old backup?)",
-                metadata: ["upstream": "\(upstream)", "size": "\(ack.size)", "sealed": "\(sealed)"])
-            return APIResponse.json(
-                JSONText.object([
-                    ("error", JSONText.string("size \(ack.size) is beyond this log's latest checkpoint (\(sealed))")),
-                    ("size", sizeJSON), ("sealed_size", String(sealed)),
-                ]), status: .conflict)
-        case .fork(let expected):
-            requestMetrics.acknowledged(upstream: upstream, result: "fork")
-            logger.critical(
-                "FORK: an upstream acknowledged a different root than this log's",
-                metadata: [
-                    "upstream": "\(upstream)", "size": "\(ack.size)", "their_root": "\(ack.root)",
-                    "our_root": "\(expected)",
-                ])
-            return APIResponse.json(
-                JSONText.object([
-                    ("error", JSONText.string("root mismatch at size \(ack.size): the upstream holds a different log")),
-                    ("size", sizeJSON), ("root", JSONText.string(Base64.encode(ack.root.bytes))),
-                    ("expected_root", JSONText.string(Base64.encode(expected.bytes))),
-                ]), status: .conflict)
         }
     }
 }

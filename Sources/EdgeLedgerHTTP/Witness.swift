@@ -17,17 +17,20 @@ public struct WitnessedLog: Sendable {
     /// How far beyond the collector's verified size a checkpoint may be cosigned
     /// (`gateways[].max_growth`; with a witness bounded by collection).
     public var maxGrowth: UInt64
+    /// Which of ``verifiers`` must have signed each checkpoint.
+    public var policy: NoteSignaturePolicy
 
     /// Creates a log entry.
     public init(
         origin: String, verifiers: [any NoteVerifier], hasher: any MerkleHasher, clients: [String] = [],
-        maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
+        maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth, policy: NoteSignaturePolicy = .any
     ) {
         self.origin = origin
         self.verifiers = verifiers
         self.hasher = hasher
         self.clients = clients
         self.maxGrowth = maxGrowth
+        self.policy = policy
     }
 }
 
@@ -152,7 +155,7 @@ public final class Witness: Sendable {
                 origin: origin, size: size)
         }
         do {
-            _ = try NoteSigning.open(request.note, verifiers: log.verifiers)
+            _ = try NoteSigning.open(request.note, verifiers: log.verifiers, policy: log.policy)
         } catch {
             return .failure(
                 .badSignature, 403, "checkpoint signature does not verify: \(error.message)", origin: origin, size: size

@@ -203,10 +203,15 @@ extension LedgerStore {
 
 extension LedgerWriter {
     /// The smallest acknowledged size of `names` (0 for one that never acknowledged), at most
-    /// the sealed size.
+    /// the sealed size. An upstream's acknowledgement counts only as far as it fetched the
+    /// entries with its own credential (`upstream_fetches`): pruning never passes that.
     func acknowledgedLimit(_ names: [String]) throws(StoreError) -> UInt64 {
         var limit = sealedSize
-        let s = try db.statement("SELECT acked_size FROM upstreams WHERE name = ?1")
+        let s = try db.statement(
+            """
+            SELECT min(u.acked_size, coalesce(f.fetched_below, 0)) FROM upstreams u
+            LEFT JOIN upstream_fetches f ON f.name = u.name WHERE u.name = ?1
+            """)
         for name in names {
             s.bind(1, name)
             let size = try s.step("reading the acknowledgement of \(name)") ? s.uint64(0) : 0

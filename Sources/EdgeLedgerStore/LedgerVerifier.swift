@@ -24,6 +24,8 @@ public struct LedgerVerifier: Sendable {
     public var checkFileStructure: Bool
     /// Progress is reported every this many entries.
     public var progressInterval: UInt64 = 1 << 16
+    /// Which of ``verifiers`` must have signed each checkpoint.
+    public var signaturePolicy: NoteSignaturePolicy = .any
 
     /// Creates a verifier.
     public init(hasher: any MerkleHasher, verifiers: [any NoteVerifier]? = nil, checkFileStructure: Bool = true) {
@@ -59,6 +61,7 @@ public struct LedgerVerifier: Sendable {
             throw VerificationFailure(.store, error.description)
         }
         var run = VerificationRun(db: db, hasher: hasher, verifiers: verifiers, origin: origin)
+        run.policy = signaturePolicy
         do {
             try db.statement("BEGIN").run("starting the verification snapshot")
         } catch {
@@ -96,6 +99,7 @@ private struct VerificationRun {
     let db: SQLiteConnection
     let hasher: any MerkleHasher
     let verifiers: [any NoteVerifier]?
+    var policy: NoteSignaturePolicy = .any
     let origin: String?
     let tree: TreeAccumulator
     var tilesChecked = 0
@@ -328,7 +332,7 @@ private struct VerificationRun {
         }
         if let verifiers {
             do {
-                signatures += try NoteSigning.open(note, verifiers: verifiers).count
+                signatures += try NoteSigning.open(note, verifiers: verifiers, policy: policy).count
             } catch {
                 throw VerificationFailure(place, error.description)
             }

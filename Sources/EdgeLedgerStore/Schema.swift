@@ -89,6 +89,19 @@ enum Schema {
             UNIQUE (segment, byte_offset, checksum)
         );
         """,
+        // Version 3: what each upstream fetched with its own credential (acknowledgements are
+        // proof of possession; retention never passes it).
+        """
+        -- Per upstream: every entry below fetched_below was served to that upstream's own
+        -- credential (GET /tile/entries/...). Retention never prunes past it, whatever the
+        -- upstream acknowledges. Upstreams that acknowledged before this version start at their
+        -- acknowledged size.
+        CREATE TABLE upstream_fetches(
+            name          TEXT PRIMARY KEY NOT NULL,
+            fetched_below INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        INSERT INTO upstream_fetches(name, fetched_below) SELECT name, acked_size FROM upstreams;
+        """,
     ]
 
     /// Brings the writer connection's database to ``version``, creating it when new, and checks

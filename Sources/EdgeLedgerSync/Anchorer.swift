@@ -4,6 +4,14 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The anchoring hook of the reference upstream (a `Service`): runs `anchor.command` once per
 /// verified checkpoint with its ``AnchorDocument`` on stdin, from the durable queue in the
 /// ``CollectorStore`` (a job is queued in the same transaction that records the checkpoint).
@@ -79,8 +87,10 @@ public final class Anchorer: Service, Sendable {
         let metadata: Logger.Metadata = ["id": "\(job.origin)#\(job.size)", "attempt": "\(job.attempts + 1)"]
         let failure: String
         do {
+            let environment = configuration.childEnvironment { name in getenv(name).map { String(cString: $0) } }
             let result = try await CommandRunner.run(
-                configuration.command, stdin: Array(job.document.utf8), timeout: configuration.timeout)
+                configuration.command, stdin: Array(job.document.utf8), timeout: configuration.timeout,
+                environment: environment)
             if result.status == 0 {
                 try store.completeAnchorJob(id: job.id, at: CollectorStore.now())
                 metrics?.anchored.increment()

@@ -11,6 +11,12 @@
 /// empty signal mask and default signal dispositions (the service's threads block signals that
 /// the child must not inherit blocked); stdout and stderr are captured (the first few KiB) for
 /// error messages. On timeout or cancellation the whole process group is killed.
+///
+/// **Nothing leaks into the child.** It gets exactly the environment it is given (never this
+/// process's: the upstream's secrets stay here), and no descriptor but its stdin, stdout and
+/// stderr: every other one is closed in the child before exec (`closefrom` as a spawn file
+/// action), so a listening socket or a store file is never held by a hook that outlives a
+/// restart. When the command exits, whatever it left running in its process group is killed.
 enum CommandRunner {
     struct Result: Sendable {
         /// The exit code, or 128 + signal when killed by a signal.
@@ -28,8 +34,17 @@ enum CommandRunner {
     /// Captured output is cut at this many bytes.
     static let outputLimit = 4096
 
-    static func run(_ argv: [String], stdin input: [UInt8], timeout: Duration) async throws -> Result {
+    /// Runs `argv` with `input` on stdin and `environment` ("NAME=value" strings) as its whole
+    /// environment.
+    static func run(
+        _ argv: [String], stdin input: [UInt8], timeout: Duration, environment: [String]
+    ) async throws -> Result {
         precondition(!argv.isEmpty, "CommandRunner.run: empty argument vector")
+        guard let closeFrom = SpawnCloseFrom.function else {
+            throw LaunchError(
+                description: "this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later): "
+                    + "refusing to start \(argv[0]) with this process's descriptors")
+        }
         var inPipe: [Int32] = [-1, -1]
         var outPipe: [Int32] = [-1, -1]
         // stdin is a socket pair, so that writing after the child exited fails with EPIPE
@@ -50,6 +65,12 @@ enum CommandRunner {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
+        let closing = closeFrom(&actions, 3)
+        guard closing == 0 else {
+            for fd in [inPipe[0], inPipe[1], outPipe[0], outPipe[1]] { close(fd) }
+            throw LaunchError(
+                description: "posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(closing)))")
+        }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -63,8 +84,10 @@ enum CommandRunner {
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid = pid_t()
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, environ)
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, &cEnvironment)
         close(inPipe[0])
         close(outPipe[1])
         guard rc == 0 else {
@@ -130,6 +153,10 @@ enum CommandRunner {
             let r = waitpid(pid, &raw, WNOHANG)
             if r == pid {
                 status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+                // What the command left in its group: the group id is not reused while a member
+                // lives; with none left this finds nothing (ESRCH) (a new group of the same id
+                // would need the pid to wrap around within these microseconds).
+                kill(-pid, SIGKILL)
                 break
             }
             if r < 0 && errno != EINTR {
@@ -161,4 +188,18 @@ enum CommandRunner {
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+), looked up at run time: Swift's
+/// Glibc module does not declare it (it is a GNU extension).
+enum SpawnCloseFrom {
+    typealias Function = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// The function, or `nil` when the C library lacks it.
+    static let function: Function? = {
+        guard let handle = dlopen(nil, RTLD_NOW),
+            let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
+    }()
 }

@@ -211,7 +211,9 @@ public final class GatewayCollector: Service, Sendable {
         let checkpoint: Checkpoint
         do {
             note = try Note(parsing: response.body)
-            checkpoint = try Checkpoint.open(note, verifiers: verifiers, origin: origin).checkpoint
+            checkpoint = try Checkpoint.open(
+                note, verifiers: verifiers, origin: origin, policy: gateway.requireSignatures
+            ).checkpoint
         } catch {
             throw CollectorRefusal(
                 what: "checkpoint refused", location: "GET /checkpoint", detail: error.description)
@@ -524,12 +526,10 @@ public final class GatewayCollector: Service, Sendable {
         guard gateway.acknowledge, state.verifiedSize > 0, state.ackedSize < state.verifiedSize,
             let root = state.verifiedRoot
         else { return }
-        let body = JSONWriter.object([
-            ("size", String(state.verifiedSize)), ("root", JSONWriter.string(Base64.encode(root.bytes))),
-        ])
         let problem: String?
         do {
-            let response = try await client.post("ack", body: Array(body.utf8), contentType: "application/json")
+            let response = try await AckProver(client: client, store: store, hasher: hasher).acknowledge(
+                gateway: state.id, size: state.verifiedSize, root: root)
             switch response.status {
             case 200:
                 try store.recordAck(gateway: state.id, size: state.verifiedSize, at: CollectorStore.now())

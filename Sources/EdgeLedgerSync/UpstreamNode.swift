@@ -68,7 +68,7 @@ public struct UpstreamNode: Sendable {
                         origin: gateway.origin,
                         verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
                         hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
-                        maxGrowth: gateway.maxGrowth))
+                        maxGrowth: gateway.maxGrowth, policy: gateway.requireSignatures))
             } catch {
                 throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
             }

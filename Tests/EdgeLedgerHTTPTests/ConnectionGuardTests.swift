@@ -29,11 +29,14 @@ struct ConnectionGuardTests {
         }
     }
 
-    /// `/healthz` from 127.0.0.2 answers 200 within a second.
+    /// `/healthz` from 127.0.0.2 answers 200 promptly. The target (within a second) is measured
+    /// by `scripts/faults/slow-clients.sh` with separate processes; here, among parallel suites on
+    /// a loaded machine, the bound only has to tell "answered" from "held back" (before the
+    /// connection guard it was not answered at all until the slow connections were cut).
     static func expectHealthFromAnotherClient(port: Int, _ what: String) async throws {
         let (status, elapsed) = try await RawTCPConnection.get("/healthz", port: port, from: "127.0.0.2")
         #expect(status == 200, "\(what): /healthz answered \(status)")
-        #expect(elapsed < .seconds(1), "\(what): /healthz took \(elapsed)")
+        #expect(elapsed < .seconds(5), "\(what): /healthz took \(elapsed)")
     }
 
     /// Runs the API service as the agent does (`run()`, the configured listener and connection

@@ -74,8 +74,14 @@ struct DocumentedExampleTests {
             ].joined(separator: "\n")
             #expect(r.text.hasPrefix(header))
         }
-        // The acknowledgement example.
-        let ack = #"{"size": 3, "root": "B/2yXI5KIPhx8uqpcsxGgwK6V0wrnfG3FTr9pBZs2r8="}"#
-        #expect(try AckRequest(json: Array(ack.utf8)).size == 3)
+        // The acknowledgement example: the challenge request; the old form without a proof is refused.
+        #expect(try AckChallengeRequest(json: Array(#"{"size": 3}"#.utf8)).size == 3)
+        let old = #"{"size": 3, "root": "B/2yXI5KIPhx8uqpcsxGgwK6V0wrnfG3FTr9pBZs2r8="}"#
+        #expect(throws: AckRequestError.self) { try AckRequest(json: Array(old.utf8)) }
+        do {
+            _ = try AckRequest(json: Array(old.utf8))
+        } catch {
+            #expect(error.isMissingChallenge)
+        }
     }
 }

@@ -91,13 +91,20 @@ struct TLSTests {
         http.tls = HTTPServerTLSConfiguration(
             certFile: pki.path("server.crt"), keyFile: pki.path("server.key"), clientCAFile: pki.path("ca.crt"))
         let upstreams = [UpstreamPeerConfiguration(name: "dc-1", witness: false, clientSubject: "CN=dc-1, O=Example")]
-        let ack = "{\"size\": 300, \"root\": \"\(Base64.encode(f.root(size: 300).bytes))\"}"
+        let ack = "{\"size\": 300}"
         try await TLSTests.withService(f, http: http, upstreams: upstreams) { port in
-            // The upstream's certificate: reads, and acknowledges as dc-1.
+            // The upstream's certificate: reads, and acknowledges as dc-1 (fetched with it, proved).
             try await TLSTests.client(port: port, pki: pki, certificate: "dc1") { client in
                 var r = try await client.get("/checkpoint")
                 #expect(r.status == .ok)
-                r = try await client.post("/ack", body: ByteBuffer(string: ack))
+                for path in ["/tile/entries/000", "/tile/entries/001.p/44"] {
+                    #expect(try await client.get(path).status == .ok)
+                }
+                let challenge = try await client.post("/ack/challenge", body: ByteBuffer(string: ack))
+                #expect(challenge.status == .ok)
+                let answer = try AckTests.answer(
+                    f, Array(challenge.body.map { Array($0.readableBytesView) } ?? []), size: 300)
+                r = try await client.post("/ack", body: ByteBuffer(string: answer))
                 #expect(r.status == .ok)
             }
             #expect(try f.store.upstream(named: "dc-1")?.ackedSize == 300)

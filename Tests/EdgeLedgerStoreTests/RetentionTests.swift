@@ -46,7 +46,9 @@ import Testing
                 payload: (0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n) })
         }
 
+        /// Upstream `name` fetched the entries below `size` and acknowledged them.
         func ack(_ name: String, _ size: UInt64) throws {
+            try store.recordFetched(upstream: name, below: size)
             try store.acknowledge(upstream: name, size: size, root: try store.reader.rootHash(size: size))
         }
 
@@ -105,6 +107,7 @@ import Testing
         var state = UpstreamState(name: "dc")
         state.ackedSize = 100
         try f.store.saveUpstream(state)
+        try f.store.recordFetched(upstream: "dc", below: 100)
         let result = try f.store.prune(requiredUpstreams: ["dc"], minAge: .zero, now: Self.base + 1_000 * Self.ms)
         #expect(result.prunedEntries == 50)
         #expect(result.acknowledgedBelow == 50)
@@ -171,6 +174,7 @@ import Testing
         let store = try LedgerStore(path: path, hasher: sha256)
         try store.append(batch: (0..<500).map { Fixture.reading($0, 2_000) })
         _ = try store.seal(sign: log.sign)
+        try store.recordFetched(upstream: "dc", below: 500)
         try store.acknowledge(upstream: "dc", size: 500, root: try store.reader.rootHash(size: 500))
         let result = try store.prune(requiredUpstreams: ["dc"], minAge: .zero, now: Self.base + 1_000_000 * Self.ms)
         #expect(result.prunedEntries == 500)

@@ -150,13 +150,15 @@ func withServer<Context: RequestContext, R: Sendable>(
 }
 
 /// A minimal C2SP tlog-tiles server over a gateway store, for the collector tests: it can
-/// tamper with what it serves, and records acknowledgements (bearer token checked).
+/// tamper with what it serves, and records acknowledgements (bearer token checked, proof of
+/// possession checked with the gateway's `AckChallengeBook`).
 final class TestTileServer: Sendable {
     let reader: LedgerReader
     let store: LedgerStore
     let token: String
     let tamper: Mutex<@Sendable (String, [UInt8]) -> [UInt8]>
     let acks = Mutex<[(size: UInt64, root: Hash32)]>([])
+    let challenges = AckChallengeBook()
     let requests = Mutex<Int>(0)
 
     init(gateway: GatewayFixture, token: String = "collector-token") throws {
@@ -192,6 +194,20 @@ final class TestTileServer: Sendable {
             guard let data else { return Self.text(.notFound, "missing\n") }
             return Self.bytes(self.tamper.withLock { $0 })(path, data)
         }
+        router.post("ack/challenge") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer \(self.token)" else {
+                return Self.text(.unauthorized, "token\n")
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 4096)
+            guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                let size = (json["size"] as? NSNumber)?.uint64Value
+            else { return Self.text(.badRequest, "bad challenge request\n") }
+            guard size <= (try self.reader.sealedSize()) else { return Self.text(.conflict, "beyond\n") }
+            let challenge = try self.challenges.issue(
+                upstream: "dc-1", size: size, reader: self.reader, hasher: OpenSSLHasher.sha256)
+            return Self.text(.ok, challenge.json(lifetime: self.challenges.lifetime))
+        }
         router.post("ack") { request, _ -> Response in
             guard request.headers[.authorization] == "Bearer \(self.token)" else {
                 return Self.text(.unauthorized, "token\n")
@@ -200,11 +216,14 @@ final class TestTileServer: Sendable {
             let body = try await request.collectBody(upTo: 4096)
             guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
                 let size = (json["size"] as? NSNumber)?.uint64Value, let rootText = json["root"] as? String,
-                let rootBytes = Base64.decode(rootText), let root = Hash32(bytes: rootBytes)
+                let rootBytes = Base64.decode(rootText), let root = Hash32(bytes: rootBytes),
+                let nonce = (json["challenge"] as? String).flatMap({ Base64.decode($0) }),
+                let proof = (json["proof"] as? String).flatMap({ Base64.decode($0) }).flatMap({ Hash32(bytes: $0) })
             else { return Self.text(.badRequest, "bad ack\n") }
-            guard size <= (try self.reader.sealedSize()), try self.reader.rootHash(size: size) == root else {
-                return Self.text(.conflict, "fork\n")
-            }
+            guard let challenge = self.challenges.redeem(upstream: "dc-1", nonce: nonce), challenge.size == size,
+                AckProof.matches(challenge.expected, proof)
+            else { return Self.text(.conflict, "no proof of possession\n") }
+            guard challenge.root == root else { return Self.text(.conflict, "fork\n") }
             self.acks.withLock { $0.append((size, root)) }
             try self.store.acknowledge(upstream: "dc-1", size: size, root: root)
             return Self.text(.ok, "{}")

@@ -120,6 +120,9 @@ struct UpstreamNodeTests {
                 (try? String(contentsOfFile: out, encoding: .utf8))?.contains("#300\"") == true
             }
             #expect(anchored)
+            // The acknowledgement (challenge, then answer) may follow the anchoring.
+            let acknowledged = try await WitnessPusherTests.eventually(30) { !server.acks.withLock { $0.isEmpty } }
+            #expect(acknowledged)
             child.signal(SIGTERM)
             #expect(child.wait(timeout: 30) == 0)
         }

@@ -6,7 +6,8 @@
 #   --ci    the CI-sized variants (default; about 5 minutes on 2 loaded cores)
 #   --long  the long variants (about an hour); the soak (scripts/faults/soak.sh) is never run here
 #   SCENARIO  only these (crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
-#             journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients)
+#             journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients
+#             forged-ack)
 # Environment: EDGE_LEDGER=PATH (default .build/debug/edge-ledger), FAULTS_KEEP_ON_FAILURE=1.
 # A scenario whose prerequisite is missing (root for full-disk, libfaketime, paho-mqtt) is
 # skipped with the reason, not failed.
@@ -22,7 +23,7 @@ for arg in "$@"; do
     *) selected+=("$arg") ;;
     esac
 done
-all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients)
+all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients forged-ack)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
 skip_reason() {

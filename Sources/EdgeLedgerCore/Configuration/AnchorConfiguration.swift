@@ -10,6 +10,10 @@ public struct AnchorConfiguration: Sendable, Equatable {
     public var timeout: Duration
     /// Retry backoff after a failure (non-zero exit, timeout). Default 5s doubling to 10m.
     public var retry: BackoffConfiguration
+    /// The command's whole environment: each element is a variable name passed on from the
+    /// upstream's environment when set there (`"PATH"`), or a fixed `"NAME=value"`. Nothing
+    /// else reaches the command (the upstream's tokens stay out of it). Default `["PATH"]`.
+    public var environment: [String]
 
     /// Whether anchoring is configured.
     public var isEnabled: Bool { !command.isEmpty }
@@ -17,11 +21,32 @@ public struct AnchorConfiguration: Sendable, Equatable {
     /// Creates anchoring settings.
     public init(
         command: [String] = [], timeout: Duration = .seconds(30),
-        retry: BackoffConfiguration = BackoffConfiguration(initial: .seconds(5), max: .seconds(600))
+        retry: BackoffConfiguration = BackoffConfiguration(initial: .seconds(5), max: .seconds(600)),
+        environment: [String] = ["PATH"]
     ) {
         self.command = command
         self.timeout = timeout
         self.retry = retry
+        self.environment = environment
+    }
+
+    /// The command's environment as `NAME=value` strings: the fixed variables of
+    /// ``environment`` and the named ones that `inherited` (the upstream's environment) has.
+    public func childEnvironment(inherited: (String) -> String?) -> [String] {
+        environment.compactMap { item in
+            if item.contains("=") { return item }
+            return inherited(item).map { "\(item)=\($0)" }
+        }
+    }
+
+    /// Whether `item` is `NAME` or `NAME=value` with a portable variable name
+    /// (`[A-Za-z_][A-Za-z0-9_]*`).
+    static func isEnvironmentItem(_ item: String) -> Bool {
+        let name = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0].utf8
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        let letters = UInt8(ascii: "a")...UInt8(ascii: "z")
+        guard let first = name.first, !digits.contains(first) else { return false }
+        return name.allSatisfy { c in c == UInt8(ascii: "_") || letters.contains(c | 0x20) || digits.contains(c) }
     }
 
     init(reading r: ConfigTableReader) {
@@ -42,10 +67,21 @@ public struct AnchorConfiguration: Sendable, Equatable {
                 }
             }
         }
+        var environment = d.environment
+        if let items = r.stringArray("environment") {
+            if let bad = items.first(where: { !Self.isEnvironmentItem($0) }) {
+                r.error(
+                    "environment",
+                    "\(ConfigValue.quote(bad)) is neither a variable name (letters, digits, _) nor NAME=value, e.g. "
+                        + "[\"PATH\", \"HOME\", \"ANCHOR_PROFILE=/etc/anchor/profile.yml\"]")
+            } else {
+                environment = items
+            }
+        }
         self.init(
             command: command,
             timeout: r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(3600))),
-            retry: BackoffConfiguration(reading: r.table("retry"), defaults: d.retry))
+            retry: BackoffConfiguration(reading: r.table("retry"), defaults: d.retry), environment: environment)
         r.finish()
     }
 }

@@ -6,8 +6,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// `https://gw-12.plant-7.example:8443`. Required.
     public var url: String
     /// The gateway's note verifier keys (`origin+keyid+base64`, as `edge-ledger keygen` prints
-    /// them). At least one; checkpoints must verify under one of them.
+    /// them). At least one; see ``requireSignatures``.
     public var verifierKeys: [String]
+    /// Which of ``verifierKeys`` every checkpoint must be signed with (`require_signatures`):
+    /// ``NoteSignaturePolicy/all`` (the default) refuses a checkpoint missing any of them, e.g.
+    /// one whose SM2 line was stripped; ``NoteSignaturePolicy/any`` accepts one valid signature
+    /// by a listed key (the signed-note rule; for a key rotation, while the gateway signs with
+    /// only one of two listed keys).
+    public var requireSignatures: NoteSignaturePolicy
     /// Hash function of the gateway's log. Default SHA-256.
     public var hash: HashAlgorithm
     /// Bearer token for pulling from the gateway (`token` or `token_env`): the token whose hash
@@ -38,7 +44,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     /// Creates a gateway entry.
     public init(
-        origin: String, url: String, verifierKeys: [String], hash: HashAlgorithm = .sha256,
+        origin: String, url: String, verifierKeys: [String], requireSignatures: NoteSignaturePolicy = .all,
+        hash: HashAlgorithm = .sha256,
         token: ConfigSecret? = nil, tls: TLSClientConfiguration? = nil, pullInterval: Duration = .seconds(10),
         timeout: Duration = .seconds(30), acknowledge: Bool = true,
         backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300)),
@@ -47,6 +54,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.origin = origin
         self.url = url
         self.verifierKeys = verifierKeys
+        self.requireSignatures = requireSignatures
         self.hash = hash
         self.token = token
         self.tls = tls
@@ -83,6 +91,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
                 }
             }
         }
+        let require = r.choice(
+            "require_signatures", default: d.requireSignatures, NoteSignaturePolicy.allCases.map { ($0.rawValue, $0) })
         let hash = r.choice("hash", default: d.hash, HashAlgorithm.allCases.map { ($0.rawValue, $0) })
         let token = r.secret("token")
         let tls = r.optionalTable("tls").map(TLSClientConfiguration.init(reading:))
@@ -93,7 +103,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
             r.warn("token", "sent in plaintext over http:// to a non-loopback host")
         }
         self.init(
-            origin: origin, url: url, verifierKeys: keys, hash: hash, token: token, tls: tls,
+            origin: origin, url: url, verifierKeys: keys, requireSignatures: require, hash: hash, token: token,
+            tls: tls,
             pullInterval: r.duration("pull_interval", default: d.pullInterval, in: .seconds(1)...(.seconds(86_400))),
             timeout: r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(600))),
             acknowledge: r.bool("acknowledge", default: d.acknowledge),
