@@ -170,7 +170,8 @@ public final class ConnectionGuard: Sendable {
     /// at warning with the key to change.
     public static func fitting(
         _ limits: Limits, descriptorLimit: Int? = ConnectionGuard.descriptorLimit(), logger: Logger,
-        listener: String
+        listener: String,
+        hint: String = "raise LimitNOFILE= (systemd) or ulimit -n, or lower http.max_connections"
     ) -> Limits {
         guard let descriptorLimit else { return limits }
         let budget = max(16, descriptorLimit / 2)
@@ -184,7 +185,7 @@ public final class ConnectionGuard: Sendable {
                 metadata: [
                     "listener": "\(listener)", "configured": "\(limits.maxConnections)",
                     "max_connections": "\(fitted.maxConnections)", "nofile_limit": "\(descriptorLimit)",
-                    "hint": "raise LimitNOFILE= (systemd) or ulimit -n, or lower http.max_connections",
+                    "hint": "\(hint)",
                 ])
         }
         return fitted

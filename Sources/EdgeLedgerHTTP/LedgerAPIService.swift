@@ -29,6 +29,9 @@ import ServiceLifecycle
 /// connections still serve `/healthz`, `/readyz` and `/metrics`. Connections are never left
 /// waiting in the listen backlog.
 public struct LedgerAPIService: Service, CustomStringConvertible {
+    /// `FD_SETSIZE`: the first descriptor number libmosquitto's `select()` cannot wait on.
+    static let selectLimit = 1024
+
     /// The API being served.
     public let api: LedgerAPI
     /// The Hummingbird application; run it through ``run()`` (or test it with
@@ -53,9 +56,14 @@ public struct LedgerAPIService: Service, CustomStringConvertible {
         logger: Logger = Logger(label: "edge-ledger.http"),
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(LedgerAPIError) {
+        // The agent's MQTT client (libmosquitto) waits on its socket with select(), which cannot
+        // take a descriptor numbered 1,024 or above: the API's connections must leave the
+        // agent well below that, whatever RLIMIT_NOFILE allows (at most 504 + 8 reserved).
         let limits = ConnectionGuard.fitting(
             ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
-            logger: logger, listener: "api")
+            descriptorLimit: min(ConnectionGuard.descriptorLimit() ?? Self.selectLimit, Self.selectLimit),
+            logger: logger, listener: "api",
+            hint: "the agent keeps its descriptors below 1024 for its MQTT client; lower http.max_connections")
         let connections = ConnectionGuard(limits: limits, listener: "api", metricsFactory: metricsFactory)
         let http1 = connections.http1(idleTimeout: http.requestTimeout, logger: logger)
         let server: HTTPServerBuilder

@@ -11,8 +11,9 @@ import Synchronization
 /// it for one short transaction).
 ///
 /// **Crash safety.** Each method is one transaction. A witness update is a compare-and-set on
-/// the stored state (``updateWitnessState(origin:_:)``), so two concurrent `add-checkpoint`
-/// requests can never roll the state back. A collector batch stores its entries (as entry bundles) and the tiles
+/// the stored state, checked against what the collector verified
+/// (``addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)``), so two concurrent
+/// `add-checkpoint` requests can never roll the state back or cosign a second history. A collector batch stores its entries (as entry bundles) and the tiles
 /// extended over them together, and the batch that completes a checkpoint also records the
 /// verified checkpoint and its anchoring job.
 ///
@@ -58,44 +59,6 @@ public final class CollectorStore: Sendable {
     /// The witness's record for `origin`, or `nil` when it never cosigned a checkpoint of it.
     public func witnessState(origin: String) throws(StoreError) -> WitnessLogState? {
         try withConnection { (db) throws(StoreError) in try db.witnessState(origin: origin) }
-    }
-
-    /// Atomically reads the witness record for `origin`, lets `decide` check a request against
-    /// it, and stores the record `decide` returns (if any), all in one write transaction.
-    ///
-    /// `decide` runs under the store's lock: keep it to pure checks (signature and proof
-    /// verification). Whatever it throws is passed through unchanged and nothing is stored.
-    ///
-    /// - Returns: the stored record, or `nil` when `decide` returned `nil`.
-    @discardableResult
-    public func updateWitnessState(
-        origin: String, _ decide: (WitnessLogState?) throws -> WitnessLogState?
-    ) throws -> WitnessLogState? {
-        try connection.withLock { (db: inout SQLiteConnection) throws -> WitnessLogState? in
-            try db.statement("BEGIN IMMEDIATE").run("starting a witness update for \(origin)")
-            do {
-                let current = try db.witnessState(origin: origin)
-                guard let next = try decide(current) else {
-                    db.rollback()
-                    return nil
-                }
-                let s = try db.statement(
-                    "INSERT INTO witness_logs(origin, size, root, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-                        + "ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root, "
-                        + "note = excluded.note, updated_at = excluded.updated_at")
-                s.bind(1, origin)
-                s.bind(2, next.size)
-                s.bind(3, hash: next.root)
-                s.bind(4, next.note)
-                s.bind(5, next.updatedAt)
-                try s.run("recording the witness state of \(origin)")
-                try db.statement("COMMIT").run("committing the witness state of \(origin)")
-                return next
-            } catch {
-                db.rollback()
-                throw error
-            }
-        }
     }
 
     // MARK: - Collected gateways
