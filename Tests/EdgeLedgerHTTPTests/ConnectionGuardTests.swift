@@ -167,4 +167,20 @@ struct ConnectionGuardTests {
             ConnectionGuard.fitting(limits, descriptorLimit: nil, logger: .init(label: "test"), listener: "api")
                 == limits)
     }
+
+    @Test("The agent's API keeps below libmosquitto's select() limit whatever RLIMIT_NOFILE allows")
+    func agentStaysBelowTheSelectLimit() throws {
+        // This process's descriptor limit is far above 1,024 here (ulimit -n 20000); the API
+        // must still lower a configured 2,000 connections, for the agent's MQTT client.
+        let f = try LedgerFixture(count: 10, sealAt: [])
+        let log = CapturedLog()
+        var http = Self.http(perClient: 2_000, maxConnections: 2_000)
+        http.listen = HostPort(host: "127.0.0.1", port: 0)
+        _ = try LedgerAPIService(
+            http: http, storePath: f.storePath, hasher: sha256, acknowledger: f.store,
+            status: LedgerAPIStatusClosure { .ready }, logger: log.logger(label: "http"))
+        let lowered = log.lines(containing: "http.max_connections lowered")
+        #expect(lowered.count == 1, "\(log.lines(containing: ""))")
+        #expect(lowered.first?.contains("max_connections=504") == true, "\(lowered)")
+    }
 }
