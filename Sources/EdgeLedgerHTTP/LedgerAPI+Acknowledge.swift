@@ -163,9 +163,10 @@ extension LedgerAPI {
 
     // MARK: - Refusals
 
-    private func refusal(_ message: String, size: UInt64) -> Response {
+    /// 409 with `{"error", "size", ...extra}` (each extra value already JSON text).
+    private func refusal(_ message: String, size: UInt64, _ extra: [(String, String)] = []) -> Response {
         APIResponse.json(
-            JSONText.object([("error", JSONText.string(message)), ("size", String(size))]), status: .conflict)
+            JSONText.object([("error", JSONText.string(message)), ("size", String(size))] + extra), status: .conflict)
     }
 
     private func notFetched(upstream: String, size: UInt64, fetched: UInt64) -> Response {
@@ -173,16 +174,10 @@ extension LedgerAPI {
         logger.warning(
             "an upstream wants to acknowledge entries it has not fetched with its own credential; refused",
             metadata: ["upstream": "\(upstream)", "size": "\(size)", "fetched": "\(fetched)"])
-        return APIResponse.json(
-            JSONText.object([
-                (
-                    "error",
-                    JSONText.string(
-                        "size \(size) is beyond what this upstream fetched with its own credential (entries below "
-                            + "\(fetched)): fetch the entry bundles (GET /tile/entries/...) first")
-                ),
-                ("size", String(size)), ("fetched_size", String(fetched)),
-            ]), status: .conflict)
+        return refusal(
+            "size \(size) is beyond what this upstream fetched with its own credential (entries below "
+                + "\(fetched)): fetch the entry bundles (GET /tile/entries/...) first", size: size,
+            [("fetched_size", String(fetched))])
     }
 
     private func beyondSealed(upstream: String, size: UInt64, sealed: UInt64) -> Response {
@@ -190,11 +185,9 @@ extension LedgerAPI {
         logger.error(
             "an upstream acknowledged more entries than this log has sealed (was the store restored from an old backup?)",
             metadata: ["upstream": "\(upstream)", "size": "\(size)", "sealed": "\(sealed)"])
-        return APIResponse.json(
-            JSONText.object([
-                ("error", JSONText.string("size \(size) is beyond this log's latest checkpoint (\(sealed))")),
-                ("size", String(size)), ("sealed_size", String(sealed)),
-            ]), status: .conflict)
+        return refusal(
+            "size \(size) is beyond this log's latest checkpoint (\(sealed))", size: size,
+            [("sealed_size", String(sealed))])
     }
 
     private func fork(upstream: String, size: UInt64, root: Hash32, expected: Hash32) -> Response {
@@ -204,11 +197,11 @@ extension LedgerAPI {
             metadata: [
                 "upstream": "\(upstream)", "size": "\(size)", "their_root": "\(root)", "our_root": "\(expected)",
             ])
-        return APIResponse.json(
-            JSONText.object([
-                ("error", JSONText.string("root mismatch at size \(size): the upstream holds a different log")),
-                ("size", String(size)), ("root", JSONText.string(Base64.encode(root.bytes))),
+        return refusal(
+            "root mismatch at size \(size): the upstream holds a different log", size: size,
+            [
+                ("root", JSONText.string(Base64.encode(root.bytes))),
                 ("expected_root", JSONText.string(Base64.encode(expected.bytes))),
-            ]), status: .conflict)
+            ])
     }
 }

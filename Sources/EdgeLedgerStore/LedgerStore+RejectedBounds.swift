@@ -49,7 +49,8 @@ extension LedgerStore {
             defer { s.reset() }
             _ = try s.step("measuring the rejected table")
             var bounds = RejectedTableBounds(
-                maxRows: max(1, maxRows), maxBytes: max(1, maxBytes), maxAgeNanoseconds: maxAge.nanosecondsSaturated,
+                maxRows: max(1, maxRows), maxBytes: max(1, maxBytes),
+                maxAgeNanoseconds: LedgerStore.nanoseconds(maxAge),
                 onPrune: onPrune)
             bounds.rows = Int(s.int64(0))
             bounds.bytes = s.int64(1) + Int64(bounds.rows) * Self.rejectedRowBytes
@@ -157,14 +158,5 @@ extension LedgerWriter {
         delete.bind(1, value)
         try delete.run("deleting old rejected rows")
         return (rows, bytes)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating at `Int64.max`.
-    fileprivate var nanosecondsSaturated: Int64 {
-        let (seconds, attoseconds) = components
-        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : ns &+ attoseconds / 1_000_000_000
     }
 }
