@@ -3,19 +3,28 @@ import PackageDescription
 
 /// EdgeLedger: MQTT readings into an append-only, verifiable log (RFC 6962 / C2SP tlog).
 ///
-/// Layering (see docs/ARCHITECTURE in README):
-/// - `EdgeLedgerCore`: pure formats and algorithms (Merkle tree, tiles, entries, notes,
-///   checkpoints, configuration model). No I/O, no C.
-/// - `COpenSSL`, `CSQLite`, `CMosquitto`: thin system-library targets.
-/// - `EdgeLedgerSystem`: POSIX threads and condition locks for the blocking C loops.
-/// - `EdgeLedgerCrypto`, `EdgeLedgerStore`, `EdgeLedgerConfig`, `EdgeLedgerMQTT`: adapters.
-/// - `EdgeLedgerAgent`: the services (ingest, sealer) that `edge-ledger run` wires together.
-/// - `edge-ledger`: the one executable.
+/// Modules by role (docs/ARCHITECTURE.md); dependencies point one way, from the executables
+/// down to the core:
+/// - `EdgeLedgerCore`: pure formats and their proofs (entry, note, checkpoint, tiles,
+///   tlog-proof, witness request, JSON), Merkle math, the configuration model and its TOML
+///   parser. No I/O, no C.
+/// - `COpenSSL`, `CSQLite`, `CMosquitto`: thin system-library shims.
+/// - `EdgeLedgerSystem`: libc, threads for blocking C loops, clocks, backoff, logging, systemd,
+///   reading configuration files.
+/// - `EdgeLedgerCrypto`: keys, note signers and verifiers, cosignature/v1 (OpenSSL).
+/// - `EdgeLedgerStore`: the gateway's ledger (SQLite) and its ingest journal.
+/// - `EdgeLedgerMQTT`: the broker client (libmosquitto).
+/// - `EdgeLedgerHTTP`: HTTP plumbing both roles share (connection guard, authentication, client).
+/// - `EdgeLedgerGateway`: ingest, sealer, retention, integrity checks, witness push, the API.
+/// - `EdgeLedgerUpstream`: witness, collectors, anchoring and the upstream's store.
+/// - `edge-ledger` (`EdgeLedgerCLI`) and `edge-ledger-upstream` (`EdgeLedgerUpstreamCLI`): thin
+///   executables; the gateway's links no upstream code.
 let package = Package(
     name: "EdgeLedger",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "edge-ledger", targets: ["EdgeLedgerCLI"]),
+        .executable(name: "edge-ledger-upstream", targets: ["EdgeLedgerUpstreamCLI"]),
         .executable(name: "edge-ledger-bench", targets: ["EdgeLedgerBench"]),
     ],
     dependencies: [
@@ -37,7 +46,7 @@ let package = Package(
         // MARK: Pure core
         .target(name: "EdgeLedgerCore"),
 
-        // MARK: System libraries
+        // MARK: C shims
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "libcrypto",
@@ -54,32 +63,52 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
-        // MARK: Adapters
-        .target(name: "EdgeLedgerCrypto", dependencies: ["EdgeLedgerCore", "COpenSSL"]),
-        .target(name: "EdgeLedgerSystem", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "CSQLite"]),
+        // MARK: System layer and adapters
         .target(
-            name: "EdgeLedgerConfig",
-            dependencies: ["EdgeLedgerCore"]
+            name: "EdgeLedgerSystem",
+            dependencies: ["EdgeLedgerCore", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "EdgeLedgerCrypto", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "COpenSSL"]),
+        .target(name: "EdgeLedgerStore", dependencies: ["EdgeLedgerCore", "EdgeLedgerSystem", "CSQLite"]),
         .target(
             name: "EdgeLedgerMQTT",
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerSystem", "CMosquitto", .product(name: "Logging", package: "swift-log"),
             ]
         ),
-
         .target(
             name: "EdgeLedgerHTTP",
             dependencies: [
-                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem",
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]
+        ),
+
+        // MARK: Roles
+        .target(
+            name: "EdgeLedgerGateway",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerMQTT",
+                "EdgeLedgerHTTP", "EdgeLedgerSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -87,64 +116,58 @@ let package = Package(
             ]
         ),
         .target(
-            name: "EdgeLedgerSync",
+            name: "EdgeLedgerUpstream",
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerHTTP",
+                "EdgeLedgerSystem", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
 
-        // MARK: Services and executable
-        .target(
-            name: "EdgeLedgerAgent",
-            dependencies: [
-                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerConfig",
-                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSync", "EdgeLedgerSystem",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
-        ),
+        // MARK: Executables
         .executableTarget(
             name: "EdgeLedgerCLI",
             dependencies: [
-                "EdgeLedgerAgent", "EdgeLedgerSync", "EdgeLedgerConfig", "EdgeLedgerCore", "EdgeLedgerCrypto",
-                "EdgeLedgerStore", "CMosquitto", "COpenSSL", "CSQLite",
+                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore",
+                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSystem", "CMosquitto", "COpenSSL", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            linkerSettings: [
-                // Release links on Linux (docs/PERFORMANCE.md, "Footprint"): the toolchain's lld,
-                // no dynamic symbol table for the executable's ~36,000 symbols, and packed relative
-                // relocations (glibc ≥ 2.36): 6 MB less on disk and ~4 MiB less resident at idle.
-                .unsafeFlags(
-                    [
-                        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker",
-                        "pack-relative-relocs",
-                    ],
-                    .when(platforms: [.linux], configuration: .release))
-            ]
+            linkerSettings: releaseLinkerSettings
+        ),
+        .executableTarget(
+            name: "EdgeLedgerUpstreamCLI",
+            dependencies: [
+                "EdgeLedgerUpstream", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerSystem", "CSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: releaseLinkerSettings
         ),
         .executableTarget(
             name: "EdgeLedgerBench",
-            dependencies: ["EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "CSQLite"]
+            dependencies: ["EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "CSQLite"]
         ),
 
         // MARK: Tests
         .target(
-            name: "EdgeLedgerTestSupport", dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")]),
+            name: "EdgeLedgerTestSupport",
+            dependencies: ["CSQLite", "EdgeLedgerSystem", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
             name: "EdgeLedgerCoreTests",
@@ -159,27 +182,35 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeLedgerStoreTests",
-            dependencies: ["EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "CSQLite", "EdgeLedgerTestSupport"]
+            dependencies: [
+                "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerSystem", "CSQLite",
+                "EdgeLedgerTestSupport",
+            ]
         ),
         .testTarget(
             name: "EdgeLedgerConfigTests",
             dependencies: [
-                "EdgeLedgerConfig", "EdgeLedgerCore", "EdgeLedgerTestSupport",
+                "EdgeLedgerCore", "EdgeLedgerSystem", "EdgeLedgerTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(
-            name: "EdgeLedgerAgentTests",
+            name: "EdgeLedgerSystemTests",
+            dependencies: ["EdgeLedgerSystem", "EdgeLedgerCore", "EdgeLedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "EdgeLedgerGatewayTests",
             dependencies: [
-                "EdgeLedgerAgent", "EdgeLedgerCore", "EdgeLedgerMQTT", "EdgeLedgerStore", "EdgeLedgerSystem",
-                "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerStore",
+                "EdgeLedgerSystem", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(
             name: "EdgeLedgerHTTPTests",
             dependencies: [
-                "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
+                "EdgeLedgerHTTP", "EdgeLedgerGateway", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto",
+                "EdgeLedgerSystem", "EdgeLedgerTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,10 +222,10 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "EdgeLedgerSyncTests",
+            name: "EdgeLedgerUpstreamTests",
             dependencies: [
-                "EdgeLedgerSync", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerTestSupport",
-                "EdgeLedgerCore",
+                "EdgeLedgerUpstream", "EdgeLedgerGateway", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto",
+                "EdgeLedgerSystem", "EdgeLedgerTestSupport", "EdgeLedgerCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,16 +238,31 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerIngestTests",
             dependencies: [
-                "EdgeLedgerCLI", "EdgeLedgerAgent", "EdgeLedgerStore", "EdgeLedgerCore", "EdgeLedgerCrypto",
-                "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerTestSupport",
+                "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerGateway", "EdgeLedgerUpstream", "EdgeLedgerStore",
+                "EdgeLedgerCore",
+                "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerTestSupport",
             ]
         ),
         .testTarget(
             name: "EdgeLedgerCLITests",
             dependencies: [
-                "EdgeLedgerCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerTestSupport",
-                "EdgeLedgerConfig", "EdgeLedgerCore",
+                "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT",
+                "EdgeLedgerTestSupport", "EdgeLedgerCore",
             ]
         ),
     ]
 )
+
+/// Release links on Linux (docs/PERFORMANCE.md, "Footprint"): the toolchain's lld, no dynamic
+/// symbol table for the executable's ~36,000 symbols, and packed relative relocations
+/// (glibc ≥ 2.36): 6 MB less on disk and ~4 MiB less resident at idle.
+var releaseLinkerSettings: [LinkerSetting] {
+    [
+        .unsafeFlags(
+            [
+                "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker",
+                "pack-relative-relocs",
+            ],
+            .when(platforms: [.linux], configuration: .release))
+    ]
+}

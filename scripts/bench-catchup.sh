@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Catch-up benchmark, end to end with real processes: a gateway (`edge-ledger run`) holds a sealed
-# backlog of BACKLOG readings; the reference upstream (`edge-ledger upstream`) starts and pulls,
+# backlog of BACKLOG readings; the reference upstream (`edge-ledger-upstream`) starts and pulls,
 # re-verifies and stores all of it over loopback while a publisher keeps the agent ingesting
 # QoS 1 readings as fast as it can. The same QoS 1 stream is measured once before, with no
 # upstream, as the baseline.
@@ -43,9 +43,11 @@ if [ -n "${EDGE_LEDGER:-}" ]; then
 else
     say "building edge-ledger (release)"
     swift build -c release --product edge-ledger >/dev/null
+    swift build -c release --product edge-ledger-upstream >/dev/null
     bin="$(swift build -c release --show-bin-path)/edge-ledger"
 fi
-[ -x "$bin" ] || die "no edge-ledger binary at $bin"
+upbin=${EDGE_LEDGER_UPSTREAM:-$(dirname "$bin")/edge-ledger-upstream}
+[ -x "$bin" ] && [ -x "$upbin" ] || die "no edge-ledger and edge-ledger-upstream binaries at $bin and $upbin"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/edge-ledger-catchup.XXXXXX")
 broker_pid="" agent_pid="" upstream_pid="" sampler_pid=""
@@ -155,7 +157,7 @@ catch_up() { # $1 name, $2 1 = with the QoS 1 stream
     start_size=$(query "$db" "SELECT count(*) FROM entries")
     t_up=$(now)
     agent_ticks0=$(cpu_ticks "$agent_pid")
-    BENCH_PULL_TOKEN=$pull_token setsid "${niced[@]}" "$bin" upstream --config "$upstream/$name.toml" \
+    BENCH_PULL_TOKEN=$pull_token setsid "${niced[@]}" "$upbin" run --config "$upstream/$name.toml" \
         >"$work/upstream-$name.log" 2>&1 &
     upstream_pid=$!
     t0=$(now)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The live demo: a private MQTT broker, 20 simulated sensors at 200 readings/s (every 50th
 # reading malformed), the agent turning them into a signed, verifiable log, the reference
-# upstream (`edge-ledger upstream`) pulling, re-verifying, cosigning and anchoring that log, and
+# upstream (`edge-ledger-upstream`) pulling, re-verifying, cosigning and anchoring that log, and
 # a status line every second. Ctrl-C stops everything cleanly, waits for the upstream to catch
 # up, prints the latest signed checkpoint with the witness's cosignature, verifies the whole
 # store with the gateway's verifier key and compares it with what the upstream collected.
@@ -50,7 +50,8 @@ else
     say "building edge-ledger ($build; the first build takes several minutes)"
     build_log=$(mktemp)
     started=$SECONDS
-    if ! swift build -c "$build" --product edge-ledger >"$build_log" 2>&1; then
+    if ! { swift build -c "$build" --product edge-ledger && swift build -c "$build" --product edge-ledger-upstream; } \
+        >"$build_log" 2>&1; then
         grep -E "error:" "$build_log" | head -20 >&2 || tail -20 "$build_log" >&2
         say "build failed (full log: $build_log)"
         exit 1
@@ -59,8 +60,9 @@ else
     say "built in $((SECONDS - started)) s"
     bin="$(swift build -c "$build" --show-bin-path)/edge-ledger"
 fi
-[ -x "$bin" ] || {
-    say "no edge-ledger binary at $bin"
+upbin=${EDGE_LEDGER_UPSTREAM:-$(dirname "$bin")/edge-ledger-upstream}
+[ -x "$bin" ] && [ -x "$upbin" ] || {
+    say "no edge-ledger and edge-ledger-upstream binaries at $bin and $upbin"
     exit 1
 }
 
@@ -157,9 +159,9 @@ command = ["/bin/sh", "$upstream/anchor.sh", "$upstream/anchors"]
 allow_anonymous = true
 TOML
 } >"$upstream/upstream.toml"
-witness_key=$(DEMO_PULL_TOKEN=$pull_token "$bin" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
+witness_key=$(DEMO_PULL_TOKEN=$pull_token "$upbin" run --config "$upstream/upstream.toml" --print-verifier-key 2>"$work/upstream-key.log") || {
     cat "$work/upstream-key.log" >&2
-    say "edge-ledger upstream --print-verifier-key failed"
+    say "edge-ledger-upstream --print-verifier-key failed"
     exit 1
 }
 cat >>"$gateway/edge-ledger.toml" <<TOML
@@ -205,7 +207,7 @@ done
 sleep 0.5 # the SUBACK follows the CONNACK
 say "agent: running (log: $work/agent.log)"
 
-DEMO_PULL_TOKEN=$pull_token setsid "$bin" upstream --config "$upstream/upstream.toml" >"$work/upstream.log" 2>&1 &
+DEMO_PULL_TOKEN=$pull_token setsid "$upbin" run --config "$upstream/upstream.toml" >"$work/upstream.log" 2>&1 &
 upstream_pid=$!
 wait_listening "$upstream_port" 30 || {
     tail -20 "$work/upstream.log" >&2

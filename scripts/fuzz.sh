@@ -2,7 +2,7 @@
 # Fuzzes EdgeLedger's parsers of untrusted input with libFuzzer (swiftc -sanitize=fuzzer,address):
 #   entry            the Entry v1 decoder                      (Sources/EdgeLedgerCore/Entry.swift)
 #   note             signed notes, checkpoints, signature lines, verifier keys (EdgeLedgerCore)
-#   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerHTTP/WitnessRequest.swift)
+#   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerCore/WitnessRequest.swift)
 #   tile-path        the tlog-tiles path parser, TileID         (Sources/EdgeLedgerCore/TileID.swift)
 #   toml-config      the configuration loader: the TOML 1.0 parser, conversion, schema validation
 # Each target is built from the project's sources with coverage and AddressSanitizer (the harnesses
@@ -71,24 +71,10 @@ core_sources() { find Sources/EdgeLedgerCore -name '*.swift' | LC_ALL=C sort; }
 mapfile -t core < <(core_sources)
 swift_library EdgeLedgerCore 6 "${core[@]}"
 
-needs_config=0
-for t in "${targets[@]}"; do [ "$t" = toml-config ] && needs_config=1; done
-if ((needs_config)); then
-    mapfile -t config_sources < <(find Sources/EdgeLedgerConfig -name '*.swift' | LC_ALL=C sort)
-    swift_library EdgeLedgerConfig 6 "${config_sources[@]}"
-fi
-
 # harness TARGET: the fuzzer executable.
 harness() {
     local t=$1 sources=() link=(-lEdgeLedgerCore) libs=("$out/lib/libEdgeLedgerCore.a")
     mapfile -t sources < <(find "Fuzz/$t" -name '*.swift' | LC_ALL=C sort)
-    case $t in
-        witness-request) sources+=(Sources/EdgeLedgerHTTP/WitnessRequest.swift) ;;
-        toml-config)
-            link=(-lEdgeLedgerConfig -lEdgeLedgerCore)
-            libs+=("$out/lib/libEdgeLedgerConfig.a")
-            ;;
-    esac
     local exe=$out/bin/fuzz-$t
     if stamp_ok "$exe" "${sources[@]}" "${libs[@]}"; then return; fi
     echo "fuzz: building fuzz-$t"

@@ -8,7 +8,8 @@
 #                   scripts/ directory of a release, else .build/release/edge-ledger)
 #   --prefix DIR    installation prefix (default /usr/local): PREFIX/bin/edge-ledger,
 #                   PREFIX/libexec/edge-ledger/ensure-keys, PREFIX/share/{edge-ledger,doc/edge-ledger}
-#   --upstream      also install the reference upstream: edge-ledger-upstream.service and
+#   --upstream      also install the reference upstream: the edge-ledger-upstream executable
+#                   (from beside --binary), edge-ledger-upstream.service and
 #                   /etc/edge-ledger/upstream.toml (if absent)
 #   --enable        enable the service(s) at boot and start them now
 #   --no-apt        do not install the runtime packages (libmosquitto1 libssl3 libsqlite3-0 zlib1g libstdc++6
@@ -149,6 +150,7 @@ if [ "$uninstall" -eq 1 ]; then
     remove "$unitdir/edge-ledger.service"
     remove "$unitdir/edge-ledger-upstream.service"
     remove "$bindir/edge-ledger"
+    remove "$bindir/edge-ledger-upstream"
     remove "$libexecdir"
     remove "$sharedir"
     remove "$docdir"
@@ -180,6 +182,12 @@ if [ -z "$binary" ] || [ ! -x "$binary" ]; then
     echo "install: no edge-ledger binary${binary:+ at $binary}." >&2
     echo "install: build one: swift build -c release --static-swift-stdlib --product edge-ledger" >&2
     echo "install: (or cross/build.sh arm64|armhf for a gateway), or pass --binary PATH" >&2
+    exit 1
+fi
+upstream_binary=$(dirname "$binary")/edge-ledger-upstream
+if [ "$upstream" -eq 1 ] && [ ! -x "$upstream_binary" ]; then
+    echo "install: --upstream needs the edge-ledger-upstream executable beside $binary" >&2
+    echo "install: build it: swift build -c release --static-swift-stdlib --product edge-ledger-upstream" >&2
     exit 1
 fi
 for f in systemd/edge-ledger.service systemd/edge-ledger-upstream.service systemd/ensure-keys \
@@ -226,6 +234,9 @@ directory "$confdir/keys" 0750 "root:$user"
 directory "$statedir" 0750 "$user:$user"
 
 put "$binary" "$bindir/edge-ledger" 0755 root:root && binary_changed=1 || binary_changed=0
+if [ "$upstream" -eq 1 ]; then
+    put "$upstream_binary" "$bindir/edge-ledger-upstream" 0755 root:root && binary_changed=1
+fi
 put "$repo/systemd/ensure-keys" "$libexecdir/ensure-keys" 0755 root:root || true
 put "$repo/Configs/edge-ledger.toml" "$sharedir/edge-ledger.toml.example" 0644 root:root || true
 [ ! -f "$repo/Configs/upstream.toml" ] ||

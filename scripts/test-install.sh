@@ -64,6 +64,7 @@ check "binary /usr/local/bin/edge-ledger, mode 755" mode_is /usr/local/bin/edge-
 check "the installed binary runs" "$root/usr/local/bin/edge-ledger" version
 check "unit /etc/systemd/system/edge-ledger.service, mode 644" mode_is /etc/systemd/system/edge-ledger.service 644
 check "no upstream unit without --upstream" test ! -e "$root/etc/systemd/system/edge-ledger-upstream.service"
+check "no upstream binary without --upstream" test ! -e "$root/usr/local/bin/edge-ledger-upstream"
 check "ensure-keys helper, mode 755" mode_is /usr/local/libexec/edge-ledger/ensure-keys 755
 check "config installed from Configs/, mode 640" mode_is /etc/edge-ledger/edge-ledger.toml 640
 check "config is the annotated example" cmp -s "$repo/Configs/edge-ledger.toml" "$root/etc/edge-ledger/edge-ledger.toml"
@@ -145,6 +146,7 @@ install_ --upstream >"$work/run8.log" 2>&1 || fail "reinstall exits 0"
 check "reinstall keeps the config" test "$edited" = "$(sha256sum <"$root/etc/edge-ledger/edge-ledger.toml")"
 check "reinstall keeps the key" test "$key" = "$(sha256sum <"$root/etc/edge-ledger/keys/ed25519.key")"
 check "upstream unit installed" test -f "$root/etc/systemd/system/edge-ledger-upstream.service"
+check "upstream binary installed beside the gateway's" mode_is /usr/local/bin/edge-ledger-upstream 755
 check "upstream config installed" mode_is /etc/edge-ledger/upstream.toml 640
 check "witness key created for the upstream" mode_is /etc/edge-ledger/keys/witness-ed25519.key 600
 check "the witness's cosignature verifier key is printed" grep -q "witness cosignature verifier key.*: witness.example/dc-1+" "$work/run8.log"

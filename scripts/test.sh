@@ -22,13 +22,13 @@ fi
 # The suites run in four processes, one group of test targets each, not in one: a single process
 # running every suite at once held over 1,024 descriptors (hundreds of SQLite files and loopback
 # sockets), past which libmosquitto's select() cannot take a new MQTT socket, and its two
-# cooperative threads were starved enough to time out HTTP exchanges. The MQTT, agent and ingest
+# cooperative threads were starved enough to time out HTTP exchanges. The MQTT, gateway and ingest
 # suites therefore run in a process of their own. Each group prints its own closing line.
 groups=(
-    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerStoreTests|EdgeLedgerCLITests"
+    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerSystemTests|EdgeLedgerStoreTests|EdgeLedgerCLITests"
     "EdgeLedgerHTTPTests"
-    "EdgeLedgerSyncTests"
-    "EdgeLedgerMQTTTests|EdgeLedgerAgentTests|EdgeLedgerIngestTests"
+    "EdgeLedgerUpstreamTests"
+    "EdgeLedgerMQTTTests|EdgeLedgerGatewayTests|EdgeLedgerIngestTests"
 )
 failed=0
 for group in "${groups[@]}"; do

@@ -1,4 +1,3 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
 
 /// libFuzzer target `toml-config`: the configuration loader end to end, as `edge-ledger run`,

@@ -1,14 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// The measurements of `docs/PERFORMANCE.md`, each against a fresh database in a scratch
 /// directory. Raw-C baselines and store runs alternate within each round, so both see the same

@@ -2,14 +2,7 @@ import CSQLite
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 // edge-ledger-bench: the ledger store's append, seal, proof and verify costs against the raw
 // SQLite C API in the same run. Build with -c release; see docs/PERFORMANCE.md.

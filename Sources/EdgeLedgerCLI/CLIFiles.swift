@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// File-system helpers on plain POSIX calls (no Foundation).
 enum CLIFiles {

@@ -1,3 +1,5 @@
+import EdgeLedgerSystem
+
 /// A single, updating progress line on standard error: `verifying 1234567/2000000 entries
 /// (61.7%), 412k entries/s`.
 ///
@@ -6,7 +8,7 @@
 final class CLIProgress {
     private let label: String
     private let enabled: Bool
-    private let start = CLIClock.now()
+    private let start = SystemClock.monotonicSeconds()
     private var lastDraw = 0.0
     private var drawn = false
 
@@ -18,12 +20,12 @@ final class CLIProgress {
     }
 
     /// Seconds since the progress line was created.
-    var elapsed: Double { CLIClock.now() - start }
+    var elapsed: Double { SystemClock.monotonicSeconds() - start }
 
     /// Reports `done` of `total` items.
     func update(done: UInt64, total: UInt64) {
         guard enabled else { return }
-        let now = CLIClock.now()
+        let now = SystemClock.monotonicSeconds()
         guard now - lastDraw >= 0.1 || done == total else { return }
         lastDraw = now
         let elapsed = now - start

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// What `status` learns about the running agent without writing anything: who holds the
 /// store's writer lock, and what the agent's HTTP API says.
@@ -66,7 +60,7 @@ enum CLIStatusProbe {
     ) throws(CLIError)
         -> Response
     {
-        let deadline = CLIClock.now() + timeout
+        let deadline = SystemClock.monotonicSeconds() + timeout
         let fd = try connect(host: host, port: port, deadline: deadline)
         defer { close(fd) }
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -82,7 +76,7 @@ enum CLIStatusProbe {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while received.count < 4 << 20 {
-            let remaining = deadline - CLIClock.now()
+            let remaining = deadline - SystemClock.monotonicSeconds()
             guard remaining > 0 else { throw CLIError("no complete answer within \(timeout) s") }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(max(1, remaining * 1000)))
@@ -185,7 +179,7 @@ enum CLIStatusProbe {
             #endif
             if result != 0, errno == EINPROGRESS {
                 var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let remaining = max(1, (deadline - CLIClock.now()) * 1000)
+                let remaining = max(1, (deadline - SystemClock.monotonicSeconds()) * 1000)
                 if poll(&poller, 1, Int32(remaining)) == 1 {
                     var error: Int32 = 0
                     var size = socklen_t(MemoryLayout<Int32>.size)

@@ -403,7 +403,7 @@ enum CLIStatusFormat {
 
     /// `2025-03-01 12:00:00Z`.
     static func time(_ ns: Int64) -> String {
-        let full = CLIFormat.rfc3339(nanoseconds: ns)  // 2025-03-01T12:00:00.123456789Z
+        let full = RFC3339.string(nanoseconds: ns)  // 2025-03-01T12:00:00.123456789Z
         return String(full.prefix(19)).replacingT() + "Z"
     }
 }
@@ -450,14 +450,14 @@ struct CLIStatusJSON {
 
     mutating func key(_ name: String) {
         element()
-        CLIJSON.appendString(name, to: &bytes)
+        JSONWriter.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
     }
 
     mutating func null() { bytes.append(contentsOf: Array("null".utf8)) }
 
     mutating func value(_ text: String?) {
-        if let text { CLIJSON.appendString(text, to: &bytes) } else { null() }
+        if let text { JSONWriter.appendString(text, to: &bytes) } else { null() }
     }
 
     mutating func field(_ name: String, _ text: String?) {
@@ -472,7 +472,7 @@ struct CLIStatusJSON {
 
     mutating func field(_ name: String, _ number: (some BinaryInteger)?) {
         key(name)
-        if let number { CLIJSON.appendInteger(number, to: &bytes) } else { null() }
+        if let number { JSONWriter.appendInteger(number, to: &bytes) } else { null() }
     }
 
     mutating func field(_ name: String, _ number: Double?) {
@@ -482,6 +482,6 @@ struct CLIStatusJSON {
 
     /// A Unix-nanosecond timestamp as an RFC 3339 string, or `null`.
     mutating func field(_ name: String, time ns: Int64?) {
-        field(name, ns.map { CLIFormat.rfc3339(nanoseconds: $0) })
+        field(name, ns.map { RFC3339.string(nanoseconds: $0) })
     }
 }

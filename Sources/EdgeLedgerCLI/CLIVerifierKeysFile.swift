@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// The gateway's verifier key file (`verifier-keys.txt` of the `init` layout): one note verifier
 /// key per line, what the gateway hands to its upstreams. An upstream configured with these keys

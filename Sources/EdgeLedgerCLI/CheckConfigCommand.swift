@@ -1,16 +1,8 @@
 import ArgumentParser
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// `edge-ledger check-config FILE`: the agent's start-up validation, without starting it.
 struct CheckConfigCommand: AsyncParsableCommand {

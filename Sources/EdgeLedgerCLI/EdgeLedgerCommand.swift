@@ -1,12 +1,8 @@
 import ArgumentParser
+import EdgeLedgerSystem
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// `edge-ledger`: the one executable. Each subcommand lives in its own file.
+/// `edge-ledger`: the gateway's executable. Each subcommand lives in its own file; the upstream
+/// is `edge-ledger-upstream`, a separate executable.
 @main
 struct EdgeLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,19 +11,14 @@ struct EdgeLedgerCommand: AsyncParsableCommand {
         version: EdgeLedgerVersion.current,
         subcommands: [
             RunCommand.self, InitCommand.self, KeygenCommand.self, CheckConfigCommand.self, VerifyCommand.self,
-            ExportCommand.self, StatusCommand.self, UpstreamCommand.self, SimulateCommand.self, VersionCommand.self,
+            ExportCommand.self, StatusCommand.self, SimulateCommand.self, VersionCommand.self,
+            UpstreamMovedCommand.self,
         ]
     )
 
-    /// The bits ``main()`` adds to the process umask: nothing this program creates (store,
-    /// journal, quarantine, keys, configuration, exports) is readable by other users, also when
-    /// started outside systemd (whose units set `UMask=0077`) from a shell with umask 022.
-    static let umaskBits: mode_t = 0o027
-
-    /// Tightens the umask, then parses and runs the command.
+    /// Tightens the umask (``FileCreationMask``), then parses and runs the command.
     static func main() async {
-        let previous = umask(umaskBits)
-        umask(previous | umaskBits)
+        FileCreationMask.tighten()
         await main(nil)
     }
 }

@@ -212,13 +212,13 @@ private struct ExportRun {
 
     static func appendJSON(_ entry: Entry, leafHash: Hash32?, to out: inout [UInt8]) {
         out.append(contentsOf: "{\"index\":\(entry.index),\"received_at\":\"".utf8)
-        out.append(contentsOf: CLIFormat.rfc3339(nanoseconds: entry.receivedAt).utf8)
+        out.append(contentsOf: RFC3339.string(nanoseconds: entry.receivedAt).utf8)
         out.append(contentsOf: "\",\"received_at_ns\":\(entry.receivedAt),\"topic\":".utf8)
-        CLIJSON.appendString(entry.topic, to: &out)
+        JSONWriter.appendString(entry.topic, to: &out)
         out.append(contentsOf: ",\"qos\":\(entry.qos),\"retain\":\(entry.retain)".utf8)
         if String(validating: entry.payload, as: UTF8.self) != nil {
             out.append(contentsOf: ",\"payload\":".utf8)
-            CLIJSON.appendString(entry.payload, to: &out)
+            JSONWriter.appendString(utf8: entry.payload, to: &out)
         } else {
             out.append(contentsOf: ",\"payload_base64\":\"".utf8)
             out.append(contentsOf: Base64.encode(entry.payload).utf8)

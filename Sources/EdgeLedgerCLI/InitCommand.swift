@@ -1,7 +1,7 @@
 import ArgumentParser
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerSystem
 
 /// `edge-ledger init`: a working first-start setup for one gateway in one directory.
 struct InitCommand: AsyncParsableCommand {

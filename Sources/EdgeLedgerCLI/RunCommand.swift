@@ -1,14 +1,10 @@
 import ArgumentParser
-import EdgeLedgerAgent
-import EdgeLedgerConfig
 import EdgeLedgerCore
+import EdgeLedgerGateway
+import EdgeLedgerSystem
 import Logging
 import Metrics
 import Prometheus
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `edge-ledger run`: the agent.
 struct RunCommand: AsyncParsableCommand {

@@ -1,13 +1,8 @@
 import ArgumentParser
 import Dispatch
-import EdgeLedgerAgent
 import EdgeLedgerCore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import EdgeLedgerGateway
+import EdgeLedgerSystem
 
 /// `edge-ledger simulate`: a fleet of sensors publishing JSON readings, for demos and benchmarks.
 struct SimulateCommand: AsyncParsableCommand {
@@ -82,13 +77,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let address = HostPort(parsing: broker)!
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = SystemClock.nowNanoseconds()
         let configuration = SensorSimulatorConfiguration(
             host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
             badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
             inflight: inflight, connections: connections,
-            seed: seed ?? UInt64(truncatingIfNeeded: now.tv_sec &* 1_000_000_007 &+ now.tv_nsec))
+            seed: seed ?? UInt64(truncatingIfNeeded: now))
         let simulator = SensorSimulator(configuration: configuration)
         let signals = StopSignals { simulator.stop() }
         defer { signals.cancel() }

@@ -1,16 +1,8 @@
 import ArgumentParser
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// `edge-ledger status`: what a gateway's ledger holds and how its agent is doing.
 struct StatusCommand: AsyncParsableCommand {
@@ -86,12 +78,13 @@ struct StatusCommand: AsyncParsableCommand {
             let report: CLIStatusReport
             if let db {
                 report = try CLIStatus.gather(
-                    configuration: nil, storePath: db, now: CLIStatus.now(), api: nil, timeout: timeout)
+                    configuration: nil, storePath: db, now: SystemClock.nowNanoseconds(), api: nil, timeout: timeout)
             } else {
                 let path = config ?? AgentConfiguration.defaultPath
                 let configuration = try CLIStatus.loadConfiguration(path)
                 report = try CLIStatus.gather(
-                    configuration: configuration, storePath: configuration.storage.path, now: CLIStatus.now(),
+                    configuration: configuration, storePath: configuration.storage.path,
+                    now: SystemClock.nowNanoseconds(),
                     api: noAPI ? nil : CLIStatus.token(), timeout: timeout)
             }
             if json {
@@ -105,13 +98,6 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// Gathering the status report.
 enum CLIStatus {
-    /// Now, as Unix nanoseconds (UTC).
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     /// `Some(token)` to query the API: the bearer token from `EDGE_LEDGER_TOKEN`, if set.
     static func token() -> String?? {
         guard let value = getenv("EDGE_LEDGER_TOKEN") else { return .some(nil) }
@@ -255,7 +241,7 @@ enum CLIStatus {
     static func acknowledgeJournalDamage(storePath: String, json: Bool) throws {
         let acknowledged: [JournalDamage]
         do {
-            acknowledged = try JournalDamageLog.acknowledge(storePath: storePath, now: now())
+            acknowledged = try JournalDamageLog.acknowledge(storePath: storePath, now: SystemClock.nowNanoseconds())
         } catch {
             throw CLIError(
                 "cannot acknowledge the journal damage in \(storePath): \(error.message)",
@@ -301,7 +287,7 @@ enum CLIStatus {
             return
         }
         report.apiURL = "http://" + base
-        let started = CLIClock.now()
+        let started = SystemClock.monotonicSeconds()
         do {
             let ready = try CLIStatusProbe.get(
                 host: host, port: port, path: http.prefix + "/readyz", token: token, timeout: timeout)
@@ -324,7 +310,7 @@ enum CLIStatus {
             report.api = .unreachable(error.message)
             return
         }
-        let remaining = timeout - (CLIClock.now() - started)
+        let remaining = timeout - (SystemClock.monotonicSeconds() - started)
         guard remaining > 0.05 else { return }
         do {
             let metrics = try CLIStatusProbe.get(

@@ -1,13 +1,14 @@
 import ArgumentParser
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerSystem
 
 extension VerifyCommand {
     /// `verify --quick`: ``LedgerVerifier/verifyQuick(path:)``, printed like the full verify.
     ///
     /// - Parameter signatures: where the verifier keys came from; `nil` when none were given.
     static func verifyQuick(_ verifier: LedgerVerifier, path: String, signatures: [String]?) throws {
-        let started = CLIClock.now()
+        let started = SystemClock.monotonicSeconds()
         let report: IntegrityReport
         do {
             report = try verifier.verifyQuick(path: path)
@@ -17,7 +18,7 @@ extension VerifyCommand {
                 "\(path) is damaged at \(error.place); run `edge-ledger verify --db \(path)` for a full check")
             throw ExitCode.failure
         }
-        let elapsed = CLIClock.now() - started
+        let elapsed = SystemClock.monotonicSeconds() - started
         var lines = ["\(path): OK (quick check)"]
         lines.append("  structure:    \(report.fileStructureChecked ? "SQLite quick_check passed" : "not checked")")
         if let root = report.root {

@@ -1,8 +1,8 @@
 import ArgumentParser
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 
 /// `edge-ledger verify`: recompute a whole ledger store offline and check every checkpoint.
 struct VerifyCommand: AsyncParsableCommand {

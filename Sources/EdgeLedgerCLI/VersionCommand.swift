@@ -2,14 +2,7 @@ import ArgumentParser
 import CMosquitto
 import COpenSSL
 import CSQLite
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// `edge-ledger version`: this program's version and the versions of what it runs on.
 struct VersionCommand: AsyncParsableCommand {
@@ -36,40 +29,11 @@ struct VersionCommand: AsyncParsableCommand {
         _ = mosquitto_lib_version(&major, &minor, &revision)
         return [
             "edge-ledger \(EdgeLedgerVersion.current)",
-            "  swift:        \(swiftVersion)",
+            "  swift:        \(EdgeLedgerVersion.swiftCompiler)",
             "  openssl:      \(String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))))",
             "  sqlite:       \(String(cString: sqlite3_libversion()))",
             "  libmosquitto: \(major).\(minor).\(revision)",
-            "  platform:     \(platform())",
+            "  platform:     \(EdgeLedgerVersion.platform())",
         ]
-    }
-
-    /// The compiler version this binary was built with (to the minor version).
-    static var swiftVersion: String {
-        #if compiler(>=6.5)
-            "6.5 or later"
-        #elseif compiler(>=6.4)
-            "6.4"
-        #elseif compiler(>=6.3)
-            "6.3"
-        #elseif compiler(>=6.2)
-            "6.2"
-        #elseif compiler(>=6.1)
-            "6.1"
-        #else
-            "6.0"
-        #endif
-    }
-
-    /// Operating system, release and machine, from `uname`.
-    static func platform() -> String {
-        var info = utsname()
-        guard uname(&info) == 0 else { return "unknown" }
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-        }
-        return "\(field(info.sysname)) \(field(info.release)) \(field(info.machine))"
     }
 }

@@ -1,12 +1,5 @@
 import EdgeLedgerCore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// Private key files: PKCS#8 PEM, mode 0600, never overwritten.
 ///

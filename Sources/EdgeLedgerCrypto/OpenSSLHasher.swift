@@ -1,13 +1,6 @@
 import COpenSSL
 import EdgeLedgerCore
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// SHA-256 or SM3 through OpenSSL 3's EVP interface.
 ///

@@ -8,9 +8,9 @@ import Hummingbird
 /// Tokens are kept only as SHA-256 digests (a `token_env` token is hashed at start). A presented
 /// token is hashed and compared with every configured digest in constant time, so neither the
 /// comparison nor the position of the match in the list shows in the response time.
-struct APIAuthenticator: Sendable {
+package struct APIAuthenticator: Sendable {
     /// The result of looking at a request's credentials.
-    enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// No credentials at all.
         case anonymous
         /// A valid token or certificate.
@@ -30,22 +30,22 @@ struct APIAuthenticator: Sendable {
 
     /// Prepares the configured tokens and the upstreams' names and certificate subjects.
     ///
-    /// - Throws: ``LedgerAPIError`` for a token without a usable credential (a malformed digest,
+    /// - Throws: ``HTTPSetupError`` for a token without a usable credential (a malformed digest,
     ///   an empty token from the environment).
-    init(tokens: [HTTPTokenConfiguration], upstreams: [UpstreamPeerConfiguration]) throws(LedgerAPIError) {
+    package init(tokens: [HTTPTokenConfiguration], upstreams: [UpstreamPeerConfiguration]) throws(HTTPSetupError) {
         var prepared: [Token] = []
         for token in tokens {
             switch token.credential {
             case .sha256Hex(let hex):
                 guard let digest = Hex.decode(hex), digest.count == 32 else {
-                    throw LedgerAPIError(
+                    throw HTTPSetupError(
                         "http.tokens \"\(token.name)\": token_sha256 is not 64 hex digits",
                         hint: "write the SHA-256 of the token, e.g. from `printf %s TOKEN | sha256sum`")
                 }
                 prepared.append(Token(name: token.name, digest: digest))
             case .plaintext(let secret):
                 guard !secret.value.isEmpty else {
-                    throw LedgerAPIError(
+                    throw HTTPSetupError(
                         "http.tokens \"\(token.name)\": the token from \(secret) is empty",
                         hint: "set the environment variable to the token, or use token_sha256")
                 }
@@ -58,11 +58,11 @@ struct APIAuthenticator: Sendable {
     }
 
     /// SHA-256 of a token.
-    static func digest(_ token: [UInt8]) -> [UInt8] { OpenSSLHasher.sha256.hash(token).bytes }
+    package static func digest(_ token: [UInt8]) -> [UInt8] { OpenSSLHasher.sha256.hash(token).bytes }
 
     /// Looks at the `Authorization` header first; without one, at the connection's client
     /// certificate (obtained through `peerCertificate` only when needed).
-    func authenticate(
+    package func authenticate(
         _ request: Request, peerCertificate: () async -> [UInt8]?
     ) async -> Outcome {
         let values = request.headers[values: .authorization]
@@ -80,7 +80,7 @@ struct APIAuthenticator: Sendable {
     }
 
     /// Checks an `Authorization` header value.
-    func authenticate(authorization header: String) -> Outcome {
+    package func authenticate(authorization header: String) -> Outcome {
         guard let token = BearerCredential.token(inAuthorization: header) else {
             return .invalid("the Authorization header must be \"Bearer <token>\"")
         }
@@ -96,7 +96,7 @@ struct APIAuthenticator: Sendable {
     }
 
     /// Compares two byte strings without an early exit.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for i in 0..<a.count { difference |= a[i] ^ b[i] }

@@ -1,13 +1,13 @@
 /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1). The scheme is matched
 /// case-insensitively (RFC 9110 §11.1: `bearer`, `BEARER` and `Bearer` are the same scheme);
 /// spaces around the token are ignored. One parser for every listener (gateway API, witness).
-enum BearerCredential {
+package enum BearerCredential {
     /// The longest token accepted.
-    static let maximumLength = 4096
+    package static let maximumLength = 4096
 
     /// The token bytes, or `nil` when `header` is not a well-formed bearer credential (another
     /// scheme, no token, a space inside the token, or longer than ``maximumLength``).
-    static func token(inAuthorization header: String) -> ArraySlice<UInt8>? {
+    package static func token(inAuthorization header: String) -> ArraySlice<UInt8>? {
         let bytes = Array(header.utf8)
         guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
             String(decoding: bytes[..<space], as: UTF8.self).lowercased() == "bearer"

@@ -8,10 +8,10 @@ import EdgeLedgerCore
 /// the subject name out of its DER encoding (tbsCertificate → subject) and formats it the way
 /// `openssl x509 -noout -subject -nameopt RFC2253` does: most specific RDN first, short names
 /// for the common attribute types, `#hex` for values of unknown types, RFC 4514 escaping.
-enum CertificateSubject {
+package enum CertificateSubject {
     /// The RFC 4514 components (`CN=dc-1`, `O=Example`), most specific first, of the subject of
     /// the DER certificate `der`; `nil` when it does not parse.
-    static func components(certificateDER der: [UInt8]) -> [String]? {
+    package static func components(certificateDER der: [UInt8]) -> [String]? {
         var outer = DERReader(der[...])
         guard let certificate = outer.read(tag: 0x30) else { return nil }
         var cert = DERReader(certificate)
@@ -28,7 +28,7 @@ enum CertificateSubject {
     }
 
     /// The RFC 4514 string of the subject of the DER certificate `der`.
-    static func string(certificateDER der: [UInt8]) -> String? {
+    package static func string(certificateDER der: [UInt8]) -> String? {
         components(certificateDER: der)?.joined(separator: ",")
     }
 
@@ -39,13 +39,13 @@ enum CertificateSubject {
     /// allowed), the same components in X.500 order as OpenSSL prints them by default
     /// (`O = Example, CN = dc-1`), and OpenSSL's slash form (`/O=Example/CN=dc-1`). Attribute
     /// types are case-insensitive; values are compared exactly.
-    static func matches(configured: String, components: [String]) -> Bool {
+    package static func matches(configured: String, components: [String]) -> Bool {
         guard let wanted = normalized(configured), !wanted.isEmpty else { return false }
         return wanted == components || wanted.reversed() == components
     }
 
     /// The components of a configured subject, normalised (`TYPE=value`), in written order.
-    static func normalized(_ text: String) -> [String]? {
+    package static func normalized(_ text: String) -> [String]? {
         let trimmed = text.trimmingSpaces
         var parts: [String]
         if trimmed.hasPrefix("/") {
@@ -192,7 +192,7 @@ enum CertificateSubject {
     }
 
     /// RFC 4514 §2.4 escaping of an attribute value.
-    static func escape(_ value: String) -> String {
+    package static func escape(_ value: String) -> String {
         var out = ""
         let scalars = Array(value.unicodeScalars)
         for (i, scalar) in scalars.enumerated() {
@@ -214,16 +214,16 @@ enum CertificateSubject {
 }
 
 /// Reads DER TLVs (definite lengths only) from a byte slice; any malformation reads as `nil`.
-struct DERReader {
+package struct DERReader {
     private var bytes: ArraySlice<UInt8>
 
-    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    package init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
-    var atEnd: Bool { bytes.isEmpty }
-    var peekTag: UInt8? { bytes.first }
+    package var atEnd: Bool { bytes.isEmpty }
+    package var peekTag: UInt8? { bytes.first }
 
     /// The next element's tag, content and whole encoding.
-    mutating func readAny() -> (tag: UInt8, content: ArraySlice<UInt8>, whole: ArraySlice<UInt8>)? {
+    package mutating func readAny() -> (tag: UInt8, content: ArraySlice<UInt8>, whole: ArraySlice<UInt8>)? {
         var i = bytes.startIndex
         guard i < bytes.endIndex else { return nil }
         let tag = bytes[i]
@@ -249,7 +249,7 @@ struct DERReader {
     }
 
     /// The content of the next element if its tag is `tag`.
-    mutating func read(tag: UInt8) -> ArraySlice<UInt8>? {
+    package mutating func read(tag: UInt8) -> ArraySlice<UInt8>? {
         guard peekTag == tag, let element = readAny() else { return nil }
         return element.content
     }
@@ -257,7 +257,7 @@ struct DERReader {
 
 extension StringProtocol {
     /// Without leading and trailing spaces (U+0020 only).
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " && !s.hasSuffix("\\ ") { s = s.dropLast() }

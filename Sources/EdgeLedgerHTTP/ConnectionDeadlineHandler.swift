@@ -16,11 +16,11 @@ import NIOHTTPTypes
 ///
 /// It sits after the HTTP codec (Hummingbird's `additionalChannelHandlers`), so it sees whole
 /// request heads, and works the same under TLS.
-final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+package final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundIn = HTTPResponsePart
+    package typealias OutboundOut = HTTPResponsePart
 
     private let guardian: ConnectionGuard
     private let logger: Logger
@@ -33,12 +33,12 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Refused or being closed: further input is dropped.
     private var closing = false
 
-    init(guardian: ConnectionGuard, logger: Logger) {
+    package init(guardian: ConnectionGuard, logger: Logger) {
         self.guardian = guardian
         self.logger = logger
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
         client = ConnectionGuard.clientKey(channel.remoteAddress)
         admission = guardian.admit(client: client)
@@ -58,18 +58,18 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
@@ -99,7 +99,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data), pendingResponses > 0 {
             pendingResponses -= 1
             if pendingResponses == 0 && bodyComplete { armHeaderDeadline(context: context) }
@@ -147,7 +147,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
 
 extension TimeAmount {
     /// The duration as a NIO time amount (saturating at `Int64.max` nanoseconds).
-    init(_ duration: Duration) {
-        self = .nanoseconds(duration.nanoseconds)
+    package init(_ duration: Duration) {
+        self = .nanoseconds(duration.nanosecondsClamped)
     }
 }

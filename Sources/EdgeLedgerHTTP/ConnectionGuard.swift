@@ -1,14 +1,9 @@
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import Logging
 import Metrics
 import NIOCore
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Decides which connections an HTTP listener serves, so that no client can starve the others.
 ///
@@ -143,9 +138,9 @@ public final class ConnectionGuard: Sendable {
     /// Connections admitted and not yet released (normal, probe).
     public var openConnections: (served: Int, probes: Int) { state.withLock { ($0.served, $0.probes) } }
 
-    func countProbePathRefused() { refusedProbePath.increment() }
-    func countHeaderCut() { headerCuts.increment() }
-    func countBodyCut() { bodyCuts.increment() }
+    package func countProbePathRefused() { refusedProbePath.increment() }
+    package func countHeaderCut() { headerCuts.increment() }
+    package func countBodyCut() { bodyCuts.increment() }
 
     /// The key connections are counted under: an IPv4 address, an IPv6 /64 (one host usually
     /// holds a whole /64), or `local` for a Unix socket.

@@ -2,12 +2,6 @@ import CMosquitto
 import EdgeLedgerSystem
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// What the message handler decided; decides whether the broker gets its acknowledgement.
 public enum MQTTMessageDisposition: Sendable {
     /// Stored (or deliberately rejected and recorded): let the PUBACK go out.

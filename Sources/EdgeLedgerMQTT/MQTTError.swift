@@ -1,5 +1,6 @@
 import CMosquitto
 import EdgeLedgerCore
+import EdgeLedgerSystem
 
 /// An MQTT operation failed: what happened and what to do about it.
 public struct MQTTError: ExplainedError, Equatable {
@@ -26,11 +27,3 @@ public struct MQTTError: ExplainedError, Equatable {
         return String(cString: mosquitto_strerror(code))
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif

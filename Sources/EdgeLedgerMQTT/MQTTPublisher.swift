@@ -1,11 +1,6 @@
 import CMosquitto
+import EdgeLedgerSystem
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// A simple MQTT publisher over libmosquitto (`mosquitto_loop_start`), for the sensor
 /// simulator, the benchmarks and the tests. Not used by the agent itself.

@@ -1,13 +1,5 @@
 import EdgeLedgerSystem
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension IngestJournal {
     /// Retries after a refused fold start here and double up to ``maxRetryDelay`` seconds.
     static let firstRetryDelay = 0.05
@@ -30,10 +22,8 @@ extension IngestJournal {
     /// batch would mark the given-up readings as folded, and they would be neither in the store
     /// nor replayed (acknowledged readings lost). The journal keeps them all for the next start.
     func foldLoop() {
-        var clock = timespec()
         while let batch = nextBatch() {
-            clock_gettime(CLOCK_MONOTONIC, &clock)
-            let started = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+            let started = SystemClock.monotonicSeconds()
             let result = foldRetrying(batch)
             var emptied = batch
             emptied.removeAll(keepingCapacity: true)
@@ -51,8 +41,7 @@ extension IngestJournal {
             guard let result else { break }
             if result.pastQuota { events.foldedPastQuota(result.entries + result.invalid) }
             events.folded(result.entries + result.invalid, result.rejected, store.pendingCount)
-            clock_gettime(CLOCK_MONOTONIC, &clock)
-            let rest = Self.foldInterval - (Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - started)
+            let rest = Self.foldInterval - (SystemClock.monotonicSeconds() - started)
             if rest > 0, !state.withLock({ $0.closed }) { usleep(useconds_t(rest * 1e6)) }
         }
         state.withLock { $0.stopped = true }

@@ -1,14 +1,6 @@
 import EdgeLedgerSystem
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The ingest hot path's write-ahead journal: a reading is durable once one `write(2)` put it in
 /// an append-only file next to the store; a folder thread moves journaled readings into the
 /// SQLite store in large transactions, and the journal is replayed when the store is opened.

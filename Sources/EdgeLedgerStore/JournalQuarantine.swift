@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// Copies of the ingest journal bytes that replay could not read, kept for forensics in
 /// `<journal directory>/quarantine/`: `<segment>-<offset>-<crc>.bin` holds the bytes exactly as

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// The ingest journal's open segment: one `write(2)` per record, `fdatasync` per record under
 /// ``Durability/power``, and a new segment file once this one is full. Used by one thread at a

@@ -1,5 +1,6 @@
 import CSQLite
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import Synchronization
 
 /// A read-only connection to a ledger store, for the HTTP API, `verify`, `export` and status.

@@ -1,4 +1,5 @@
 import CSQLite
+import EdgeLedgerSystem
 
 extension LedgerStore {
     /// The highest journal sequence number whose reading is in the store (0: none yet).

@@ -50,7 +50,7 @@ extension LedgerStore {
             _ = try s.step("measuring the rejected table")
             var bounds = RejectedTableBounds(
                 maxRows: max(1, maxRows), maxBytes: max(1, maxBytes),
-                maxAgeNanoseconds: LedgerStore.nanoseconds(maxAge),
+                maxAgeNanoseconds: maxAge.nanosecondsClamped,
                 onPrune: onPrune)
             bounds.rows = Int(s.int64(0))
             bounds.bytes = s.int64(1) + Int64(bounds.rows) * Self.rejectedRowBytes

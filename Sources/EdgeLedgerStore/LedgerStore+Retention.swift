@@ -80,7 +80,7 @@ extension LedgerStore {
         guard !requiredUpstreams.isEmpty else {
             return try withVacuumInfo(PruneResult(skipped: .noRequiredUpstreams))
         }
-        let cutoff = now &- Self.nanoseconds(minAge)
+        let cutoff = now &- minAge.nanosecondsClamped
         var result = PruneResult()
         var done = false
         while !done {
@@ -194,11 +194,6 @@ extension LedgerStore {
         return result
     }
 
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        let (s, atto) = d.components
-        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? (s < 0 ? .min : .max) : ns &+ atto / 1_000_000_000
-    }
 }
 
 extension LedgerWriter {

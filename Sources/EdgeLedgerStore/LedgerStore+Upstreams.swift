@@ -1,4 +1,5 @@
 import EdgeLedgerCore
+import EdgeLedgerSystem
 
 /// Atomic updates of the `upstreams` table.
 ///

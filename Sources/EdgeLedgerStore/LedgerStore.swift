@@ -1,5 +1,6 @@
 import CSQLite
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import Synchronization
 
 /// The gateway's ledger: entries, hash tiles, signed checkpoints, rejected readings and upstream

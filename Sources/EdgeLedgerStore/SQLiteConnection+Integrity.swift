@@ -9,13 +9,13 @@ import EdgeLedgerCore
 /// read at all (I/O, busy): damage is a finding, not an error.
 extension SQLiteConnection {
     /// The latest checkpoint as its signed note states it.
-    struct SignedHead: Sendable {
+    package struct SignedHead: Sendable {
         var size: UInt64
         var root: Hash32
     }
 
     /// SQLite's `PRAGMA quick_check(10)`: the problems it lists (empty when the file is sound).
-    func quickCheckProblems() throws(StoreError) -> [String] {
+    package func quickCheckProblems() throws(StoreError) -> [String] {
         let s = try prepare("PRAGMA quick_check(10)")
         var problems: [String] = []
         while try s.step("checking the file structure of \(path)") {
@@ -26,7 +26,7 @@ extension SQLiteConnection {
 
     /// The latest checkpoint's size and root as its signed note names them, after checking that
     /// the stored row agrees with its note. `.success(nil)` when there is no checkpoint.
-    func signedHead() throws(StoreError) -> Result<SignedHead?, VerificationFailure> {
+    package func signedHead() throws(StoreError) -> Result<SignedHead?, VerificationFailure> {
         let s = try statement("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
         defer { s.reset() }
         guard try s.step("reading the latest checkpoint") else { return .success(nil) }
@@ -57,7 +57,9 @@ extension SQLiteConnection {
     ///
     /// - Returns: the signed head when the tiles reproduce it (`nil` for an empty log), or the
     ///   damage, located to a tile (or entry) when one of the right edge's hashes is wrong.
-    func checkSignedRightEdge(hasher: any MerkleHasher) throws(StoreError) -> Result<SignedHead?, VerificationFailure> {
+    package func checkSignedRightEdge(
+        hasher: any MerkleHasher
+    ) throws(StoreError) -> Result<SignedHead?, VerificationFailure> {
         let head: SignedHead
         switch try signedHead() {
         case .failure(let damage): return .failure(damage)
@@ -90,7 +92,7 @@ extension SQLiteConnection {
     /// Locates a bad right-edge hash of the tree of `size`: each level's partial tile is
     /// compared with what lies below it (level 0 with the entries' bytes, level L with the hashes
     /// of the full tiles of level L−1). `nil` when every right-edge tile agrees.
-    func rightEdgeDamage(size: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure? {
+    package func rightEdgeDamage(size: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure? {
         for (level, index, kept) in Self.rightEdge(size: size) {
             let place = VerificationFailure.Place.tile(level: level, index: index)
             let stored: [Hash32]
@@ -114,7 +116,9 @@ extension SQLiteConnection {
     /// Checks the full tiles directly below the right edge of the tree of `size` — the newest
     /// full tiles of each level, up to 255 per level — against the right-edge hashes above them,
     /// which ``checkSignedRightEdge(hasher:)`` confirmed through the signed root.
-    func newestFullTilesDamage(size: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure? {
+    package func newestFullTilesDamage(
+        size: UInt64, hasher: any MerkleHasher
+    ) throws(StoreError) -> VerificationFailure? {
         for (level, edgeIndex, kept) in Self.rightEdge(size: size) where level > 0 {
             guard let above = try tileHashes(level: level, index: edgeIndex), above.count >= kept else { continue }
             for k in 0..<kept {
@@ -136,7 +140,7 @@ extension SQLiteConnection {
 
     /// The right edge of the tree of `size`: for each tile level, its partial tile and how many
     /// hashes that tile holds at this size (levels whose tiles are all full are left out).
-    static func rightEdge(size: UInt64) -> [(level: Int, index: UInt64, kept: Int)] {
+    package static func rightEdge(size: UInt64) -> [(level: Int, index: UInt64, kept: Int)] {
         var edge: [(level: Int, index: UInt64, kept: Int)] = []
         for level in 0...TileID.maxLevel {
             let count = size >> UInt64(level * TileID.height)
@@ -149,8 +153,9 @@ extension SQLiteConnection {
 
     /// Compares the full tile `level`/`index` with what lies below it (the entries' bytes at
     /// level 0), descending into the first lower tile that disagrees; `nil` when it agrees.
-    func fullTileDamage(level: Int, index: UInt64, hasher: any MerkleHasher) throws(StoreError) -> VerificationFailure?
-    {
+    package func fullTileDamage(
+        level: Int, index: UInt64, hasher: any MerkleHasher
+    ) throws(StoreError) -> VerificationFailure? {
         switch try storedTile(level: level, index: index) {
         case .failure(let damage): return damage
         case .success(let stored?) where stored.count == TileID.fullWidth:
@@ -227,7 +232,7 @@ extension SQLiteConnection {
     /// its own index, and `H(0x00 || bytes)` equals the stored leaf hash.
     ///
     /// - Returns: the leaf hashes, or the first damaged entry.
-    func checkedLeafHashes(
+    package func checkedLeafHashes(
         from: UInt64, to: UInt64, hasher: any MerkleHasher
     ) throws(StoreError) -> Result<[Hash32], VerificationFailure> {
         var out: [Hash32] = []

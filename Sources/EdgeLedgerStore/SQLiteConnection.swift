@@ -6,13 +6,13 @@ import EdgeLedgerCore
 ///
 /// Not thread-safe (opened with `SQLITE_OPEN_NOMUTEX`): every use is confined to one thread at
 /// a time by the owner's lock.
-final class SQLiteConnection {
-    let handle: OpaquePointer
-    let path: String
+package final class SQLiteConnection {
+    package let handle: OpaquePointer
+    package let path: String
     private var cache: [String: SQLiteStatement] = [:]
 
     /// Opens `path`. `create` creates the file when missing; `readOnly` opens it read-only.
-    init(path: String, readOnly: Bool, create: Bool) throws(StoreError) {
+    package init(path: String, readOnly: Bool, create: Bool) throws(StoreError) {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
@@ -41,7 +41,7 @@ final class SQLiteConnection {
     }
 
     /// Runs one or more SQL statements without results.
-    func execute(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) {
+    package func execute(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
@@ -52,7 +52,7 @@ final class SQLiteConnection {
     }
 
     /// The cached prepared statement for `sql`, reset and ready to bind.
-    func statement(_ sql: String) throws(StoreError) -> SQLiteStatement {
+    package func statement(_ sql: String) throws(StoreError) -> SQLiteStatement {
         if let cached = cache[sql] { return cached }
         let statement = try prepare(sql)
         cache[sql] = statement
@@ -60,7 +60,7 @@ final class SQLiteConnection {
     }
 
     /// A new prepared statement that the caller owns (not cached).
-    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+    package func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else {
@@ -70,7 +70,7 @@ final class SQLiteConnection {
     }
 
     /// One integer from a query returning one row (or `nil` when no row / NULL).
-    func scalar(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) -> Int64? {
+    package func scalar(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) -> Int64? {
         let s = try statement(sql)
         defer { s.reset() }
         guard try s.step(context()), !s.isNull(0) else { return nil }
@@ -78,7 +78,7 @@ final class SQLiteConnection {
     }
 
     /// One text value from a query returning one row.
-    func text(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) -> String? {
+    package func text(_ sql: String, _ context: @autoclosure () -> String) throws(StoreError) -> String? {
         let s = try statement(sql)
         defer { s.reset() }
         guard try s.step(context()) else { return nil }
@@ -86,12 +86,12 @@ final class SQLiteConnection {
     }
 
     /// A ``StoreError`` for result code `rc` from this connection, with the connection's message.
-    func error(_ rc: Int32, _ context: String) -> StoreError {
+    package func error(_ rc: Int32, _ context: String) -> StoreError {
         SQLiteConnection.makeError(rc, detail: String(cString: sqlite3_errmsg(handle)), path: path, context: context)
     }
 
     /// Runs `body` in a transaction; rolls back when it throws.
-    func transaction<R>(
+    package func transaction<R>(
         immediate: Bool, _ context: @autoclosure () -> String, _ body: () throws(StoreError) -> R
     ) throws(StoreError) -> R {
         try statement(immediate ? "BEGIN IMMEDIATE" : "BEGIN").run("starting a transaction for \(context())")
@@ -106,13 +106,13 @@ final class SQLiteConnection {
     }
 
     /// Rolls back the open transaction, if any; never fails (SQLite may have rolled back already).
-    func rollback() {
+    package func rollback() {
         if sqlite3_get_autocommit(handle) == 0 {
             sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
         }
     }
 
-    static func makeError(_ rc: Int32, detail: String, path: String, context: String) -> StoreError {
+    package static func makeError(_ rc: Int32, detail: String, path: String, context: String) -> StoreError {
         let name = String(cString: sqlite3_errstr(rc))
         switch rc & 0xff {
         case SQLITE_FULL:

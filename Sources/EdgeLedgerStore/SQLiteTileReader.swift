@@ -3,10 +3,10 @@ import EdgeLedgerCore
 
 /// Reads stored hash tiles from the `tiles` table for ``TiledTree``; a point lookup on the
 /// primary key per tile, with a prepared statement.
-struct SQLiteTileReader: TileReader {
-    let connection: SQLiteConnection
+package struct SQLiteTileReader: TileReader {
+    package let connection: SQLiteConnection
 
-    func readTile(level: Int, index: UInt64) throws -> [Hash32] {
+    package func readTile(level: Int, index: UInt64) throws -> [Hash32] {
         guard let hashes = try connection.tileHashes(level: level, index: index) else {
             throw StoreError(
                 .missing, "tile \(level)/\(index) is missing from \(connection.path)",
@@ -18,7 +18,7 @@ struct SQLiteTileReader: TileReader {
 
 extension SQLiteConnection {
     /// The stored hashes of tile `level`/`index` (its stored width), or `nil` when absent.
-    func tileHashes(level: Int, index: UInt64) throws(StoreError) -> [Hash32]? {
+    package func tileHashes(level: Int, index: UInt64) throws(StoreError) -> [Hash32]? {
         let s = try statement("SELECT width, hashes FROM tiles WHERE level = ?1 AND idx = ?2")
         defer { s.reset() }
         s.bind(1, level)
@@ -34,7 +34,7 @@ extension SQLiteConnection {
     }
 
     /// Decodes concatenated 32-byte hashes.
-    static func hashes(from blob: UnsafeRawBufferPointer) -> [Hash32] {
+    package static func hashes(from blob: UnsafeRawBufferPointer) -> [Hash32] {
         let count = blob.count / 32
         return [Hash32](unsafeUninitializedCapacity: count) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(

@@ -5,14 +5,14 @@ import EdgeLedgerCore
 ///
 /// Migration `n` (1-based) brings a store from version `n-1` to `n` inside one transaction;
 /// a store newer than ``version`` is refused, never downgraded.
-enum Schema {
+package enum Schema {
     /// `PRAGMA application_id` of EdgeLedger stores: "EDLG".
-    static let applicationID: Int32 = 0x4544_4C47
+    package static let applicationID: Int32 = 0x4544_4C47
     /// The schema version this build writes and reads.
-    static var version: Int { migrations.count }
+    package static var version: Int { migrations.count }
 
     /// Migration scripts; index 0 creates schema version 1.
-    static let migrations: [String] = [
+    package static let migrations: [String] = [
         """
         CREATE TABLE meta(
             key   TEXT PRIMARY KEY NOT NULL,
@@ -108,7 +108,7 @@ enum Schema {
     /// that it is an EdgeLedger store built with `algorithm`.
     ///
     /// Call ``checkWritable(_:)`` first, then switch the journal to WAL, then this.
-    static func migrate(_ db: SQLiteConnection, algorithm: HashAlgorithm, now: Int64) throws(StoreError) {
+    package static func migrate(_ db: SQLiteConnection, algorithm: HashAlgorithm, now: Int64) throws(StoreError) {
         let userVersion = try checkWritable(db)
         if userVersion < version {
             try db.transaction(immediate: true, "migrating the store schema") { () throws(StoreError) in
@@ -139,7 +139,7 @@ enum Schema {
     /// The header check for the writer: the file is empty (new), or an EdgeLedger store of a
     /// version this build can read or migrate. Returns its schema version.
     @discardableResult
-    static func checkWritable(_ db: SQLiteConnection) throws(StoreError) -> Int {
+    package static func checkWritable(_ db: SQLiteConnection) throws(StoreError) -> Int {
         let (appID, userVersion) = try readHeader(db)
         if userVersion == 0 {
             let objects = try db.scalar("SELECT count(*) FROM sqlite_schema", "reading the schema") ?? 0
@@ -155,14 +155,14 @@ enum Schema {
 
     /// Checks a store opened without migrating (readers): it must be an EdgeLedger store of a
     /// version this build reads.
-    static func checkReadable(_ db: SQLiteConnection) throws(StoreError) {
+    package static func checkReadable(_ db: SQLiteConnection) throws(StoreError) {
         let (appID, userVersion) = try readHeader(db)
         guard appID == applicationID, userVersion > 0 else { throw notALedger(db.path) }
         try refuseNewer(userVersion, path: db.path)
     }
 
     /// The stored hash algorithm.
-    static func storedAlgorithm(_ db: SQLiteConnection) throws(StoreError) -> HashAlgorithm {
+    package static func storedAlgorithm(_ db: SQLiteConnection) throws(StoreError) -> HashAlgorithm {
         guard let text = try meta(db, "hash_algorithm") else {
             throw StoreError(
                 .corrupt, "\(db.path) has no hash_algorithm in its meta table",
@@ -176,7 +176,7 @@ enum Schema {
         return algorithm
     }
 
-    static func checkAlgorithm(_ db: SQLiteConnection, _ algorithm: HashAlgorithm) throws(StoreError) {
+    package static func checkAlgorithm(_ db: SQLiteConnection, _ algorithm: HashAlgorithm) throws(StoreError) {
         let stored = try storedAlgorithm(db)
         guard stored == algorithm else {
             throw StoreError(
@@ -187,7 +187,7 @@ enum Schema {
         }
     }
 
-    static func meta(_ db: SQLiteConnection, _ key: String) throws(StoreError) -> String? {
+    package static func meta(_ db: SQLiteConnection, _ key: String) throws(StoreError) -> String? {
         let s = try db.statement("SELECT value FROM meta WHERE key = ?1")
         defer { s.reset() }
         s.bind(1, key)
@@ -195,7 +195,7 @@ enum Schema {
         return s.text(0)
     }
 
-    static func setMeta(_ db: SQLiteConnection, _ key: String, _ value: String) throws(StoreError) {
+    package static func setMeta(_ db: SQLiteConnection, _ key: String, _ value: String) throws(StoreError) {
         let s = try db.statement(
             "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         s.bind(1, key)

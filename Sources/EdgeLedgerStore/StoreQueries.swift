@@ -4,18 +4,18 @@ import EdgeLedgerCore
 /// Read queries shared by the writer (``LedgerStore``) and readers (``LedgerReader``).
 extension SQLiteConnection {
     /// One past the highest entry index (the number of entries when none is missing).
-    func nextIndex() throws(StoreError) -> UInt64 {
+    package func nextIndex() throws(StoreError) -> UInt64 {
         guard let max = try scalar("SELECT max(idx) FROM entries", "finding the end of the log") else { return 0 }
         return UInt64(max) + 1
     }
 
     /// Size of the latest checkpoint; 0 when there is none.
-    func sealedSize() throws(StoreError) -> UInt64 {
+    package func sealedSize() throws(StoreError) -> UInt64 {
         UInt64(try scalar("SELECT max(size) FROM checkpoints", "finding the latest checkpoint") ?? 0)
     }
 
     /// Throws ``StoreError/Kind/outOfRange`` when `size` exceeds the sealed size.
-    func requireSealed(_ size: UInt64) throws(StoreError) {
+    package func requireSealed(_ size: UInt64) throws(StoreError) {
         let sealed = try sealedSize()
         guard size <= sealed else {
             throw StoreError(
@@ -26,7 +26,7 @@ extension SQLiteConnection {
 
     /// Calls `body` with index, entry bytes (nil when pruned) and leaf hash bytes of each stored
     /// entry in `from ..< to`, in order. The buffers are valid only during the call.
-    func forEachStoredEntry(
+    package func forEachStoredEntry(
         from: UInt64, to: UInt64,
         _ body: (UInt64, UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) throws(StoreError) -> Void
     ) throws(StoreError) {
@@ -41,7 +41,7 @@ extension SQLiteConnection {
     }
 
     /// The decoded entries in `from ..< to` that exist.
-    func entries(from: UInt64, to: UInt64) throws(StoreError) -> [Entry] {
+    package func entries(from: UInt64, to: UInt64) throws(StoreError) -> [Entry] {
         var out: [Entry] = []
         let path = self.path
         try forEachStoredEntry(from: from, to: to) { (index, bytes, _) throws(StoreError) in
@@ -65,7 +65,7 @@ extension SQLiteConnection {
     }
 
     /// The stored leaf hashes in `from ..< to`; throws when one is missing or malformed.
-    func leafHashes(from: UInt64, to: UInt64) throws(StoreError) -> [Hash32] {
+    package func leafHashes(from: UInt64, to: UInt64) throws(StoreError) -> [Hash32] {
         var out: [Hash32] = []
         if to > from { out.reserveCapacity(Int(min(to - from, 1 << 24))) }
         var expected = from
@@ -93,7 +93,7 @@ extension SQLiteConnection {
     }
 
     /// Checkpoint rows of a `SELECT size, root, note, created_at …` query.
-    func checkpoints(sql: String, bind values: [UInt64] = []) throws(StoreError) -> [CheckpointRecord] {
+    package func checkpoints(sql: String, bind values: [UInt64] = []) throws(StoreError) -> [CheckpointRecord] {
         let s = try statement(sql)
         defer { s.reset() }
         for (i, v) in values.enumerated() { s.bind(Int32(i + 1), Int64(clamping: v)) }
@@ -110,7 +110,7 @@ extension SQLiteConnection {
     }
 
     /// Upstream rows, all or the one named.
-    func upstreams(name: String?) throws(StoreError) -> [UpstreamState] {
+    package func upstreams(name: String?) throws(StoreError) -> [UpstreamState] {
         let columns =
             "name, acked_size, acked_root, acked_at, last_push_at, last_pushed_size, last_push_result, "
             + "consecutive_failures, next_attempt_at"
@@ -136,14 +136,14 @@ extension SQLiteConnection {
         return out
     }
 
-    static func prunedError(_ index: UInt64) -> StoreError {
+    package static func prunedError(_ index: UInt64) -> StoreError {
         StoreError(
             .pruned, "entry \(index) was pruned by retention; only its leaf hash remains",
             hint: "fetch it from an upstream that acknowledged it")
     }
 
     /// Runs a ``TiledTree`` computation, turning its errors into ``StoreError``s.
-    static func tiled<R>(_ what: String, _ body: () throws -> R) throws(StoreError) -> R {
+    package static func tiled<R>(_ what: String, _ body: () throws -> R) throws(StoreError) -> R {
         do {
             return try body()
         } catch let error as StoreError {

@@ -1,20 +1,14 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// An exclusive `flock` on `<store>-writer.lock`, held while a ``LedgerStore`` is open, so that
 /// two agents (or two stores in one process) never write one ledger.
 ///
 /// A separate file is locked because closing any descriptor of the database file itself would
 /// drop SQLite's POSIX locks on it. The lock file is never deleted (deleting lock files races).
-final class WriterLock: Sendable {
+package final class WriterLock: Sendable {
     private let fd: Int32
 
-    init(databasePath: String) throws(StoreError) {
+    package init(databasePath: String) throws(StoreError) {
         let path = databasePath + "-writer.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

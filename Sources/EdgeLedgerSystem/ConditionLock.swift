@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A mutex with one condition variable guarding a value: how a blocking producer thread and a
 /// blocking consumer thread hand work to each other without polling.
 ///

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A joinable POSIX thread running one closure: where blocking C loops live, off Swift's
 /// cooperative pool.
 public final class NativeThread: @unchecked Sendable {

@@ -1,8 +1,5 @@
+import EdgeLedgerSystem
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A child process started with `posix_spawn`, with an empty signal mask and default signal
 /// dispositions.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// Bounded polling for tests on a shared, loaded machine: wait for the event, never for a fixed
 /// time.
@@ -15,13 +9,10 @@ public enum Eventually {
     public static func holds(
         timeout: Double = 60, interval: Double = 0.05, _ condition: () throws -> Bool
     ) rethrows -> Bool {
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        let start = SystemClock.monotonicSeconds()
         while true {
             if try condition() { return true }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9 >= timeout {
+            if SystemClock.monotonicSeconds() - start >= timeout {
                 return try condition()
             }
             usleep(useconds_t(interval * 1e6))

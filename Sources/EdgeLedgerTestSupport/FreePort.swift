@@ -1,8 +1,5 @@
+import EdgeLedgerSystem
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Loopback port helpers for tests that start servers.
 public enum FreePort {

@@ -1,8 +1,5 @@
+import EdgeLedgerSystem
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A private `mosquitto` broker on a free loopback port, for tests, benchmarks and the demo.
 ///

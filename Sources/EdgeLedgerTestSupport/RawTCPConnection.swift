@@ -1,10 +1,5 @@
 import Dispatch
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import EdgeLedgerSystem
 
 /// A plain TCP connection made with the socket API, for tests that play a hostile or slow
 /// client: it can bind its source address (any of 127/8 on Linux, so that a test has several

@@ -1,10 +1,7 @@
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 @Suite("CLI file modes")
 struct CLIFileModeTests {

@@ -1,6 +1,6 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing

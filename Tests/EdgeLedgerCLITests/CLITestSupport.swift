@@ -1,13 +1,10 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// What one run of the built `edge-ledger` binary produced.
 struct CLIResult {

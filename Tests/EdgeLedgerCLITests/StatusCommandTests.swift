@@ -1,13 +1,10 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `edge-ledger status`, run as the real binary against stores written with the real store.
 @Suite("CLI status")

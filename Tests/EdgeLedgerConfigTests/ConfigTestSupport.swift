@@ -1,12 +1,6 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Shared fixtures for the configuration tests.
 enum ConfigFixture {

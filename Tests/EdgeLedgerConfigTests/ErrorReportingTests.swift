@@ -1,4 +1,3 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
 import Testing
 

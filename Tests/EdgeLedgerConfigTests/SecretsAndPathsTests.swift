@@ -1,5 +1,5 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
-import EdgeLedgerConfig
 import EdgeLedgerCore
+import EdgeLedgerSystem
 import Testing
 
 /// The example configurations in `Configs/` must always load.
@@ -82,9 +82,3 @@ extension Substring {
         String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -7,6 +7,7 @@ import Metrics
 import Prometheus
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// Authentication, anonymous access, health, metrics, the checkpoint endpoint and the prefix.

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// `POST /ack/challenge` and `POST /ack`: acknowledgements from upstreams, with proof of

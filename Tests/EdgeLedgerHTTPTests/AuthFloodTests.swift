@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 @Suite("auth flood")

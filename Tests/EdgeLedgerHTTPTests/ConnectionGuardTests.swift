@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// Slow, idle and greedy clients over real loopback sockets: one client address (127.0.0.1)

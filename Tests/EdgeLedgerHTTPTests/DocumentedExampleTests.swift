@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// The byte-level example of docs/FORMAT.md ("HTTP API"), served by a real store over HTTP,

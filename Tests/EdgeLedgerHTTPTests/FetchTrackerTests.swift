@@ -1,5 +1,6 @@
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// `FetchTracker`: the contiguous fetched size follows bundles served in any order, never

@@ -11,6 +11,7 @@ import Prometheus
 import Synchronization
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 let sha256 = OpenSSLHasher.sha256

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// `GET /proof/<index>[?size=N]`: C2SP tlog-proof bundles that verify offline.

@@ -1,16 +1,14 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Slow clients, and readers that race the sealer.
 @Suite("robustness")

@@ -10,6 +10,7 @@ import NIOSSL
 import ServiceLifecycle
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// TLS and mutual TLS over real loopback connections, with certificates made by `openssl`.
@@ -137,7 +138,7 @@ struct TLSTests {
                 http: http, storePath: f.storePath, hasher: sha256, acknowledger: f.store,
                 status: LedgerAPIStatusClosure { .ready })
         } throws: { error in
-            (error as? LedgerAPIError)?.message.contains("/nonexistent/server.crt") == true
+            (error as? HTTPSetupError)?.message.contains("/nonexistent/server.crt") == true
         }
     }
 }

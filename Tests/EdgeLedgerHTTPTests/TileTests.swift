@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 /// `GET /tile/...` and `GET /tile/entries/...` against tiles and bundles computed here from

@@ -5,6 +5,7 @@ import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
+@testable import EdgeLedgerGateway
 @testable import EdgeLedgerHTTP
 
 @Suite("API building blocks")
@@ -92,11 +93,11 @@ struct UnitTests {
                 continue
             }
         }
-        #expect(throws: LedgerAPIError.self) {
+        #expect(throws: HTTPSetupError.self) {
             try APIAuthenticator(
                 tokens: [HTTPTokenConfiguration(name: "x", credential: .sha256Hex("abc"))], upstreams: [])
         }
-        #expect(throws: LedgerAPIError.self) {
+        #expect(throws: HTTPSetupError.self) {
             try APIAuthenticator(
                 tokens: [HTTPTokenConfiguration(name: "x", credential: .plaintext(ConfigSecret(value: "")))],
                 upstreams: [])

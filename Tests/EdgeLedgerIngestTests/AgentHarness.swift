@@ -2,12 +2,9 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerMQTT
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// One gateway under test: a config in a temp dir, a real key, and the real `edge-ledger run`
 /// binary started and stopped (or killed) by the test.

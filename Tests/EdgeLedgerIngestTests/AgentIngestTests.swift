@@ -2,13 +2,10 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerMQTT
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 @Suite(.serialized) struct AgentIngestTests {
     @Test func readingsBecomeSealedVerifiableEntriesInOrder() throws {

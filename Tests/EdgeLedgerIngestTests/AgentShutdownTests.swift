@@ -1,11 +1,8 @@
 import EdgeLedgerMQTT
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// SIGTERM on the real `edge-ledger run` process: it exits promptly whatever its timers say
 /// (issue 11, finding 14), folds everything it acknowledged into the store and leaves the journal

@@ -1,12 +1,9 @@
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// A restart of the real `edge-ledger upstream` while its anchoring hook still runs (issue 11,
+/// A restart of the real `edge-ledger-upstream` while its anchoring hook still runs (issue 11,
 /// finding 9): the hook must not hold the listening socket (nor any other descriptor), so the
 /// new process binds its port.
 @Suite(.serialized) struct AnchorRestartTests {

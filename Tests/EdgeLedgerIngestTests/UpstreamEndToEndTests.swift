@@ -2,16 +2,14 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
+import EdgeLedgerUpstream
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Issue 4 end to end, with real processes only: a `mosquitto` broker, the agent
-/// (`edge-ledger run`) and the reference upstream (`edge-ledger upstream`) as witness, collector
+/// (`edge-ledger run`) and the reference upstream (`edge-ledger-upstream`) as witness, collector
 /// and anchoring hook, talking over loopback HTTP.
 @Suite(.serialized) struct UpstreamEndToEndTests {
     /// How long one expected event may take on a loaded two-core machine.

@@ -2,16 +2,14 @@ import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
+import EdgeLedgerUpstream
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The reference upstream under test: its own directory with a witness key, an `upstream.toml`
 /// that pulls one gateway, an anchoring hook (a shell script that writes each JSON document it
-/// gets on stdin to its own file), and the real `edge-ledger upstream` binary.
+/// gets on stdin to its own file), and the real `edge-ledger-upstream` binary.
 final class UpstreamHarness: @unchecked Sendable {
     // @unchecked: used by one test at a time, from one task.
     /// Removed with everything in it once the harness is released.
@@ -107,20 +105,21 @@ final class UpstreamHarness: @unchecked Sendable {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Runs `edge-ledger upstream ARGUMENTS` to its end; returns (exit code, output).
+    /// Runs `edge-ledger-upstream ARGUMENTS` to its end; returns (exit code, output).
     func runOnce(_ arguments: [String]) throws -> (Int32?, String) {
         let out = directory.appendingPathComponent("once-\(UUID().uuidString.prefix(6)).out").path
         let child = try ChildProcess(
-            executable: try BuiltProducts.executable("edge-ledger"), arguments: ["upstream"] + arguments,
+            executable: try BuiltProducts.executable("edge-ledger-upstream"), arguments: ["run"] + arguments,
             outputFile: out)
         let code = child.wait(timeout: 60)
         return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
-    /// Starts `edge-ledger upstream --config upstream.toml` and waits until it listens.
+    /// Starts `edge-ledger-upstream --config upstream.toml` and waits until it listens.
     func start() throws {
         process = try ChildProcess(
-            executable: try BuiltProducts.executable("edge-ledger"), arguments: ["upstream", "--config", configPath],
+            executable: try BuiltProducts.executable("edge-ledger-upstream"),
+            arguments: ["run", "--config", configPath],
             outputFile: logPath)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

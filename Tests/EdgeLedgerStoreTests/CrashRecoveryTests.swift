@@ -2,16 +2,9 @@ import CSQLite
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A torn append or seal is never half-visible: after a writer dies mid-transaction the store
 /// reopens consistent and verifies.

@@ -1,14 +1,7 @@
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The quota stops acknowledging new readings but never strands acknowledged ones: what the
 /// journal holds reaches the store at close (the journal is empty afterwards) and at the replay

@@ -1,16 +1,9 @@
 import EdgeLedgerCore
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The ingest journal: what `append` returned for is in the store after a fold, after a store
 /// failure, and after a crash (replay at the next open), in order, exactly once.

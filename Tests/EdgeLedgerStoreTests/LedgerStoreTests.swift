@@ -1,16 +1,9 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 @Suite struct LedgerStoreTests {
     @Test func appendAssignsConsecutiveIndicesAndReadsBack() throws {

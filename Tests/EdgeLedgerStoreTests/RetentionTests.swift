@@ -1,17 +1,10 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Payload pruning (`storage.retention`) and the `drop-oldest-acked` quota policy, on real
 /// SQLite files.

@@ -1,13 +1,10 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Synchronization
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The sealer signs only roots derived from verified data (issue 11, findings 5 and 6): a
 /// damaged tile or unsealed entry stops sealing, persistently, and the quick integrity check

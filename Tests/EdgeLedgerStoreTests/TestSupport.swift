@@ -1,15 +1,8 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A signing identity for test checkpoints.
 struct TestLog: Sendable {

@@ -2,7 +2,7 @@
 # Fault scenario: a forged cosignature (docs/UPSTREAM.md "Cosignatures are verified").
 #
 # The gateway pushes to witnesses that carry the same name: `dc-2` is the genuine reference
-# upstream; `dc-1` and `dc-3` answer from an impostor (a real `edge-ledger upstream` with its own
+# upstream; `dc-1` and `dc-3` answer from an impostor (a real `edge-ledger-upstream` with its own
 # key under that name: what a hijacked address would serve). `dc-1` and `dc-2` give the genuine
 # witness's verifier_key, `dc-3` says `verify = false`. Expected: the impostor's line is refused
 # ("does not verify") through dc-1 and dropped unverified through dc-3, never stored or served; `/checkpoint` serves exactly one cosignature under the witness's name,
@@ -34,11 +34,11 @@ make_upstream() {
             "token = \"$token\""
         printf 'pull_interval = "1s"\n\n[gateways.backoff]\ninitial = "200ms"\nmax = "1s"\n'
     } >"$dir/upstream.toml"
-    "$BIN" upstream --config "$dir/upstream.toml" --print-verifier-key 2>"$dir/key.log" ||
+    "$UPSTREAM_BIN" run --config "$dir/upstream.toml" --print-verifier-key 2>"$dir/key.log" ||
         die "--print-verifier-key failed: $(cat "$dir/key.log")"
 }
 start_upstream() { # DIR
-    (cd "$1" && exec "$BIN" upstream --config upstream.toml) >>"$1/upstream.log" 2>&1 &
+    (cd "$1" && exec "$UPSTREAM_BIN" run --config upstream.toml) >>"$1/upstream.log" 2>&1 &
     track $!
 }
 

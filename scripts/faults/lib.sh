@@ -67,6 +67,8 @@ resolve_binary() {
         say "EDGE_LEDGER=$BIN is not executable"
         exit 2
     }
+    # The upstream's executable, built beside the gateway's.
+    UPSTREAM_BIN=${EDGE_LEDGER_UPSTREAM:-$(dirname "$BIN")/edge-ledger-upstream}
 }
 
 need() {

@@ -6,7 +6,7 @@
 # is away; when it is back (same port, persistent), the agent reconnects by itself, readings
 # published before the outage and right after the broker's return (queued in the agent's
 # persistent session before the agent reconnects) are all stored, and verify passes. Last, the
-# witness (the reference `edge-ledger upstream`) starts on its port: the agent's next push must
+# witness (the reference `edge-ledger-upstream`) starts on its port: the agent's next push must
 # succeed, and edge_ledger_upstream_push_failures_total must have counted the failed ones.
 #
 # Usage: scripts/faults/outage.sh [--ci] [--long] [--seconds N]
@@ -33,7 +33,7 @@ upstream_port=$(free_port)
         "$API" "$GW/keys/ed25519.pub" "token = \"$TOKEN\""
     printf 'pull_interval = "1s"\nacknowledge = false\n'
 } >"$WORK/upstream.toml"
-witness_key=$("$BIN" upstream --config "$WORK/upstream.toml" --print-verifier-key 2>"$WORK/witness-key.out") ||
+witness_key=$("$UPSTREAM_BIN" run --config "$WORK/upstream.toml" --print-verifier-key 2>"$WORK/witness-key.out") ||
     die "--print-verifier-key failed: $(cat "$WORK/witness-key.out")"
 cat >>"$CONF" <<EOF
 
@@ -96,7 +96,7 @@ wait_drained $((2 * count)) || true
 # Phase 4: the upstream comes back (the reference upstream as witness on the same port): the
 # agent's next push, within its backoff (max 5 s here), must succeed (once the upstream's
 # collector has verified the log: a first checkpoint is cosigned only up to that size).
-"$BIN" upstream --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
+"$UPSTREAM_BIN" run --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
 upstream_pid=$!
 track $upstream_pid
 upstream_start=$SECONDS

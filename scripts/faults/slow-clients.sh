@@ -63,7 +63,7 @@ text = open(path).read()
 text = text.replace("[http]\n", '[http]\nheader_timeout = "%ss"\nrequest_timeout = "%ss"\n' % (header, request), 1)
 open(path, "w").write(text)
 EOF
-"$BIN" upstream --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
+"$UPSTREAM_BIN" run --config "$WORK/upstream.toml" >"$WORK/upstream.log" 2>&1 &
 upstream_pid=$!
 track $upstream_pid
 wait_until 60 "the upstream listens" curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$upstream_port/healthz" ||

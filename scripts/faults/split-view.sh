@@ -6,7 +6,7 @@
 # checkpoints to the same upstream's witness. A's checkpoint is no larger than what the
 # collector verified of B, so the witness can compare it with the collected tree at its size.
 # Expected: the witness refuses to cosign A (422, fork alarm), both signed checkpoints are kept
-# as fork evidence and printed by `edge-ledger upstream --print-forks` (exit status 3),
+# as fork evidence and printed by `edge-ledger-upstream run --print-forks` (exit status 3),
 # edge_ledger_upstream_forks_total and edge_ledger_upstream_forked say so, the upstream logs
 # FORK ALARM, and nothing more of the origin is anchored — also after B grows and after the
 # upstream restarts (the evidence is in its store).
@@ -53,7 +53,7 @@ command = ["/bin/sh", "$upstream/anchor.sh", "$upstream/anchors"]
 allow_anonymous = true
 TOML
 } >"$upstream/upstream.toml"
-witness_key=$("$BIN" upstream --config "$upstream/upstream.toml" --print-verifier-key 2>"$WORK/key.log") ||
+witness_key=$("$UPSTREAM_BIN" run --config "$upstream/upstream.toml" --print-verifier-key 2>"$WORK/key.log") ||
     die "--print-verifier-key failed: $(cat "$WORK/key.log")"
 cat >>"$CONF_B" <<TOML
 
@@ -68,7 +68,7 @@ TOML
 
 UPSTREAM_PID=""
 start_upstream() {
-    (cd "$upstream" && exec "$BIN" upstream --config upstream.toml) >>"$WORK/upstream.log" 2>&1 &
+    (cd "$upstream" && exec "$UPSTREAM_BIN" run --config upstream.toml) >>"$WORK/upstream.log" 2>&1 &
     UPSTREAM_PID=$!
     track "$UPSTREAM_PID"
     wait_until 30 "upstream" listening "$upstream_port" || die "the upstream did not listen (log: $(tail -3 "$WORK/upstream.log"))"
@@ -130,7 +130,7 @@ stop_agent
 # --- the evidence, printable; anchoring stopped, also after growth and a restart ---------------
 print_forks() {
     local status=0
-    (cd "$upstream" && "$BIN" upstream --config upstream.toml --print-forks) >"$WORK/forks.txt" 2>&1 || status=$?
+    (cd "$upstream" && "$UPSTREAM_BIN" run --config upstream.toml --print-forks) >"$WORK/forks.txt" 2>&1 || status=$?
     [ $status = 3 ] || die "--print-forks exited $status (expected 3): $(head -3 "$WORK/forks.txt")"
     [ "$(grep -c "^    $origin\$" "$WORK/forks.txt")" -ge 2 ] || die "--print-forks does not show two signed checkpoints"
     grep -q "detected by the witness" "$WORK/forks.txt" || die "--print-forks: $(head -2 "$WORK/forks.txt")"

@@ -52,7 +52,7 @@ stop_process() {
     return 0
 }
 
-# Prints the part of an `edge-ledger upstream` configuration every loopback setup shares: a
+# Prints the part of an `edge-ledger-upstream` configuration every loopback setup shares: a
 # witness, its HTTP listener, its store (upstream.db beside the file), and one gateway to pull.
 # Callers append their own keys of that gateway and further sections.
 # upstream_config WITNESS_NAME KEY_FILE PORT ORIGIN GATEWAY_URL VERIFIER_KEYS_FILE TOKEN_LINE

@@ -47,31 +47,13 @@ public indirect enum ConfigValue: Sendable, Equatable {
         }
     }
 
-    /// `text` in double quotes, with quotes, backslashes and control characters escaped and
-    /// long strings truncated, so that any input renders as one safe line.
+    /// `text` as a JSON string literal (``JSONWriter``), truncated after `limit` characters with
+    /// `…`, so that any input renders as one safe line.
     static func quote(_ text: String, limit: Int = 80) -> String {
-        var out = "\""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == limit {
-                out += "…"
-                break
-            }
-            count += 1
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        let scalars = text.unicodeScalars
+        guard scalars.count > limit else { return JSONWriter.string(text) }
+        var head = ""
+        head.unicodeScalars.append(contentsOf: scalars.prefix(limit))
+        return String(JSONWriter.string(head).dropLast()) + "…\""
     }
 }

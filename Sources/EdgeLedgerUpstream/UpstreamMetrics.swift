@@ -1,0 +1,163 @@
+import EdgeLedgerHTTP
+import EdgeLedgerStore
+import EdgeLedgerSystem
+import Metrics
+
+/// Every swift-metrics object of the reference upstream (`edge-ledger upstream`), served as
+/// Prometheus text at `<prefix>/metrics` on its HTTP listener.
+///
+/// Names follow Prometheus conventions (`_total` for counters, base units) with three prefixes:
+/// `edge_ledger_collector_` (per gateway, label `gateway` = its origin), `edge_ledger_witness_`
+/// and `edge_ledger_anchor_`. Labels are bounded: gateways come from the configuration, and
+/// outcomes and failure kinds are fixed sets. docs/UPSTREAM.md lists them all.
+public final class UpstreamMetrics: Sendable {
+    /// The metric names.
+    public enum Name {
+        /// Gauge, label `gateway`: entries verified against a signed checkpoint and stored (the
+        /// verified size).
+        public static let collectedEntries = "edge_ledger_collector_entries"
+        /// Counter, label `gateway`: entries fetched, verified and stored since start.
+        public static let fetchedEntries = "edge_ledger_collector_entries_fetched_total"
+        /// Counter, label `gateway`: checkpoints verified (root recomputed from the entries)
+        /// since start.
+        public static let verifiedCheckpoints = "edge_ledger_collector_checkpoints_verified_total"
+        /// Gauge, label `gateway`: the size of the gateway's latest signed checkpoint seen.
+        public static let gatewaySize = "edge_ledger_collector_gateway_size"
+        /// Gauge, label `gateway`: entries the gateway has signed that are not verified here yet.
+        public static let lag = "edge_ledger_collector_lag_entries"
+        /// Gauge, label `gateway`: the size last acknowledged to the gateway (`POST /ack`).
+        public static let ackedSize = "edge_ledger_collector_acked_size"
+        /// Counter, labels `gateway` and `reason` (``PullFailure``): pulls that did not end up
+        /// to date or verified.
+        public static let pullFailures = "edge_ledger_collector_pull_failures_total"
+        /// Counter, label `outcome` (`WitnessResponse.Outcome`): `add-checkpoint` requests.
+        public static let witnessRequests = "edge_ledger_witness_requests_total"
+        /// Counter, label `gateway`: cosignatures issued.
+        public static let cosignatures = "edge_ledger_witness_cosignatures_total"
+        /// Counter, label `gateway`: fork alarms raised (fork evidence stored: the witness and
+        /// the collector saw two histories of the origin).
+        public static let forks = "edge_ledger_upstream_forks_total"
+        /// Gauge, label `gateway`: 1 while the origin has fork evidence (anchoring and cosigning
+        /// of it stopped), else 0.
+        public static let forked = "edge_ledger_upstream_forked"
+        /// Counter: anchoring jobs completed (the command exited 0).
+        public static let anchored = "edge_ledger_anchor_completed_total"
+        /// Counter: anchoring attempts that failed (non-zero exit, timeout, cannot start); each
+        /// is retried with backoff.
+        public static let anchorFailures = "edge_ledger_anchor_failures_total"
+    }
+
+    /// Why a pull failed: the `reason` label of ``Name/pullFailures``.
+    public enum PullFailure: String, Sendable, CaseIterable {
+        /// What the gateway served was refused (signature, rollback, fork, tampering).
+        case refused
+        /// The gateway answered with an error that needs the operator (401, 403, 404, …).
+        case rejected
+        /// The gateway could not be reached, or answered with a server error.
+        case unreachable
+        /// The upstream's own store failed.
+        case failed
+    }
+
+    /// The metrics of one gateway.
+    struct Gateway: Sendable {
+        let collected: Gauge
+        let fetched: Counter
+        let verified: Counter
+        let size: Gauge
+        let lag: Gauge
+        let acked: Gauge
+        let failures: [PullFailure: Counter]
+        let cosignatures: Counter
+        let forks: Counter
+        let forked: Gauge
+    }
+
+    private let gateways: [String: Gateway]
+    private let witnessOutcomes: [String: Counter]
+    /// ``Name/anchored``.
+    public let anchored: Counter
+    /// ``Name/anchorFailures``.
+    public let anchorFailures: Counter
+
+    /// Creates every metric for the given gateway origins through `factory`.
+    ///
+    /// - Parameters:
+    ///   - gateways: the configured `[[gateways]]` origins; each gets its own labelled series.
+    ///   - witnessOutcomes: the values of the witness's `outcome` label.
+    ///   - factory: where the metrics go (a `PrometheusMetricsFactory` over the registry that
+    ///     `/metrics` prints).
+    public init(gateways origins: [String], witnessOutcomes: [String], factory: any MetricsFactory) {
+        func counter(_ name: String, _ dimensions: [(String, String)]) -> Counter {
+            Counter(label: name, dimensions: dimensions, factory: factory)
+        }
+        func gauge(_ name: String, _ dimensions: [(String, String)]) -> Gauge {
+            Gauge(label: name, dimensions: dimensions, factory: factory)
+        }
+        var gateways: [String: Gateway] = [:]
+        for origin in origins where gateways[origin] == nil {
+            let label = [("gateway", origin)]
+            var failures: [PullFailure: Counter] = [:]
+            for reason in PullFailure.allCases {
+                failures[reason] = counter(Name.pullFailures, label + [("reason", reason.rawValue)])
+            }
+            gateways[origin] = Gateway(
+                collected: gauge(Name.collectedEntries, label), fetched: counter(Name.fetchedEntries, label),
+                verified: counter(Name.verifiedCheckpoints, label), size: gauge(Name.gatewaySize, label),
+                lag: gauge(Name.lag, label), acked: gauge(Name.ackedSize, label), failures: failures,
+                cosignatures: counter(Name.cosignatures, label), forks: counter(Name.forks, label),
+                forked: gauge(Name.forked, label))
+        }
+        self.gateways = gateways
+        var outcomes: [String: Counter] = [:]
+        for outcome in witnessOutcomes { outcomes[outcome] = counter(Name.witnessRequests, [("outcome", outcome)]) }
+        self.witnessOutcomes = outcomes
+        anchored = counter(Name.anchored, [])
+        anchorFailures = counter(Name.anchorFailures, [])
+        // Defined values before the first pull, so that a scrape shows every series at once.
+        for gateway in gateways.values {
+            for gauge in [gateway.collected, gateway.size, gateway.lag, gateway.acked, gateway.forked] {
+                gauge.record(0)
+            }
+        }
+    }
+
+    /// Records what one pull from gateway `origin` found; ignores origins not configured.
+    public func record(_ report: PullReport, gateway origin: String) {
+        guard let gateway = gateways[origin] else { return }
+        gateway.collected.record(Int64(clamping: report.verifiedSize))
+        gateway.acked.record(Int64(clamping: report.ackedSize))
+        if let size = report.checkpointSize {
+            gateway.size.record(Int64(clamping: size))
+            gateway.lag.record(Int64(clamping: size &- min(size, report.verifiedSize)))
+        }
+        if report.fetchedEntries > 0 { gateway.fetched.increment(by: Int64(clamping: report.fetchedEntries)) }
+        let failure: PullFailure?
+        switch report.outcome {
+        case .verified:
+            gateway.verified.increment()
+            failure = nil
+        case .noCheckpoint, .upToDate: failure = nil
+        case .refused: failure = .refused
+        case .rejected: failure = .rejected
+        case .unreachable: failure = .unreachable
+        case .failed: failure = .failed
+        }
+        if let failure { gateway.failures[failure]?.increment() }
+    }
+
+    /// Records that `origin` is forked (``Name/forked``), and counts a fork alarm when the
+    /// evidence was `new`ly stored (``Name/forks``).
+    public func recordFork(gateway origin: String, new: Bool) {
+        guard let gateway = gateways[origin] else { return }
+        gateway.forked.record(1)
+        if new { gateway.forks.increment() }
+    }
+
+    /// Records one `add-checkpoint` request: its outcome, and a cosignature issued for `origin`
+    /// when `cosigned`.
+    public func recordWitness(outcome: String, origin: String?, cosigned: Bool) {
+        witnessOutcomes[outcome]?.increment()
+        if cosigned, let origin { gateways[origin]?.cosignatures.increment() }
+    }
+}

@@ -1,0 +1,176 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerHTTP
+import EdgeLedgerStore
+import EdgeLedgerSystem
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The reference upstream node, `edge-ledger upstream --config upstream.toml`: the witness HTTP
+/// server, one collector per gateway and the anchoring hook, run as one `ServiceGroup` that
+/// stops cleanly on SIGTERM or SIGINT (in-flight requests finish, an interrupted catch-up
+/// resumes at the next start, queued anchoring jobs stay queued).
+public struct UpstreamNode: Sendable {
+    /// The configuration.
+    public let configuration: UpstreamConfiguration
+    /// The store.
+    public let store: CollectorStore
+    /// The witness.
+    public let witness: Witness
+    /// The collectors, one per `[[gateways]]` entry.
+    public let collectors: [GatewayCollector]
+    /// The anchoring hook.
+    public let anchorer: Anchorer
+    /// The HTTP server.
+    public let server: WitnessService
+    /// The node's metrics (collection, witnessing, anchoring).
+    public let metrics: UpstreamMetrics
+    /// The registry `<prefix>/metrics` prints (when `metrics.enabled`).
+    public let registry: PrometheusCollectorRegistry
+    /// What `<prefix>/readyz` answers: the store answers reads.
+    public let readiness: UpstreamReadiness
+    private let logger: Logger
+
+    /// Opens the store, loads the witness key and prepares every service. Nothing listens yet.
+    ///
+    /// - Parameters:
+    ///   - registry: where the node's metrics go and what `<prefix>/metrics` prints; a new one
+    ///     when `nil`. The node records into it directly, without `MetricsSystem.bootstrap`.
+    ///   - probeInterval: how often ``readiness`` reads the store.
+    ///   - onStoreProbe: told the result of each of those reads (e.g. the systemd watchdog).
+    ///   - onServerRunning: called with the bound port once the witness listens.
+    /// - Throws: ``SyncError`` naming the configuration key that is unusable, or the store's
+    ///   error.
+    public static func make(
+        configuration: UpstreamConfiguration, logger: Logger = Logger(label: "edge-ledger.upstream"),
+        registry: PrometheusCollectorRegistry? = nil, probeInterval: Duration = UpstreamReadiness.defaultInterval,
+        onStoreProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws -> UpstreamNode {
+        try createParentDirectory(of: configuration.storage.path)
+        let store = try CollectorStore(
+            path: configuration.storage.path, durability: configuration.storage.durability == .power ? .power : .process
+        )
+        let cosigner = try loadCosigner(configuration)
+        var logs: [WitnessedLog] = []
+        for gateway in configuration.gateways {
+            do {
+                logs.append(
+                    WitnessedLog(
+                        origin: gateway.origin,
+                        verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
+                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
+                        maxGrowth: gateway.maxGrowth, policy: gateway.requireSignatures))
+            } catch {
+                throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
+            }
+        }
+        let witness = Witness(cosigner: cosigner, logs: logs, store: store)
+        let witnessVerifier: any NoteVerifier
+        do {
+            witnessVerifier = try CosignatureV1Verifier(verifierKey: cosigner.verifierKey)
+        } catch {
+            throw SyncError("witness.key_file: \(error)")
+        }
+        let registry = registry ?? PrometheusCollectorRegistry()
+        let metrics = UpstreamMetrics(
+            gateways: configuration.gateways.map(\.origin),
+            witnessOutcomes: WitnessResponse.Outcome.allCases.map(\.rawValue),
+            factory: PrometheusMetricsFactory(registry: registry))
+        let anchorer = Anchorer(
+            configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"),
+            metrics: metrics)
+        let collectors = try configuration.gateways.map { gateway in
+            try GatewayCollector(
+                gateway: gateway, store: store, anchoring: configuration.anchor.isEnabled,
+                cosigners: [witnessVerifier], logger: Logger(label: "edge-ledger.collector"),
+                onVerified: { _ in anchorer.nudge() }, metrics: metrics)
+        }
+        let endpoint =
+            configuration.metrics.enabled
+            ? WitnessAPI.MetricsEndpoint(
+                registry: registry,
+                authenticator: WitnessAuthenticator(
+                    allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
+            : nil
+        let readiness = UpstreamReadiness(store: store, interval: probeInterval, onProbe: onStoreProbe)
+        let server: WitnessService
+        do {
+            server = try WitnessService(
+                witness: witness, http: configuration.http, metrics: endpoint, status: readiness,
+                onResult: { result in
+                    metrics.recordWitness(
+                        outcome: result.outcome.rawValue, origin: result.origin, cosigned: result.outcome == .cosigned)
+                    if result.outcome == .forked, let origin = result.origin {
+                        metrics.recordFork(gateway: origin, new: result.forkDetected)
+                    }
+                },
+                metricsFactory: PrometheusMetricsFactory(registry: registry),
+                logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
+        } catch {
+            throw SyncError("http: \(error)")
+        }
+        return UpstreamNode(
+            configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
+            server: server, metrics: metrics, registry: registry, readiness: readiness, logger: logger)
+    }
+
+    /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what
+    /// gateways configure as `upstreams[].verifier_key`.
+    public static func witnessVerifierKey(configuration: UpstreamConfiguration) throws -> VerifierKey {
+        try loadCosigner(configuration).verifierKey
+    }
+
+    static func loadCosigner(_ configuration: UpstreamConfiguration) throws -> CosignatureV1Signer {
+        do {
+            let key = try KeyFile.load(path: configuration.witness.keyFile)
+            return try CosignatureV1Signer(name: configuration.witness.name, privateKey: key)
+        } catch {
+            throw SyncError("witness.key_file: \(error)")
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down cleanly.
+    ///
+    /// - Parameter onShutdown: called once when the shutdown starts, before any service stops
+    ///   (e.g. to send systemd `STOPPING=1`); not called when `run` ends by cancellation alone.
+    public func run(onShutdown: (@Sendable () -> Void)? = nil) async throws {
+        logger.info(
+            "edge-ledger upstream starting",
+            metadata: [
+                "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
+                "gateways": "\(configuration.gateways.map(\.origin).joined(separator: ", "))",
+                "store": "\(store.path)", "anchoring": "\(configuration.anchor.isEnabled)",
+            ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: readiness), .init(service: server),
+        ]
+        for collector in collectors { services.append(.init(service: collector)) }
+        if configuration.anchor.isEnabled { services.append(.init(service: anchorer)) }
+        if let onShutdown {
+            // Last in the list, first to be told.
+            services.append(
+                .init(service: ShutdownAnnouncer(announce: onShutdown), successTerminationBehavior: .ignore))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("edge-ledger upstream stopped")
+    }
+
+    /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.
+    static func createParentDirectory(of path: String) throws {
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        var prefix = path.hasPrefix("/") ? "" : "."
+        if path.hasPrefix("/") { components = components.dropFirst() }
+        for component in components where !component.isEmpty {
+            prefix += "/" + component
+            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
+                throw SyncError(
+                    "storage.path: cannot create the directory \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import EdgeLedgerCore
+import EdgeLedgerHTTP
+import EdgeLedgerStore
+import EdgeLedgerSystem
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import Metrics
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// The reference upstream's HTTP server as a `Service`: ``WitnessAPI`` on `[http].listen`,
+/// with TLS (and mutual TLS) as `[http.tls]` says, and the agent's connection defences
+/// (``ConnectionGuard``): header and body deadlines, a cap per client address, a global cap
+/// sized below half the descriptor limit (so the collectors keep theirs), and reserved
+/// connections for health and metrics.
+public struct WitnessService: Service, CustomStringConvertible {
+    /// The Hummingbird application (run it through ``run()``, or test it with
+    /// HummingbirdTesting's `application.test(.live)`).
+    public let application: Application<RouterResponder<LedgerRequestContext>>
+    /// Admits connections and enforces the header and body deadlines.
+    public let connections: ConnectionGuard
+
+    /// Serves `witness` as `http` configures.
+    ///
+    /// - Parameters:
+    ///   - metrics: serves `<prefix>/metrics` when given (see ``WitnessAPI/MetricsEndpoint``).
+    ///   - status: answers `<prefix>/readyz` when given.
+    ///   - onResult: called with every `add-checkpoint` answer.
+    ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
+    ///     when `nil`).
+    ///   - onServerRunning: called once the server listens, with the bound port.
+    /// - Throws: ``WitnessServiceError`` when the TLS files cannot be read or used.
+    public init(
+        witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
+        status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
+        metricsFactory: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws(WitnessServiceError) {
+        let limits = ConnectionGuard.fitting(
+            ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
+            logger: logger, listener: "witness")
+        let connections = ConnectionGuard(limits: limits, listener: "witness", metricsFactory: metricsFactory)
+        let http1 = connections.http1(idleTimeout: http.requestTimeout, logger: logger)
+        let server: HTTPServerBuilder
+        if let tls = http.tls {
+            let configuration = try WitnessService.tlsConfiguration(tls)
+            do {
+                server = try .tls(http1, tlsConfiguration: configuration)
+            } catch {
+                throw WitnessServiceError("http.tls: cannot set up TLS for the witness: \(error)")
+            }
+        } else {
+            server = http1
+        }
+        let authenticator = WitnessAuthenticator(allowAnonymous: http.allowAnonymous, tokens: http.tokens)
+        let router = WitnessAPI.router(
+            prefix: http.prefix, witness: witness, authenticator: authenticator, maxBodyBytes: http.maxBodyBytes,
+            metrics: metrics, status: status, onResult: onResult, logger: logger)
+        let scheme = http.tls == nil ? "http" : "https"
+        let address = http.listen
+        let name = witness.name
+        let key = witness.verifierKey.string
+        self.connections = connections
+        self.application = Application(
+            router: router, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: Int(address.port))),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? Int(address.port)
+                logger.info(
+                    "witness listening",
+                    metadata: [
+                        "address":
+                            "\(scheme)://\(HostPort(host: address.host, port: UInt16(clamping: port)))\(http.prefix)/add-checkpoint",
+                        "name": "\(name)", "verifier_key": "\(key)",
+                    ])
+                await onServerRunning?(port)
+            },
+            logger: logger)
+    }
+
+    /// Serves until graceful shutdown or cancellation.
+    public func run() async throws {
+        try await application.run()
+    }
+
+    public var description: String { "WitnessService" }
+
+    /// The NIOSSL server configuration for `[http.tls]`: certificate chain and key, TLS 1.2 or
+    /// later, and with `client_ca_file` a required client certificate chaining to those CAs.
+    static func tlsConfiguration(_ tls: HTTPServerTLSConfiguration) throws(WitnessServiceError) -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile)
+            guard !chain.isEmpty else {
+                throw WitnessServiceError("http.tls.cert_file: \(tls.certFile) holds no certificate")
+            }
+            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            if let caFile = tls.clientCAFile {
+                let roots = try NIOSSLCertificate.fromPEMFile(caFile)
+                guard !roots.isEmpty else {
+                    throw WitnessServiceError("http.tls.client_ca_file: \(caFile) holds no certificate")
+                }
+                configuration.trustRoots = .certificates(roots)
+                configuration.certificateVerification = .noHostnameVerification
+            }
+            _ = try NIOSSLContext(configuration: configuration)
+            return configuration
+        } catch let error as WitnessServiceError {
+            throw error
+        } catch {
+            throw WitnessServiceError("http.tls: \(error)")
+        }
+    }
+}
+
+/// The witness server cannot start: what is wrong, naming the configuration key.
+public struct WitnessServiceError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

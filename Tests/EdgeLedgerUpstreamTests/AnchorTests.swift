@@ -1,0 +1,132 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerStore
+import EdgeLedgerSystem
+import EdgeLedgerTestSupport
+import Foundation
+import Testing
+
+@testable import EdgeLedgerGateway
+@testable import EdgeLedgerHTTP
+@testable import EdgeLedgerUpstream
+
+@Suite("Anchoring hook")
+struct AnchorTests {
+    /// A shell script that appends its stdin and a newline to the file named by its argument.
+    static func script(in dir: TemporaryFolder) throws -> String {
+        let path = dir.file("anchor.sh")
+        try "#!/bin/sh\ncat >> \"$1\"\nprintf '\\n' >> \"$1\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test("each verified checkpoint reaches the command as a ChainMaker evidence document")
+    func documents() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let first = try gateway.grow(300)
+        // The witness cosigned the first checkpoint; the gateway serves its line with it.
+        let answer = w.witness.addCheckpoint(
+            body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: first.note).utf8))
+        #expect(answer.status == 200)
+        try gateway.store.addCosignature(
+            Cosignature(
+                checkpointSize: 300, witness: w.witness.name, line: String(answer.body.dropLast()), receivedAt: 0))
+        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let out = dir.file("anchored.jsonl")
+        let anchorer = Anchorer(
+            configuration: AnchorConfiguration(command: [try Self.script(in: dir), out], timeout: .seconds(10)),
+            store: store, logger: testLogger("test.anchor"))
+        let server = try TestTileServer(gateway: gateway)
+        try await withServer(server.router) { port in
+            let collector = try CollectorTests.collector(
+                gateway, port: port, store: store, anchoring: true, cosigners: [w.verifier])
+            #expect(await collector.pullOnce().outcome == .verified)
+            try gateway.grow(50)
+            #expect(await collector.pullOnce().outcome == .verified)
+            await collector.shutdown()
+        }
+        #expect(await anchorer.runDueJobs() == 2)
+        #expect(await anchorer.runDueJobs() == 0)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let checkpoints = [first, try #require(try gateway.store.latestCheckpoint())]
+        for (line, checkpoint) in zip(lines, checkpoints) {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["id"] as? String == "\(gateway.origin)#\(checkpoint.size)")
+            #expect(json["hash"] as? String == checkpoint.root.hex)
+            let metadata = try #require(json["metadata"] as? [String: Any])
+            #expect(metadata["origin"] as? String == gateway.origin)
+            #expect((metadata["size"] as? NSNumber)?.uint64Value == checkpoint.size)
+            #expect(metadata["hash_algorithm"] as? String == "sha256")
+            let note = try #require(metadata["checkpoint"] as? String)
+            #expect(
+                note.hasPrefix(Checkpoint(origin: gateway.origin, size: checkpoint.size, root: checkpoint.root).text))
+            _ = try Note(parsing: note)
+            let cosigners = try #require(metadata["cosigners"] as? [String])
+            #expect(cosigners == (checkpoint.size == 300 ? [w.witness.name] : []))
+        }
+        #expect(try store.anchorJobs().allSatisfy { $0.doneAt != nil })
+    }
+
+    /// An upstream store in `dir` that verified a 10-entry checkpoint of `gateway` and queued
+    /// its anchoring job.
+    static func storeWithOneJob(dir: TemporaryFolder, gateway: GatewayFixture) async throws -> CollectorStore {
+        try gateway.grow(10)
+        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let server = try TestTileServer(gateway: gateway)
+        try await withServer(server.router) { port in
+            let collector = try CollectorTests.collector(gateway, port: port, store: store, anchoring: true)
+            #expect(await collector.pullOnce().outcome == .verified)
+            await collector.shutdown()
+        }
+        return store
+    }
+
+    @Test("a failing or hanging command is retried later from the durable queue")
+    func retries() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        let store = try await Self.storeWithOneJob(dir: dir, gateway: gateway)
+        let failing = Anchorer(
+            configuration: AnchorConfiguration(
+                command: ["/bin/sh", "-c", "cat >/dev/null; echo boom >&2; exit 3"], timeout: .seconds(10),
+                retry: BackoffConfiguration(initial: .milliseconds(100), max: .seconds(1))),
+            store: store, logger: testLogger("test.anchor", level: .critical))
+        #expect(await failing.runDueJobs() == 0)
+        var job = try #require(try store.anchorJobs().first)
+        #expect(job.attempts == 1)
+        #expect(job.doneAt == nil)
+        #expect(job.lastError?.contains("status 3") == true)
+        #expect(job.lastError?.contains("boom") == true)
+        #expect(job.nextAttemptAt > SystemClock.nowNanoseconds())
+
+        let hanging = Anchorer(
+            configuration: AnchorConfiguration(
+                command: ["/bin/sh", "-c", "sleep 30"], timeout: .seconds(1),
+                retry: BackoffConfiguration(initial: .milliseconds(10), max: .milliseconds(10))),
+            store: store, logger: testLogger("test.anchor", level: .critical))
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        #expect(await hanging.runDueJobs() == 0)
+        // Cut off at the 1 s timeout, not after the command's 30 s (loose: a loaded machine is slow).
+        #expect(ContinuousClock.now - started < .seconds(20))
+        job = try #require(try store.anchorJobs().first)
+        #expect(job.attempts == 2)
+        #expect(job.lastError?.contains("timed out") == true)
+
+        let out = dir.file("out.json")
+        let working = Anchorer(
+            configuration: AnchorConfiguration(command: [try Self.script(in: dir), out]), store: store,
+            logger: testLogger("test.anchor"))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await working.runDueJobs() == 1)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("\"id\":\"\(gateway.origin)#10\""))
+    }
+
+    @Test("JSON strings are escaped")
+    func jsonEscaping() {
+        #expect(JSONWriter.string("a\"b\\c\nd\u{1}é") == "\"a\\\"b\\\\c\\nd\\u0001é\"")
+    }
+}
