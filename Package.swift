@@ -246,8 +246,10 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerCLITests",
             dependencies: [
-                "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerStore", "EdgeLedgerCrypto", "EdgeLedgerMQTT",
-                "EdgeLedgerTestSupport", "EdgeLedgerCore",
+                "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerGateway", "EdgeLedgerHTTP", "EdgeLedgerStore",
+                "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerSystem", "EdgeLedgerTestSupport", "EdgeLedgerCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

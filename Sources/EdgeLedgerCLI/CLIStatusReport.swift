@@ -44,7 +44,7 @@ struct CLIStatusReport: Sendable {
         case notQueried(String)
         /// Nothing answered (agent stopped, another port, a firewall).
         case unreachable(String)
-        /// `/readyz` answered: `ready` for 200, with its body's first line.
+        /// `/status` answered: whether the agent is ready, with its problems (or warnings).
         case answered(ready: Bool?, detail: String)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerGateway
 import EdgeLedgerStore
 import EdgeLedgerSystem
 
@@ -11,10 +12,10 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show the ledger's state: tree size, checkpoints, rejected readings, disk, upstreams, agent.",
         discussion: """
             Reads the store read-only (safe while the agent runs; --ack-journal-damage writes one \
-            table) and, when the configuration's \
-            HTTP API is plaintext and reachable, asks the running agent for its readiness \
-            (<prefix>/readyz) and broker connection (<prefix>/metrics; set EDGE_LEDGER_TOKEN to \
-            a bearer token when metrics need one). Whether an agent has the store open comes \
+            table) and asks the running agent for its status document (<prefix>/status: \
+            readiness, problems, broker connection) over the configured listener, plaintext or \
+            TLS (trusting --ca-file, presenting --cert/--key when the listener requires a client \
+            certificate; EDGE_LEDGER_TOKEN is sent as a bearer token when set). Whether an agent has the store open comes \
             from the kernel's lock table, without touching the lock. Prints aligned lines (in \
             colour on a terminal unless NO_COLOR is set; see --color) or, with --json, one JSON \
             object. \
@@ -46,6 +47,20 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the agent's API.")
     var timeout: Double = 2
 
+    @Option(
+        name: .customLong("api-url"),
+        help: "Ask the agent at this URL (with the prefix) instead of the configured listener.")
+    var apiURL: String?
+
+    @Option(name: .customLong("ca-file"), help: "PEM CA certificates to trust for a TLS API (default: the system's).")
+    var caFile: String?
+
+    @Option(help: "PEM client certificate for a TLS API that requires one (with --key).")
+    var cert: String?
+
+    @Option(help: "PEM private key of --cert.")
+    var key: String?
+
     @Flag(
         name: .customLong("ack-journal-damage"),
         help: ArgumentHelp(
@@ -67,6 +82,10 @@ struct StatusCommand: AsyncParsableCommand {
     func validate() throws {
         if config != nil, db != nil { throw ValidationError("give --config or --db, not both") }
         guard timeout > 0, timeout <= 60 else { throw ValidationError("--timeout must be between 0 and 60 seconds") }
+        if (cert == nil) != (key == nil) { throw ValidationError("give --cert and --key together") }
+        if let apiURL, !(apiURL.hasPrefix("http://") || apiURL.hasPrefix("https://")) {
+            throw ValidationError("--api-url must start with http:// or https://")
+        }
     }
 
     func run() async throws {
@@ -75,17 +94,26 @@ struct StatusCommand: AsyncParsableCommand {
                 let path = try db ?? CLIStatus.loadConfiguration(config ?? AgentConfiguration.defaultPath).storage.path
                 try CLIStatus.acknowledgeJournalDamage(storePath: path, json: json)
             }
-            let report: CLIStatusReport
+            var report: CLIStatusReport
             if let db {
-                report = try CLIStatus.gather(
-                    configuration: nil, storePath: db, now: SystemClock.nowNanoseconds(), api: nil, timeout: timeout)
+                report = try CLIStatus.gather(configuration: nil, storePath: db, now: SystemClock.nowNanoseconds())
             } else {
                 let path = config ?? AgentConfiguration.defaultPath
                 let configuration = try CLIStatus.loadConfiguration(path)
                 report = try CLIStatus.gather(
                     configuration: configuration, storePath: configuration.storage.path,
-                    now: SystemClock.nowNanoseconds(),
-                    api: noAPI ? nil : CLIStatus.token(), timeout: timeout)
+                    now: SystemClock.nowNanoseconds())
+                if !noAPI {
+                    if configuration.http.enabled || apiURL != nil {
+                        let query = CLIAgentQuery(
+                            baseURL: apiURL ?? CLIAgentQuery.baseURL(configuration.http),
+                            tls: TLSClientConfiguration(caFile: caFile, certFile: cert, keyFile: key),
+                            token: CLIStatus.token(), timeout: timeout)
+                        await query.ask(into: &report)
+                    } else {
+                        report.api = .notQueried("http.enabled = false")
+                    }
+                }
             }
             if json {
                 try CLIOutput.stdout(report.json())
@@ -98,11 +126,11 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// Gathering the status report.
 enum CLIStatus {
-    /// `Some(token)` to query the API: the bearer token from `EDGE_LEDGER_TOKEN`, if set.
-    static func token() -> String?? {
-        guard let value = getenv("EDGE_LEDGER_TOKEN") else { return .some(nil) }
+    /// The bearer token from `EDGE_LEDGER_TOKEN`, if set and not empty.
+    static func token() -> String? {
+        guard let value = getenv("EDGE_LEDGER_TOKEN") else { return nil }
         let token = String(cString: value)
-        return .some(token.isEmpty ? nil : token)
+        return token.isEmpty ? nil : token
     }
 
     /// Loads the agent configuration like `run` does, except that secrets given as `*_env`
@@ -145,10 +173,8 @@ enum CLIStatus {
     ///
     /// - Parameters:
     ///   - configuration: the agent configuration; `nil` in `--db` mode.
-    ///   - api: `nil` not to ask the agent's API; else the bearer token to ask it with (or none).
     static func gather(
-        configuration: AgentConfiguration?, storePath: String, now: Int64, api: String??, timeout: Double,
-        procLocks: String = "/proc/locks"
+        configuration: AgentConfiguration?, storePath: String, now: Int64, procLocks: String = "/proc/locks"
     ) throws -> CLIStatusReport {
         var report = CLIStatusReport(
             generatedAt: now, origin: configuration?.identity.origin,
@@ -168,7 +194,6 @@ enum CLIStatus {
                     ackedSize: 0, ackedAt: nil, lastPushAt: nil, lastPushedSize: 0, lastPushResult: nil,
                     consecutiveFailures: 0, nextAttemptAt: nil)
             }
-            if let api { queryAPI(configuration.http, token: api, timeout: timeout, into: &report) }
         }
         guard report.store.exists else {
             if configuration == nil {
@@ -263,76 +288,6 @@ enum CLIStatus {
                 access(path, R_OK) != 0 || access(CLIFiles.directory(of: path), W_OK) != 0
                 ? "run as root or as the agent's user: sudo -u edge-ledger edge-ledger status" : error.hint
             throw CLIError(error.message, hint: hint)
-        }
-    }
-
-    /// Asks `<prefix>/readyz` and `<prefix>/metrics` on the agent's listener.
-    static func queryAPI(_ http: HTTPConfiguration, token: String?, timeout: Double, into report: inout CLIStatusReport)
-    {
-        guard http.enabled else {
-            report.api = .notQueried("http.enabled = false")
-            return
-        }
-        let host =
-            switch http.listen.host {
-            case "0.0.0.0": "127.0.0.1"
-            case "::": "::1"
-            default: http.listen.host
-            }
-        let port = http.listen.port
-        let base = HostPort(host: host, port: port).description + http.prefix
-        guard http.tls == nil else {
-            report.apiURL = "https://" + base
-            report.api = .notQueried("the API serves TLS")
-            return
-        }
-        report.apiURL = "http://" + base
-        let started = SystemClock.monotonicSeconds()
-        do {
-            let ready = try CLIStatusProbe.get(
-                host: host, port: port, path: http.prefix + "/readyz", token: token, timeout: timeout)
-            let lines = ready.body.split(separator: "\n").map { CLIFormat.trim($0) }.filter { !$0.isEmpty }
-            // The agent answers "ready", or "not ready" and one problem per line.
-            let problems =
-                lines.first.map { $0 == "ready" || $0 == "not ready" } == true ? Array(lines.dropFirst()) : lines
-            let detail = String((problems.isEmpty ? lines : problems).joined(separator: "; ").prefix(300))
-            switch ready.status {
-            case 200: report.api = .answered(ready: true, detail: problems.isEmpty && detail == "ready" ? "" : detail)
-            case 503:
-                report.api = .answered(ready: false, detail: detail.isEmpty ? "HTTP 503" : detail)
-                if problems.contains(where: { $0.lowercased().contains("broker") || $0.contains("MQTT") }) {
-                    report.broker = .disconnected
-                    report.brokerDetail = "from /readyz"
-                }
-            default: report.api = .answered(ready: nil, detail: "HTTP \(ready.status) for /readyz")
-            }
-        } catch {
-            report.api = .unreachable(error.message)
-            return
-        }
-        let remaining = timeout - (SystemClock.monotonicSeconds() - started)
-        guard remaining > 0.05 else { return }
-        do {
-            let metrics = try CLIStatusProbe.get(
-                host: host, port: port, path: http.prefix + "/metrics", token: token, timeout: remaining)
-            switch metrics.status {
-            case 200:
-                let broker = CLIStatusProbe.broker(fromMetrics: metrics.body)
-                if broker != .unknown {
-                    report.broker = broker
-                    report.brokerDetail = nil
-                }
-            case 401, 403:
-                if report.broker == .unknown {
-                    report.brokerDetail =
-                        token == nil
-                        ? "the metrics need a bearer token: set EDGE_LEDGER_TOKEN" : "the metrics refused the token"
-                }
-            default:
-                break
-            }
-        } catch {
-            // Readiness answered; the broker state stays as /readyz left it.
         }
     }
 }

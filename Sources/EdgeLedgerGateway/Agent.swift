@@ -104,7 +104,8 @@ public struct Agent: Sendable {
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
                     if let damage = store.damage { problems.append(storeDamageProblem(damage)) }
-                    return LedgerReadiness(problems: problems, warnings: journalDamage.warnings())
+                    return LedgerReadiness(
+                        problems: problems, warnings: journalDamage.warnings(), brokerConnected: brokerConnected.value)
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"), logBudget: logBudget,
                 onAcknowledge: { state in

@@ -135,6 +135,7 @@ public struct LedgerAPI: Sendable {
         group.add(middleware: APIErrorMiddleware<Context>(logger: logger))
         group.get("healthz") { _, _ in APIResponse.text("ok") }
         group.get("readyz") { _, _ in await self.readyz() }
+        group.get("status") { _, _ in await self.statusDocument() }
         group.get("checkpoint") { request, context in try await self.checkpoint(request, context) }
         group.get("tile/**") { request, context in try await self.tile(request, context) }
         group.get("proof/:index") { request, context in try await self.proof(request, context) }
@@ -189,6 +190,12 @@ public struct LedgerAPI: Sendable {
         if readiness.isReady { return APIResponse.text("ready" + warnings) }
         return APIResponse.text(
             "not ready\n" + readiness.problems.joined(separator: "\n") + warnings, status: .serviceUnavailable)
+    }
+
+    /// `GET /status`: the typed status document (``AgentStatusDocument``), anonymous like
+    /// `/readyz`, always 200 (the document says whether the agent is ready).
+    func statusDocument() async -> Response {
+        APIResponse.json(AgentStatusDocument(readiness: await status.readiness()).json())
     }
 
     func metrics(_ request: Request, _ context: some LedgerRequestContextProtocol) async throws -> Response {

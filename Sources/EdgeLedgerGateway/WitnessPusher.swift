@@ -69,9 +69,9 @@ public final class WitnessPusher: Service, Sendable {
                     throw SyncError("upstreams \(upstream.name): verifier_key is unusable: \(error)")
                 }
             }
-            let client: SyncHTTPClient
+            let client: PeerHTTPClient
             do {
-                client = try SyncHTTPClient(
+                client = try PeerHTTPClient(
                     baseURL: url, token: upstream.token?.value, tls: upstream.tls, timeout: upstream.timeout,
                     connections: 1)
             } catch {
@@ -142,7 +142,7 @@ public final class WitnessPusher: Service, Sendable {
 private final class Worker: Sendable {
     let name: String
     let url: String
-    let client: SyncHTTPClient
+    let client: PeerHTTPClient
     let verifier: (any NoteVerifier)?
     let backoff: Backoff
     let store: LedgerStore
@@ -165,7 +165,7 @@ private final class Worker: Sendable {
     private let memory: Mutex<Memory>
 
     init(
-        name: String, url: String, client: SyncHTTPClient, verifier: (any NoteVerifier)?, backoff: Backoff,
+        name: String, url: String, client: PeerHTTPClient, verifier: (any NoteVerifier)?, backoff: Backoff,
         store: LedgerStore, pollInterval: Duration, logger: Logger,
         onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
     ) {
@@ -285,7 +285,7 @@ private final class Worker: Sendable {
             }
         }
         let body = WitnessRequest.body(oldSize: oldSize, proof: proof, note: latest.note)
-        let response: SyncHTTPResponse
+        let response: PeerHTTPResponse
         do {
             response = try await client.post(
                 "add-checkpoint", body: Array(body.utf8), contentType: "text/plain; charset=utf-8")

@@ -1,4 +1,4 @@
-/// Whether the agent is ready to do its job, for `GET /readyz`.
+/// Whether the agent is ready to do its job, for `GET /readyz` and `GET /status`.
 public struct LedgerReadiness: Sendable, Equatable {
     /// Why the agent is not ready, one short line each (e.g. "MQTT broker not connected",
     /// "store not writable: SQLITE_FULL …"); empty when it is ready.
@@ -6,11 +6,14 @@ public struct LedgerReadiness: Sendable, Equatable {
     /// Conditions an operator should see that do not make the agent unready (e.g. "warning:
     /// unacknowledged journal damage …"), one line each; `/readyz` lists them after its first line.
     public var warnings: [String]
+    /// Whether the agent is connected to its MQTT broker; `nil` when the reporter has none.
+    public var brokerConnected: Bool?
 
     /// Creates a readiness answer.
-    public init(problems: [String] = [], warnings: [String] = []) {
+    public init(problems: [String] = [], warnings: [String] = [], brokerConnected: Bool? = nil) {
         self.problems = problems
         self.warnings = warnings
+        self.brokerConnected = brokerConnected
     }
 
     /// True when there is no problem.

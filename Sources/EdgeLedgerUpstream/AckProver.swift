@@ -27,7 +27,7 @@ struct AckProver {
     /// Entry bundles fetched again in one attempt; the rest follow at the next pulls.
     static let maxRefetchBundles: UInt64 = 4096
 
-    let client: SyncHTTPClient
+    let client: PeerHTTPClient
     let store: CollectorStore
     let hasher: any MerkleHasher
 
@@ -35,14 +35,14 @@ struct AckProver {
     ///
     /// - Returns: the gateway's answer to the challenge request when it is not 200, otherwise
     ///   its answer to the acknowledgement.
-    /// - Throws: ``SyncTransportError`` when the gateway is unreachable, its challenge is
+    /// - Throws: ``PeerTransportError`` when the gateway is unreachable, its challenge is
     ///   malformed, or this store does not hold a challenged entry.
-    func acknowledge(gateway id: Int64, size: UInt64, root: Hash32) async throws -> SyncHTTPResponse {
+    func acknowledge(gateway id: Int64, size: UInt64, root: Hash32) async throws -> PeerHTTPResponse {
         var response = try await challenge(size: size)
         if response.status == 409, let fetched = Self.fetchedSize(response.body), fetched < size {
             let end = try await refetch(from: fetched, to: size)
             guard end == size else {
-                throw SyncTransportError(
+                throw PeerTransportError(
                     description: "the gateway recorded only entries below \(fetched) as fetched by this upstream; "
                         + "fetched their bundles again up to \(end) of \(size), continuing at the next pull")
             }
@@ -53,7 +53,7 @@ struct AckProver {
         var entries: [(index: UInt64, bytes: [UInt8])] = []
         for index in indexes {
             guard let bytes = try store.entries(gateway: id, from: index, to: index + 1).first else {
-                throw SyncTransportError(
+                throw PeerTransportError(
                     description: "cannot prove possession: entry \(index) that the gateway challenged is not in this "
                         + "upstream's store (acknowledgements stay off until it is collected again)")
             }
@@ -69,7 +69,7 @@ struct AckProver {
     }
 
     /// `POST ack/challenge {"size": size}`.
-    private func challenge(size: UInt64) async throws -> SyncHTTPResponse {
+    private func challenge(size: UInt64) async throws -> PeerHTTPResponse {
         let request = JSONWriter.object([("size", String(size))])
         return try await client.post("ack/challenge", body: Array(request.utf8), contentType: "application/json")
     }
@@ -85,7 +85,7 @@ struct AckProver {
             let path = TileID.entryBundle(index: bundle, width: width).path
             let response = try await client.get(path, limit: width * (2 + 65_535))
             guard response.status == 200 else {
-                throw SyncTransportError(
+                throw PeerTransportError(
                     description: "fetching \(path) again for the acknowledgement: HTTP \(response.status): "
                         + response.bodyExcerpt)
             }
@@ -107,8 +107,8 @@ struct AckProver {
             var size: UInt64
             var indexes: [UInt64]
         }
-        func malformed(_ why: String) -> SyncTransportError {
-            SyncTransportError(description: "the gateway's acknowledgement challenge is malformed: \(why)")
+        func malformed(_ why: String) -> PeerTransportError {
+            PeerTransportError(description: "the gateway's acknowledgement challenge is malformed: \(why)")
         }
         guard body.count <= 1 << 16 else { throw malformed("\(body.count) bytes") }
         let challenge: Challenge

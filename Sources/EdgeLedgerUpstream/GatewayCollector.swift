@@ -79,7 +79,7 @@ public final class GatewayCollector: Service, Sendable {
     /// The configuration.
     public let gateway: GatewayConfiguration
     let store: CollectorStore
-    private let client: SyncHTTPClient
+    private let client: PeerHTTPClient
     private let verifiers: [any NoteVerifier]
     let cosigners: [any NoteVerifier]
     private let hasher: any MerkleHasher
@@ -122,7 +122,7 @@ public final class GatewayCollector: Service, Sendable {
             throw SyncError("gateways \(gateway.origin): hash \(gateway.hash.rawValue): \(error)")
         }
         do {
-            self.client = try SyncHTTPClient(
+            self.client = try PeerHTTPClient(
                 baseURL: gateway.url, token: gateway.token?.value, tls: gateway.tls, timeout: gateway.timeout,
                 connections: max(2, parallelFetches))
         } catch {
@@ -184,7 +184,7 @@ public final class GatewayCollector: Service, Sendable {
             }
         } catch let failure as GatewayHTTPFailure {
             report.outcome = failure.isTransient ? .unreachable(failure.description) : .rejected(failure.description)
-        } catch let error as SyncTransportError {
+        } catch let error as PeerTransportError {
             report.outcome = .unreachable(error.description)
         } catch is CancellationError {
             report.outcome = .unreachable("cancelled")
@@ -549,7 +549,7 @@ public final class GatewayCollector: Service, Sendable {
             default:
                 problem = "HTTP \(response.status): \(response.bodyExcerpt)"
             }
-        } catch let error as SyncTransportError {
+        } catch let error as PeerTransportError {
             problem = "acknowledgement not delivered: \(error.description)"
         }
         let previous = memory.withLock { m -> String? in
@@ -637,7 +637,7 @@ struct GatewayHTTPFailure: Error, CustomStringConvertible {
         return "\(request): HTTP \(status)\(hint): \(body)"
     }
 
-    static func check(_ response: SyncHTTPResponse, request: String) throws(GatewayHTTPFailure) {
+    static func check(_ response: PeerHTTPResponse, request: String) throws(GatewayHTTPFailure) {
         guard response.status == 200 else {
             throw GatewayHTTPFailure(request: request, status: response.status, body: response.bodyExcerpt)
         }

@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerHTTP
 import EdgeLedgerStore
 import EdgeLedgerSystem
 import EdgeLedgerTestSupport
@@ -263,152 +264,114 @@ struct StatusCommandTests {
         #expect(bad.stderr.contains("identity.origin"))
     }
 
-    @Test("readiness and broker state come from the agent's API; an absent API is not an error")
-    func liveAPI() throws {
+    @Test("readiness and broker state come from the agent's /status document; an absent API is not an error")
+    func liveAPI() async throws {
         let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
         let db = dir.file("ledger.db")
         let store = try Self.makeStore(at: db, now: Self.now())
 
-        let server = try FakeAgentAPI(routes: [
-            "/ledger/readyz": (503, "not ready\nMQTT broker not connected\nstore quota reached\n", false),
-            "/ledger/metrics": (200, "# TYPE edge_ledger_mqtt_connected gauge\nedge_ledger_mqtt_connected 0\n", true),
-        ])
+        let notReady = LedgerReadiness(
+            problems: ["MQTT broker not connected", "store quota reached"], brokerConnected: false)
+        let port = try FreePort.find()
         let config = try Self.writeConfiguration(
-            in: dir, store: db, listen: "127.0.0.1:\(server.port)", http: "prefix = \"/ledger\"")
-        let o = try Self.json(try Self.status(["--config", config, "--json"], token: "secret-token"))
+            in: dir, store: db, listen: "127.0.0.1:\(port)", http: "prefix = \"/ledger\"")
+        let answer = try await LiveAgentAPI.with(configPath: config, store: store, readiness: notReady) {
+            try await LiveAgentAPI.offThread {
+                try StatusCommandTests.status(["--config", config, "--json"], token: "secret-token")
+            }
+        }
+        let o = try Self.json(answer)
         let agent = try #require(o["agent"] as? [String: Any])
-        #expect(agent["api"] as? String == "http://127.0.0.1:\(server.port)/ledger")
+        #expect(agent["api"] as? String == "http://127.0.0.1:\(port)/ledger")
         #expect(agent["api_state"] as? String == "not_ready")
         #expect(agent["api_detail"] as? String == "MQTT broker not connected; store quota reached")
         #expect(agent["broker"] as? String == "disconnected")
         let problems = try #require(o["problems"] as? [String])
         #expect(problems.contains { $0.contains("not ready") })
         #expect(problems.contains { $0.contains("not connected to the MQTT broker") })
-        #expect(server.requests.count == 2)
-        #expect(server.requests.allSatisfy { $0.contains("Authorization: Bearer secret-token") })
 
-        // A wildcard listener is asked on loopback; labels and timestamps in the metric.
-        let healthy = try FakeAgentAPI(routes: [
-            "/readyz": (200, "ready", false),
-            "/metrics": (200, "edge_ledger_mqtt_connected{broker=\"127.0.0.1:1883\"} 1 1700000000000\n", true),
-        ])
+        // A wildcard listener is asked on loopback; warnings of a ready agent are its detail.
+        let wildcardPort = try FreePort.find()
         let wildcard = try Self.writeConfiguration(
-            in: dir, store: db, listen: "0.0.0.0:\(healthy.port)", http: "allow_plaintext = true")
-        let good = try Self.json(try Self.status(["--config", wildcard, "--json"]))
+            in: dir, store: db, listen: "0.0.0.0:\(wildcardPort)", http: "allow_plaintext = true")
+        let ready = LedgerReadiness(warnings: ["warning: unacknowledged journal damage"], brokerConnected: true)
+        let (goodJSON, goodText) = try await LiveAgentAPI.with(configPath: wildcard, store: store, readiness: ready) {
+            try await LiveAgentAPI.offThread {
+                (
+                    try StatusCommandTests.status(["--config", wildcard, "--json"]),
+                    try StatusCommandTests.status(["--config", wildcard])
+                )
+            }
+        }
+        let good = try Self.json(goodJSON)
+        #expect((good["agent"] as? [String: Any])?["api"] as? String == "http://127.0.0.1:\(wildcardPort)")
         #expect((good["agent"] as? [String: Any])?["api_state"] as? String == "ready")
-        #expect((good["agent"] as? [String: Any])?["api_detail"] as? String == "")
+        #expect((good["agent"] as? [String: Any])?["api_detail"] as? String == "warning: unacknowledged journal damage")
         #expect((good["agent"] as? [String: Any])?["broker"] as? String == "connected")
-        #expect(healthy.requests.allSatisfy { !$0.contains("Authorization") })
-        let goodText = try Self.status(["--config", wildcard])
         #expect(goodText.lines.contains { $0.hasPrefix("broker:") && $0.hasSuffix("connected") })
 
-        // Metrics that need a token the operator did not give: the broker state comes from
-        // /readyz when it names the broker, and the human view says what is missing.
-        let guarded = try FakeAgentAPI(routes: [
-            "/readyz": (200, "ready", false),
-            "/metrics": (401, "a bearer token is required", false),
-        ])
-        let guardedConfig = try Self.writeConfiguration(in: dir, store: db, listen: "127.0.0.1:\(guarded.port)")
-        let tokenless = try Self.json(try Self.status(["--config", guardedConfig, "--json"]))
-        #expect((tokenless["agent"] as? [String: Any])?["broker"] as? String == "unknown")
-        #expect(
-            (tokenless["agent"] as? [String: Any])?["broker_detail"] as? String
-                == "the metrics need a bearer token: set EDGE_LEDGER_TOKEN")
-
         // Nothing listens: still a report, exit 0.
-        let port = try FreePort.find()
-        let offline = try Self.writeConfiguration(in: dir, store: db, listen: "127.0.0.1:\(port)")
+        let offline = try Self.writeConfiguration(in: dir, store: db, listen: "127.0.0.1:\(try FreePort.find())")
         let down = try Self.json(try Self.status(["--config", offline, "--json", "--timeout", "2"]))
         #expect((down["agent"] as? [String: Any])?["api_state"] as? String == "unreachable")
         #expect((down["agent"] as? [String: Any])?["broker"] as? String == "unknown")
+    }
 
-        // A TLS API is not spoken to in plaintext.
+    @Test(
+        "status speaks the listener's TLS and mutual TLS: --ca-file, --cert and --key", .enabled(if: TestPKI.available))
+    func tlsAPI() async throws {
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
+        let pki = try TestPKI(directory: dir.url)
+        try pki.issue("operator", subject: "/O=Example/CN=operator")
+        let db = dir.file("ledger.db")
+        let store = try Self.makeStore(at: db, now: Self.now())
+        let port = try FreePort.find()
         let tls = try Self.writeConfiguration(
             in: dir, store: db, listen: "127.0.0.1:\(port)",
-            extra: "[http.tls]\ncert_file = \"/x/server.pem\"\nkey_file = \"/x/server.key\"")
-        let tlsReport = try Self.json(try Self.status(["--config", tls, "--json"]))
-        #expect((tlsReport["agent"] as? [String: Any])?["api_detail"] as? String == "the API serves TLS")
-        #expect((tlsReport["agent"] as? [String: Any])?["api"] as? String == "https://127.0.0.1:\(port)")
-        _ = store
-    }
-}
-
-/// A one-connection-at-a-time HTTP server standing in for the agent's API.
-final class FakeAgentAPI: Sendable {
-    /// The requests received, in order.
-    final class Log: @unchecked Sendable {
-        // @unchecked: `entries` is only touched under `lock`.
-        private let lock = NSLock()
-        private var entries: [String] = []
-        func append(_ request: String) { lock.withLock { entries.append(request) } }
-        var all: [String] { lock.withLock { entries } }
-    }
-
-    let port: Int
-    private let fd: Int32
-    private let log = Log()
-
-    var requests: [String] { log.all }
-
-    /// `routes`: path -> (status, body, chunked).
-    init(routes: [String: (Int, String, Bool)]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                bind(fd, p, len) == 0 && getsockname(fd, p, &len) == 0
+            extra: "[http.tls]\ncert_file = \"\(pki.path("server.crt"))\"\nkey_file = \"\(pki.path("server.key"))\"")
+        let ready = LedgerReadiness(brokerConnected: true)
+        let (untrustedAnswer, trustedAnswer) = try await LiveAgentAPI.with(
+            configPath: tls, store: store, readiness: ready
+        ) {
+            try await LiveAgentAPI.offThread {
+                (
+                    try StatusCommandTests.status(["--config", tls, "--json"]),
+                    try StatusCommandTests.status(["--config", tls, "--json", "--ca-file", pki.path("ca.crt")])
+                )
             }
         }
-        guard bound, listen(fd, 8) == 0 else {
-            close(fd)
-            throw TestSupportError("cannot listen")
-        }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        let log = self.log
-        let responses = routes.mapValues { Self.response($0.0, $0.1, chunked: $0.2) }
-        Thread.detachNewThread {
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 { return }  // shut down
-                var buffer = [UInt8](repeating: 0, count: 8192)
-                var request: [UInt8] = []
-                while request.firstRange(of: [13, 10, 13, 10]) == nil {
-                    let n = read(client, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    request.append(contentsOf: buffer[0..<n])
-                }
-                let text = String(decoding: request, as: UTF8.self)
-                log.append(text)
-                let path = text.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-                let response = responses[path] ?? Self.response(404, "not found", chunked: false)
-                _ = response.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                close(client)
+        let (untrusted, trusted) = (try Self.json(untrustedAnswer), try Self.json(trustedAnswer))
+        // The test CA is not in the system's trust store: refused, saying what to pass.
+        let refused = try #require(untrusted["agent"] as? [String: Any])
+        #expect(refused["api"] as? String == "https://127.0.0.1:\(port)")
+        #expect(refused["api_state"] as? String == "unreachable")
+        #expect((refused["api_detail"] as? String)?.contains("--ca-file") == true)
+        #expect((trusted["agent"] as? [String: Any])?["api_state"] as? String == "ready")
+        #expect((trusted["agent"] as? [String: Any])?["broker"] as? String == "connected")
+
+        // With client_ca_file every client needs a certificate.
+        let mutual = try Self.writeConfiguration(
+            in: dir, store: db, listen: "127.0.0.1:\(try FreePort.find())",
+            extra: "[http.tls]\ncert_file = \"\(pki.path("server.crt"))\"\nkey_file = \"\(pki.path("server.key"))\"\n"
+                + "client_ca_file = \"\(pki.path("ca.crt"))\"")
+        let (anonymousAnswer, identifiedAnswer) = try await LiveAgentAPI.with(
+            configPath: mutual, store: store, readiness: ready
+        ) {
+            try await LiveAgentAPI.offThread {
+                let ca = ["--ca-file", pki.path("ca.crt")]
+                return (
+                    try StatusCommandTests.status(["--config", mutual, "--json"] + ca),
+                    try StatusCommandTests.status(
+                        [
+                            "--config", mutual, "--json", "--cert", pki.path("operator.crt"), "--key",
+                            pki.path("operator.key"),
+                        ]
+                            + ca)
+                )
             }
         }
-    }
-
-    static func response(_ status: Int, _ body: String, chunked: Bool) -> [UInt8] {
-        var response = "HTTP/1.1 \(status) X\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-        if chunked {
-            let bytes = Array(body.utf8)
-            response += "Transfer-Encoding: chunked\r\n\r\n"
-            for part in [bytes[..<(bytes.count / 2)], bytes[(bytes.count / 2)...]] where !part.isEmpty {
-                response += String(part.count, radix: 16) + "\r\n" + String(decoding: part, as: UTF8.self) + "\r\n"
-            }
-            response += "0\r\n\r\n"
-        } else {
-            response += "Content-Length: \(body.utf8.count)\r\n\r\n" + body
-        }
-        return Array(response.utf8)
-    }
-
-    deinit {
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        let (anonymous, identified) = (try Self.json(anonymousAnswer), try Self.json(identifiedAnswer))
+        #expect((anonymous["agent"] as? [String: Any])?["api_state"] as? String == "unreachable")
+        #expect((identified["agent"] as? [String: Any])?["api_state"] as? String == "ready")
     }
 }

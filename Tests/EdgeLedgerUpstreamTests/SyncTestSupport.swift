@@ -246,8 +246,8 @@ final class TestTileServer: Sendable {
 }
 
 /// POSTs `body` to `http://127.0.0.1:<port>/<path>` and reads the answer.
-func post(port: Int, _ path: String, body: String, token: String? = nil) async throws -> SyncHTTPResponse {
-    let client = try SyncHTTPClient(baseURL: "http://127.0.0.1:\(port)", token: token, tls: nil, timeout: .seconds(10))
+func post(port: Int, _ path: String, body: String, token: String? = nil) async throws -> PeerHTTPResponse {
+    let client = try PeerHTTPClient(baseURL: "http://127.0.0.1:\(port)", token: token, tls: nil, timeout: .seconds(10))
     do {
         let response = try await client.post(path, body: Array(body.utf8), contentType: "text/plain")
         await client.shutdown()

@@ -16,7 +16,7 @@ struct UpstreamMetricsTests {
     /// GETs `path` from the node's listener; status 0 and an empty body when nothing answers.
     static func get(port: Int, _ path: String, token: String? = nil) async -> (Int, String) {
         guard
-            let client = try? SyncHTTPClient(
+            let client = try? PeerHTTPClient(
                 baseURL: "http://127.0.0.1:\(port)", token: token, tls: nil, timeout: .seconds(10))
         else { return (0, "") }
         let response = try? await client.get(path, limit: 1 << 20)

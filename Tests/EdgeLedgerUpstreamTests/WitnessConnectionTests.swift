@@ -98,7 +98,7 @@ struct WitnessConnectionTests {
         let router = WitnessAPI.router(
             prefix: "", witness: w.witness, logBudget: budget, logger: log.logger(label: "witness"))
         try await withServer(router) { port in
-            let client = try SyncHTTPClient(
+            let client = try PeerHTTPClient(
                 baseURL: "http://127.0.0.1:\(port)", token: nil, tls: nil, timeout: .seconds(10))
             for i in 0..<300 {
                 let response = try await client.post(

@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOSSL
 
 /// A response, fully read.
-package struct SyncHTTPResponse: Sendable {
+package struct PeerHTTPResponse: Sendable {
     package var status: Int
     package var contentType: String?
     package var body: [UInt8]
@@ -19,15 +19,15 @@ package struct SyncHTTPResponse: Sendable {
 
 /// A request failed before a response arrived: the peer is unreachable, the connection broke,
 /// or the request timed out.
-package struct SyncTransportError: Error, CustomStringConvertible {
+package struct PeerTransportError: Error, CustomStringConvertible {
     package var description: String
 
     package init(description: String) { self.description = description }
 }
 
 /// An AsyncHTTPClient with the settings of one peer (TLS, timeout, bearer token), for the
-/// witness pusher and the collectors. Keep-alive connections are reused.
-package final class SyncHTTPClient: Sendable {
+/// witness pusher, the collectors and `edge-ledger status`. Keep-alive connections are reused.
+package final class PeerHTTPClient: Sendable {
     package let client: HTTPClient
     package let baseURL: String
     package let token: String?
@@ -69,7 +69,7 @@ package final class SyncHTTPClient: Sendable {
     }
 
     /// `GET <base>/<path>`, reading at most `limit` bytes of body.
-    package func get(_ path: String, limit: Int) async throws -> SyncHTTPResponse {
+    package func get(_ path: String, limit: Int) async throws -> PeerHTTPResponse {
         try await send(path, method: .GET, body: nil, contentType: nil, limit: limit)
     }
 
@@ -77,7 +77,7 @@ package final class SyncHTTPClient: Sendable {
     package func post(
         _ path: String, body: [UInt8], contentType: String, limit: Int = 1 << 16
     ) async throws
-        -> SyncHTTPResponse
+        -> PeerHTTPResponse
     {
         try await send(path, method: .POST, body: body, contentType: contentType, limit: limit)
     }
@@ -85,7 +85,7 @@ package final class SyncHTTPClient: Sendable {
     private func send(
         _ path: String, method: HTTPMethod, body: [UInt8]?, contentType: String?, limit: Int
     )
-        async throws -> SyncHTTPResponse
+        async throws -> PeerHTTPResponse
     {
         var request = HTTPClientRequest(url: baseURL + "/" + path)
         request.method = method
@@ -98,16 +98,16 @@ package final class SyncHTTPClient: Sendable {
         do {
             let response = try await client.execute(request, deadline: deadline)
             let buffer = try await response.body.collect(upTo: limit)
-            return SyncHTTPResponse(
+            return PeerHTTPResponse(
                 status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
                 body: Array(buffer: buffer))
         } catch let error as NIOTooManyBytesError {
-            throw SyncTransportError(
+            throw PeerTransportError(
                 description: "response to \(method) /\(path) is larger than \(limit) bytes: \(error)")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw SyncTransportError(description: SyncHTTPClient.describe(error))
+            throw PeerTransportError(description: PeerHTTPClient.describe(error))
         }
     }
 
