@@ -110,9 +110,11 @@ public struct TLogProof: Sendable, Hashable {
 }
 
 /// A `c2sp.org/tlog-proof@v1` text is malformed.
-public struct TLogProofError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct TLogProofError: ExplainedError, Equatable {
     /// What is wrong, naming the line.
     public var message: String
+    /// No hint: the message says what is wrong with the input.
+    public var hint: String? { nil }
 
     /// Creates an error.
     public init(_ message: String) { self.message = message }

@@ -1,11 +1,13 @@
 /// A string is not a valid C2SP tlog-tiles tile or entry-bundle path.
 ///
 /// Produced by ``TileID/init(parsingPath:)``; the message names the offending part of the path.
-public struct TilePathError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct TilePathError: ExplainedError, Equatable {
     /// The path that was rejected (truncated to 200 characters for very long input).
     public var path: String
     /// What is wrong with it, e.g. `width 0 is invalid: a partial tile has 1 to 255 hashes`.
     public var message: String
+    /// No hint: the message says what is wrong with the input.
+    public var hint: String? { nil }
 
     /// Creates an error for `path` with a message.
     public init(path: String, message: String) {

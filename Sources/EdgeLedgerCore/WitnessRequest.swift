@@ -97,9 +97,11 @@ public struct WitnessRequest: Sendable, Hashable {
 }
 
 /// A malformed `add-checkpoint` request body (HTTP 400).
-public struct WitnessRequestError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct WitnessRequestError: ExplainedError, Equatable {
     /// What is wrong.
     public var message: String
+    /// No hint: the message says what is wrong with the input.
+    public var hint: String? { nil }
 
     /// Creates an error.
     public init(_ message: String) { self.message = message }

@@ -92,8 +92,10 @@ struct AckChallengeRequest: Sendable, Equatable {
 }
 
 /// A `POST /ack` or `POST /ack/challenge` body is malformed.
-struct AckRequestError: Error, Sendable, CustomStringConvertible {
+struct AckRequestError: ExplainedError {
     var message: String
+    /// No hint: the message says what is wrong with the input.
+    var hint: String? { nil }
     /// The body is the old `{"size", "root"}` form without a proof of possession.
     var isMissingChallenge = false
 

@@ -52,7 +52,7 @@ public struct AgentReloader: Service {
         applied.log.level = new.log.level
         pipeline.update(validator: ReadingValidator(topics: new.mqtt.topics, limits: new.ingest))
         client.update(subscriptions: new.mqtt.topics.map { MQTTSubscription(filter: $0.filter.text, qos: $0.qos) })
-        AgentLogHandler.sharedLevel.withLock { $0 = Logger.Level(rawValue: new.log.level.rawValue) ?? .info }
+        EdgeLedgerLogHandler.sharedLevel.withLock { $0 = Logger.Level(rawValue: new.log.level.rawValue) ?? .info }
         var needRestart: [String] = []
         if new.identity != running.identity { needRestart.append("identity") }
         if new.keys != running.keys { needRestart.append("keys") }

@@ -105,9 +105,11 @@ public struct AgentStatusDocument: Sendable, Equatable {
 }
 
 /// An agent's status document could not be read.
-public struct AgentStatusDocumentError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AgentStatusDocumentError: ExplainedError, Equatable {
     /// What is wrong.
     public var message: String
+    /// No hint: the message says what is wrong with the input.
+    public var hint: String? { nil }
 
     /// Creates an error.
     public init(_ message: String) { self.message = message }

@@ -1,7 +1,5 @@
 import EdgeLedgerCore
 import EdgeLedgerHTTP
-import EdgeLedgerStore
-import EdgeLedgerSystem
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

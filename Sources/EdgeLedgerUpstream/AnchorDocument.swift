@@ -1,6 +1,4 @@
 import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 
 /// The JSON document the anchoring command receives on stdin for one verified checkpoint, shaped

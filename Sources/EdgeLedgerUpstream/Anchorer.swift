@@ -1,10 +1,7 @@
 import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// The anchoring hook of the reference upstream (a `Service`): runs `anchor.command` once per
 /// verified checkpoint with its ``AnchorDocument`` on stdin, from the durable queue in the

@@ -1,6 +1,4 @@
 import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 
 /// The collector refuses what the gateway served: a bad signature, a rollback, a fork, or a tile

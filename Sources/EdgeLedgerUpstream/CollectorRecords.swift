@@ -1,7 +1,4 @@
 import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
-import EdgeLedgerSystem
 
 /// What the reference upstream's witness remembers about one log: the latest checkpoint it
 /// cosigned (C2SP tlog-witness keeps exactly this per origin).

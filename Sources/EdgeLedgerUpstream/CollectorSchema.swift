@@ -1,6 +1,3 @@
-import CSQLite
-import EdgeLedgerCore
-import EdgeLedgerHTTP
 import EdgeLedgerStore
 import EdgeLedgerSystem
 

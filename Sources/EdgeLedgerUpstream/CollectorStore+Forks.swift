@@ -1,6 +1,5 @@
 import CSQLite
 import EdgeLedgerCore
-import EdgeLedgerHTTP
 import EdgeLedgerStore
 import EdgeLedgerSystem
 

@@ -1,5 +1,3 @@
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 
 /// Runs a command (argument vector, no shell) with bytes on its stdin and a timeout, without

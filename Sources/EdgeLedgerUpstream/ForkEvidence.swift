@@ -1,6 +1,4 @@
 import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 
 /// The proof that a gateway equivocated: two checkpoints of one origin, both validly signed by

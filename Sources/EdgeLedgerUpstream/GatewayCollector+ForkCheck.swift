@@ -1,6 +1,3 @@
-import EdgeLedgerCore
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
 

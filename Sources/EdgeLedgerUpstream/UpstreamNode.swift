@@ -1,7 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
 import Prometheus
@@ -40,7 +39,7 @@ public struct UpstreamNode: Sendable {
     ///   - probeInterval: how often ``readiness`` reads the store.
     ///   - onStoreProbe: told the result of each of those reads (e.g. the systemd watchdog).
     ///   - onServerRunning: called with the bound port once the witness listens.
-    /// - Throws: ``SyncError`` naming the configuration key that is unusable, or the store's
+    /// - Throws: ``UpstreamError`` naming the configuration key that is unusable, or the store's
     ///   error.
     public static func make(
         configuration: UpstreamConfiguration, logger: Logger = Logger(label: "edge-ledger.upstream"),
@@ -63,7 +62,7 @@ public struct UpstreamNode: Sendable {
                         hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
                         maxGrowth: gateway.maxGrowth, policy: gateway.requireSignatures))
             } catch {
-                throw SyncError("gateways \(gateway.origin): verifier_keys: \(error)")
+                throw UpstreamError("gateways \(gateway.origin): verifier_keys: \(error)")
             }
         }
         let witness = Witness(cosigner: cosigner, logs: logs, store: store)
@@ -71,7 +70,7 @@ public struct UpstreamNode: Sendable {
         do {
             witnessVerifier = try CosignatureV1Verifier(verifierKey: cosigner.verifierKey)
         } catch {
-            throw SyncError("witness.key_file: \(error)")
+            throw UpstreamError("witness.key_file: \(error)")
         }
         let registry = registry ?? PrometheusCollectorRegistry()
         let metrics = UpstreamMetrics(
@@ -109,7 +108,7 @@ public struct UpstreamNode: Sendable {
                 metricsFactory: PrometheusMetricsFactory(registry: registry),
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
-            throw SyncError("http: \(error)")
+            throw UpstreamError("http: \(error)")
         }
         return UpstreamNode(
             configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
@@ -127,7 +126,7 @@ public struct UpstreamNode: Sendable {
             let key = try KeyFile.load(path: configuration.witness.keyFile)
             return try CosignatureV1Signer(name: configuration.witness.name, privateKey: key)
         } catch {
-            throw SyncError("witness.key_file: \(error)")
+            throw UpstreamError("witness.key_file: \(error)")
         }
     }
 
@@ -168,7 +167,7 @@ public struct UpstreamNode: Sendable {
         for component in components where !component.isEmpty {
             prefix += "/" + component
             if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
-                throw SyncError(
+                throw UpstreamError(
                     "storage.path: cannot create the directory \(prefix): \(String(cString: strerror(errno)))")
             }
         }

@@ -1,6 +1,4 @@
 import EdgeLedgerHTTP
-import EdgeLedgerStore
-import EdgeLedgerSystem
 import NIOPosix
 import ServiceLifecycle
 import Synchronization

@@ -1,5 +1,3 @@
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 import Synchronization
 

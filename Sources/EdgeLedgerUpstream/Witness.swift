@@ -1,7 +1,5 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
-import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 
 /// A log the witness knows: its origin, the keys its checkpoints must be signed with, and its

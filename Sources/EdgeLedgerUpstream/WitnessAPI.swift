@@ -1,7 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
-import EdgeLedgerStore
 import EdgeLedgerSystem
 import Hummingbird
 import Logging

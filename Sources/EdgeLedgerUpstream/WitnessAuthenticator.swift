@@ -1,8 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerHTTP
-import EdgeLedgerStore
-import EdgeLedgerSystem
 
 /// Who may use the reference upstream's witness endpoint (`[http]` of upstream.toml): a bearer
 /// token, or a client certificate (mutual TLS).

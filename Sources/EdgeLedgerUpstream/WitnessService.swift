@@ -1,7 +1,5 @@
 import EdgeLedgerCore
 import EdgeLedgerHTTP
-import EdgeLedgerStore
-import EdgeLedgerSystem
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -32,13 +30,13 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
     ///     when `nil`).
     ///   - onServerRunning: called once the server listens, with the bound port.
-    /// - Throws: ``WitnessServiceError`` when the TLS files cannot be read or used.
+    /// - Throws: ``UpstreamError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
         status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
         metricsFactory: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
-    ) throws(WitnessServiceError) {
+    ) throws(UpstreamError) {
         let limits = ConnectionGuard.fitting(
             ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
             logger: logger, listener: "witness")
@@ -50,7 +48,7 @@ public struct WitnessService: Service, CustomStringConvertible {
             do {
                 server = try .tls(http1, tlsConfiguration: configuration)
             } catch {
-                throw WitnessServiceError("http.tls: cannot set up TLS for the witness: \(error)")
+                throw UpstreamError("http.tls: cannot set up TLS for the witness: \(error)")
             }
         } else {
             server = http1
@@ -90,11 +88,11 @@ public struct WitnessService: Service, CustomStringConvertible {
 
     /// The NIOSSL server configuration for `[http.tls]`: certificate chain and key, TLS 1.2 or
     /// later, and with `client_ca_file` a required client certificate chaining to those CAs.
-    static func tlsConfiguration(_ tls: HTTPServerTLSConfiguration) throws(WitnessServiceError) -> TLSConfiguration {
+    static func tlsConfiguration(_ tls: HTTPServerTLSConfiguration) throws(UpstreamError) -> TLSConfiguration {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile)
             guard !chain.isEmpty else {
-                throw WitnessServiceError("http.tls.cert_file: \(tls.certFile) holds no certificate")
+                throw UpstreamError("http.tls.cert_file: \(tls.certFile) holds no certificate")
             }
             let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
             var configuration = TLSConfiguration.makeServerConfiguration(
@@ -103,28 +101,17 @@ public struct WitnessService: Service, CustomStringConvertible {
             if let caFile = tls.clientCAFile {
                 let roots = try NIOSSLCertificate.fromPEMFile(caFile)
                 guard !roots.isEmpty else {
-                    throw WitnessServiceError("http.tls.client_ca_file: \(caFile) holds no certificate")
+                    throw UpstreamError("http.tls.client_ca_file: \(caFile) holds no certificate")
                 }
                 configuration.trustRoots = .certificates(roots)
                 configuration.certificateVerification = .noHostnameVerification
             }
             _ = try NIOSSLContext(configuration: configuration)
             return configuration
-        } catch let error as WitnessServiceError {
+        } catch let error as UpstreamError {
             throw error
         } catch {
-            throw WitnessServiceError("http.tls: \(error)")
+            throw UpstreamError("http.tls: \(error)")
         }
     }
-}
-
-/// The witness server cannot start: what is wrong, naming the configuration key.
-public struct WitnessServiceError: Error, CustomStringConvertible, Sendable {
-    /// What is wrong.
-    public var message: String
-
-    /// Creates an error.
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
 }

@@ -45,7 +45,7 @@ struct UpstreamRunCommand: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
-        AgentLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
+        EdgeLedgerLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
         let logger = Logger(label: "edge-ledger.upstream")
         for warning in configuration.warnings {
             logger.warning("configuration: \(warning)")

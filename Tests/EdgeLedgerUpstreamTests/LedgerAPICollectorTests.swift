@@ -32,7 +32,7 @@ struct LedgerAPICollectorTests {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw SyncError("the API did not start") }
+            guard let port = await iterator.next() else { throw UpstreamError("the API did not start") }
             do {
                 let result = try await body(port)
                 group.cancelAll()

@@ -2,10 +2,10 @@ import EdgeLedgerCore
 import Logging
 import Synchronization
 
-/// The agent's log handler: one line per event on stderr (journald adds the time), as
+/// The log handler of both executables: one line per event on stderr (journald adds the time), as
 /// `level label: message key=value ...` or as one JSON object per line; the level can change
 /// at run time (SIGHUP reload).
-public struct AgentLogHandler: LogHandler {
+public struct EdgeLedgerLogHandler: LogHandler {
     /// Output format.
     public enum Format: Sendable { case text, json }
 
@@ -26,7 +26,7 @@ public struct AgentLogHandler: LogHandler {
     public static func bootstrap(level: Logger.Level, format: Format) {
         sharedLevel.withLock { $0 = level }
         Self.format.withLock { $0 = format }
-        LoggingSystem.bootstrap { AgentLogHandler(label: $0) }
+        LoggingSystem.bootstrap { EdgeLedgerLogHandler(label: $0) }
     }
 
     init(label: String) {

@@ -1,0 +1,18 @@
+/// The C2SP tlog-tiles entry bundle layout: `u16 big-endian length || entry`, repeated.
+public enum CollectorBundle {
+    /// The byte ranges of the entries of a bundle holding exactly `width` entries, or `nil` when
+    /// it is malformed.
+    public static func split(_ data: UnsafeRawBufferPointer, width: Int) -> [Range<Int>]? {
+        var out: [Range<Int>] = []
+        out.reserveCapacity(width)
+        var offset = 0
+        while offset < data.count {
+            guard offset + 2 <= data.count else { return nil }
+            let length = Int(data[offset]) << 8 | Int(data[offset + 1])
+            guard offset + 2 + length <= data.count else { return nil }
+            out.append(offset + 2..<offset + 2 + length)
+            offset += 2 + length
+        }
+        return out.count == width ? out : nil
+    }
+}
