@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             configuration = try ConfigLoader.load(path: config)
         } catch {
-            printError("edge-ledger: invalid configuration \(config):\n\(error)")
+            CLIOutput.stderr("edge-ledger: invalid configuration \(config):\n\(error)")
             throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
@@ -55,10 +55,5 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("systemd notifications are off: \(problem)")
         }
         try await agent.run(notifier: notifier)
-    }
-
-    private func printError(_ text: String) {
-        var bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

@@ -60,19 +60,10 @@ public struct EdgeLedgerLogHandler: LogHandler {
             line = "{" + parts.joined(separator: ",") + "}"
         }
         // One write(2) per line: lines from different threads never interleave.
-        var bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeMutableBytes { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = write(2, buf.baseAddress! + offset, buf.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        StandardError.line(line)
     }
 
     static func quoteIfNeeded(_ s: String) -> String {
         s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? JSONWriter.string(s) : s
     }
-
 }

@@ -161,15 +161,9 @@ public struct UpstreamNode: Sendable {
 
     /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.
     static func createParentDirectory(of path: String) throws {
-        var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-        var prefix = path.hasPrefix("/") ? "" : "."
-        if path.hasPrefix("/") { components = components.dropFirst() }
-        for component in components where !component.isEmpty {
-            prefix += "/" + component
-            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
-                throw UpstreamError(
-                    "storage.path: cannot create the directory \(prefix): \(String(cString: strerror(errno)))")
-            }
+        if let (directory, reason) = Directories.createParents(of: path) {
+            throw UpstreamError(
+                "storage.path: cannot create the directory \(directory): \(reason)")
         }
     }
 }

@@ -44,7 +44,12 @@ public struct WitnessService: Service, CustomStringConvertible {
         let http1 = connections.http1(idleTimeout: http.requestTimeout, logger: logger)
         let server: HTTPServerBuilder
         if let tls = http.tls {
-            let configuration = try WitnessService.tlsConfiguration(tls)
+            let configuration: TLSConfiguration
+            do {
+                configuration = try HTTPServerTLS.configuration(tls)
+            } catch {
+                throw UpstreamError(error.message, hint: error.hint)
+            }
             do {
                 server = try .tls(http1, tlsConfiguration: configuration)
             } catch {
@@ -85,33 +90,4 @@ public struct WitnessService: Service, CustomStringConvertible {
     }
 
     public var description: String { "WitnessService" }
-
-    /// The NIOSSL server configuration for `[http.tls]`: certificate chain and key, TLS 1.2 or
-    /// later, and with `client_ca_file` a required client certificate chaining to those CAs.
-    static func tlsConfiguration(_ tls: HTTPServerTLSConfiguration) throws(UpstreamError) -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile)
-            guard !chain.isEmpty else {
-                throw UpstreamError("http.tls.cert_file: \(tls.certFile) holds no certificate")
-            }
-            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            configuration.minimumTLSVersion = .tlsv12
-            if let caFile = tls.clientCAFile {
-                let roots = try NIOSSLCertificate.fromPEMFile(caFile)
-                guard !roots.isEmpty else {
-                    throw UpstreamError("http.tls.client_ca_file: \(caFile) holds no certificate")
-                }
-                configuration.trustRoots = .certificates(roots)
-                configuration.certificateVerification = .noHostnameVerification
-            }
-            _ = try NIOSSLContext(configuration: configuration)
-            return configuration
-        } catch let error as UpstreamError {
-            throw error
-        } catch {
-            throw UpstreamError("http.tls: \(error)")
-        }
-    }
 }

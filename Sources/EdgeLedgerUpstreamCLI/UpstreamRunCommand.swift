@@ -41,7 +41,7 @@ struct UpstreamRunCommand: AsyncParsableCommand {
         do {
             configuration = try ConfigLoader.loadUpstream(path: config)
         } catch {
-            printError("edge-ledger-upstream: invalid configuration \(config):\n\(error)")
+            StandardError.line("edge-ledger-upstream: invalid configuration \(config):\n\(error)")
             throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
@@ -54,7 +54,7 @@ struct UpstreamRunCommand: AsyncParsableCommand {
             do {
                 print(try UpstreamNode.witnessVerifierKey(configuration: configuration).string)
             } catch {
-                printError("edge-ledger-upstream: \(error)")
+                StandardError.line("edge-ledger-upstream: \(error)")
                 throw ExitCode(1)
             }
             return
@@ -81,10 +81,5 @@ struct UpstreamRunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         try await node.run(onShutdown: { reporter.shuttingDown() })
-    }
-
-    private func printError(_ text: String) {
-        var bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 }
