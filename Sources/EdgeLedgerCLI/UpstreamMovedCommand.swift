@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `edge-ledger upstream`: the upstream became its own executable, `edge-ledger-upstream`; this
+/// `edge-ledger-upstream`: the upstream became its own executable, `edge-ledger-upstream`; this
 /// hidden command says so (exit status 64) instead of "unknown subcommand", for operators
 /// upgrading scripts and units.
 struct UpstreamMovedCommand: ParsableCommand {

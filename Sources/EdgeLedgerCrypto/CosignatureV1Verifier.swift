@@ -19,7 +19,7 @@ public struct CosignatureV1Verifier: NoteVerifier {
             throw CryptoError(
                 "verifier key \(key.name)+\(Hex.encode(Self.bytes(key.keyID))): type 0x\(String(key.type, radix: 16)) "
                     + "is not a cosignature/v1 key (0x04)",
-                hint: "use the witness's cosignature verifier key, as `edge-ledger upstream` prints it at start")
+                hint: "use the witness's cosignature verifier key, as `edge-ledger-upstream` prints it at start")
         }
         if let problem = NoteName.problem(with: key.name) { throw CryptoError("verifier key: \(problem)") }
         let publicKey = try PublicKey(rawEd25519: key.keyBytes)

@@ -4,13 +4,13 @@ public enum Directories {
     /// each with `mode` (before the umask).
     ///
     /// - Returns: `nil` on success, else the directory that could not be created and why.
-    public static func createParents(of path: String, mode: mode_t = 0o750) -> (directory: String, reason: String)? {
+    public static func createParents(of path: String, mode: UInt16 = 0o750) -> (directory: String, reason: String)? {
         var components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
         var prefix = path.hasPrefix("/") ? "" : "."
         if path.hasPrefix("/") { components = components.dropFirst() }
         for component in components where !component.isEmpty {
             prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+            if mkdir(prefix, mode_t(mode)) != 0 && errno != EEXIST {
                 return (prefix, String(cString: strerror(errno)))
             }
         }

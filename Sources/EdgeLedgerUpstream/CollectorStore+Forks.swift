@@ -250,7 +250,7 @@ extension SQLiteConnection {
 
 extension CollectorStore {
     /// The fork evidence of every origin in the upstream store at `path`, read without the
-    /// writer lock (while `edge-ledger upstream` runs); empty for a store older than the
+    /// writer lock (while `edge-ledger-upstream` runs); empty for a store older than the
     /// evidence table.
     ///
     /// - Throws: ``StoreError`` when the file cannot be opened or read.

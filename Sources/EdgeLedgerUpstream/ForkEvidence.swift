@@ -6,7 +6,7 @@ import EdgeLedgerSystem
 /// asked to cosign) and the one its collector verified against the entries it holds.
 ///
 /// While an origin has evidence, the upstream neither anchors nor cosigns it, and its collector
-/// stops pulling; `edge-ledger upstream --print-forks` prints every record.
+/// stops pulling; `edge-ledger-upstream --print-forks` prints every record.
 public struct ForkEvidence: Sendable, Hashable {
     /// Which part of the upstream saw the conflict: `witness` (a push against the collected tree)
     /// or `collector` (a verified tree against the cosigned checkpoints).

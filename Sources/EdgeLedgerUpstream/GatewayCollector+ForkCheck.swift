@@ -18,7 +18,7 @@ extension GatewayCollector {
         throw CollectorRefusal(
             what: "fork alarm", location: "origin \(origin)",
             detail: "\(evidence.detail) (detected by the \(evidence.detectedBy.rawValue)); collection, anchoring and "
-                + "cosigning of this origin stopped; print the evidence with `edge-ledger upstream --print-forks`")
+                + "cosigning of this origin stopped; print the evidence with `edge-ledger-upstream --print-forks`")
     }
 
     /// Raises the alarm when recording the checkpoint just verified stored fork evidence.
@@ -35,7 +35,7 @@ extension GatewayCollector {
         throw CollectorRefusal(
             what: "fork alarm", location: "origin \(origin)",
             detail: "\(evidence.detail); both signed checkpoints are kept as evidence "
-                + "(`edge-ledger upstream --print-forks`)")
+                + "(`edge-ledger-upstream --print-forks`)")
     }
 
     /// Refuses a checkpoint that claims more growth than `gateways[].max_growth` allows: its size

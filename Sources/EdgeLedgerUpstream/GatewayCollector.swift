@@ -57,7 +57,7 @@ public final class GatewayCollector: Service, Sendable {
     ///   - parallelFetches: bundles fetched at once (each with its level-0 hash tile).
     ///   - batchBundles: bundles stored per transaction.
     ///   - onVerified: called after each newly verified checkpoint (e.g. to wake the anchorer).
-    ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger upstream`).
+    ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger-upstream`).
     /// - Throws: ``UpstreamError`` when a verifier key is unusable or the TLS files cannot be read.
     public init(
         gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false,

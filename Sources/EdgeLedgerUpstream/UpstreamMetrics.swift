@@ -1,7 +1,7 @@
 import EdgeLedgerSystem
 import Metrics
 
-/// Every swift-metrics object of the reference upstream (`edge-ledger upstream`), served as
+/// Every swift-metrics object of the reference upstream (`edge-ledger-upstream`), served as
 /// Prometheus text at `<prefix>/metrics` on its HTTP listener.
 ///
 /// Names follow Prometheus conventions (`_total` for counters, base units) with three prefixes:

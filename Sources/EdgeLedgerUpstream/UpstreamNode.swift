@@ -6,7 +6,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-/// The reference upstream node, `edge-ledger upstream --config upstream.toml`: the witness HTTP
+/// The reference upstream node, `edge-ledger-upstream --config upstream.toml`: the witness HTTP
 /// server, one collector per gateway and the anchoring hook, run as one `ServiceGroup` that
 /// stops cleanly on SIGTERM or SIGINT (in-flight requests finish, an interrupted catch-up
 /// resumes at the next start, queued anchoring jobs stay queued).
@@ -136,7 +136,7 @@ public struct UpstreamNode: Sendable {
     ///   (e.g. to send systemd `STOPPING=1`); not called when `run` ends by cancellation alone.
     public func run(onShutdown: (@Sendable () -> Void)? = nil) async throws {
         logger.info(
-            "edge-ledger upstream starting",
+            "edge-ledger-upstream starting",
             metadata: [
                 "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
                 "gateways": "\(configuration.gateways.map(\.origin).joined(separator: ", "))",
@@ -156,7 +156,7 @@ public struct UpstreamNode: Sendable {
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        logger.info("edge-ledger upstream stopped")
+        logger.info("edge-ledger-upstream stopped")
     }
 
     /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.

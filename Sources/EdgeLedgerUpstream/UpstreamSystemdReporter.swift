@@ -1,7 +1,7 @@
 import EdgeLedgerSystem
 import Synchronization
 
-/// Tells systemd how `edge-ledger upstream` is doing, through three hooks of the node:
+/// Tells systemd how `edge-ledger-upstream` is doing, through three hooks of the node:
 ///
 /// - ``serverRunning(port:gateways:)``, given to `UpstreamNode.make(onServerRunning:)`, sends
 ///   `READY=1` once the store is open (the node is made) and the witness's HTTP listener is bound;

@@ -198,7 +198,7 @@ public final class Witness: Sendable {
                 var response = WitnessResponse.failure(
                     .forked, 422,
                     "fork alarm for \"\(origin)\"\(new ? " (detected now)" : ""): \(evidence.detail); the witness "
-                        + "cosigns nothing of this origin any more (evidence \(evidence.id): edge-ledger upstream "
+                        + "cosigns nothing of this origin any more (evidence \(evidence.id): edge-ledger-upstream "
                         + "--print-forks)", origin: origin, size: size)
                 response.forkDetected = new
                 return response

@@ -1,5 +1,5 @@
 /// The complete, validated configuration of the reference upstream node
-/// (`edge-ledger upstream --config upstream.toml`): a witness that cosigns gateway checkpoints
+/// (`edge-ledger-upstream --config upstream.toml`): a witness that cosigns gateway checkpoints
 /// and a collector that pulls, re-verifies and stores their entries, then anchors them.
 ///
 /// Required: `witness.name`, `witness.key_file` and at least one `[[gateways]]` entry. The

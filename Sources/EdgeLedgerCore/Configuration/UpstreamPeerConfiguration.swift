@@ -80,7 +80,7 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
             r.error(
                 "verifier_key",
                 "required key is missing: cosignatures are kept and served only after they verify with the "
-                    + "witness's key (`edge-ledger upstream --print-verifier-key` prints it); or set verify = false "
+                    + "witness's key (`edge-ledger-upstream --print-verifier-key` prints it); or set verify = false "
                     + "to push without keeping cosignatures")
         } else if witness, !verify {
             r.warn(
