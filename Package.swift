@@ -143,7 +143,6 @@ let package = Package(
                 "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore",
                 "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSystem", "CMosquitto", "COpenSSL", "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -28,7 +28,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/units"
 if [ -z "$root" ]; then
     root=$work/root
-    for exe in /usr/local/bin/edge-ledger /usr/local/libexec/edge-ledger/ensure-keys; do
+    for exe in /usr/local/bin/edge-ledger /usr/local/bin/edge-ledger-upstream /usr/local/libexec/edge-ledger/ensure-keys; do
         mkdir -p "$root$(dirname "$exe")"
         printf '#!/bin/sh\nexit 0\n' >"$root$exe"
         chmod 755 "$root$exe"

@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Testing
@@ -80,5 +81,30 @@ struct CLIKeygenTests {
         for library in ["swift:", "openssl:", "OpenSSL 3", "sqlite:", "libmosquitto:"] {
             #expect(r.stdout.contains(library), "missing \(library) in \(r.stdout)")
         }
+    }
+
+    @Test("the gateway's binary says where the upstream went; edge-ledger-upstream has its own version and help")
+    func twoExecutables() throws {
+        let moved = try EdgeLedgerBinary.run(["upstream", "--config", "/etc/edge-ledger/upstream.toml"])
+        #expect(moved.code == 64)
+        #expect(moved.stderr.contains("edge-ledger-upstream run"))
+        #expect(!moved.stderr.contains("Fatal error"))
+        let help = try EdgeLedgerBinary.run(["--help"])
+        #expect(!help.lines.contains { $0.hasPrefix("  upstream") })
+
+        let version = try EdgeLedgerBinary.run(["version"], executable: "edge-ledger-upstream")
+        #expect(version.code == 0)
+        #expect(version.lines.first == "edge-ledger-upstream \(EdgeLedgerVersion.current)")
+        #expect(version.stdout.contains("sqlite:"))
+        // `run` is the default subcommand: its options work without naming it.
+        let help2 = try EdgeLedgerBinary.run(["--help"], executable: "edge-ledger-upstream")
+        #expect(help2.stdout.contains("run (default)"))
+        let runHelp = try EdgeLedgerBinary.run(["run", "--help"], executable: "edge-ledger-upstream")
+        #expect(runHelp.code == 0)
+        #expect(runHelp.stdout.contains("--print-forks"))
+        let missing = try EdgeLedgerBinary.run(
+            ["--config", "/nonexistent/upstream.toml"], executable: "edge-ledger-upstream")
+        #expect(missing.code == 78)
+        #expect(missing.stderr.contains("invalid configuration /nonexistent/upstream.toml"))
     }
 }

@@ -19,8 +19,12 @@ struct CLIResult {
 /// Runs the real `edge-ledger` executable (built by SwiftPM next to the tests) through
 /// `ChildProcess`, with standard output and standard error captured in separate files.
 enum EdgeLedgerBinary {
-    static func run(_ arguments: [String], timeout: Double = 120) throws -> CLIResult {
-        let exe = try BuiltProducts.executable("edge-ledger")
+    static func run(
+        _ arguments: [String], timeout: Double = 120, executable: String = "edge-ledger"
+    ) throws
+        -> CLIResult
+    {
+        let exe = try BuiltProducts.executable(executable)
         let dir = try TemporaryDirectory.make(prefix: "cli-run")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("stdout").path
