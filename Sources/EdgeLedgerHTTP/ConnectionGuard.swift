@@ -11,7 +11,7 @@ import Synchronization
 ///   ``ConnectionLimits/maxConnectionsPerClient`` connections; more are closed at once.
 /// - At most ``Limits/maxConnections`` connections are served. Beyond that, up to
 ///   ``ConnectionLimits/reservedProbes`` more are admitted as *probes* (one per client address)
-///   that may only ask for `/healthz`, `/readyz` or `/metrics`; others are closed at once.
+///   that may only ask for `/healthz`, `/readyz`, `/status` or `/metrics`; others are closed at once.
 ///   Connections are always accepted (never left in the listen backlog), so health checks from
 ///   another address get through while one client holds its share.
 /// - Deadlines (``ConnectionDeadlineHandler``) bound how long a connection may take to send a
@@ -56,7 +56,7 @@ public final class ConnectionGuard: Sendable {
             self.maxConnectionsPerClient = limits.maxConnectionsPerClient
             self.reservedProbes = ConnectionLimits.reservedProbes
             let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
-            self.probePaths = Set(["healthz", "readyz", "metrics"].map { "\(trimmed)/\($0)" })
+            self.probePaths = Set(["healthz", "readyz", "status", "metrics"].map { "\(trimmed)/\($0)" })
         }
     }
 

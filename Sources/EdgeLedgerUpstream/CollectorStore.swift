@@ -53,9 +53,6 @@ public final class CollectorStore: Sendable {
         try connection.withLock { (db: inout SQLiteConnection) throws(StoreError) -> R in try body(db) }
     }
 
-    /// Now, as Unix nanoseconds UTC (the store's clock, for callers without one).
-    public static func now() -> Int64 { SystemClock.nowNanoseconds() }
-
     // MARK: - Witness
 
     /// The witness's record for `origin`, or `nil` when it never cosigned a checkpoint of it.

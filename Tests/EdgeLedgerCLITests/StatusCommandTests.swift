@@ -13,11 +13,7 @@ struct StatusCommandTests {
     static let origin = "test.example/plant-1/gw-7"
     static let second: Int64 = 1_000_000_000
 
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * second + Int64(ts.tv_nsec)
-    }
+    static func now() -> Int64 { SystemClock.nowNanoseconds() }
 
     /// A store as a running gateway leaves it: 10 sealed entries (sealed two minutes ago), 3
     /// pending, rejected readings of several reasons and ages, and two upstream states. While the

@@ -135,7 +135,7 @@ struct ConnectionGuardTests {
         }
     }
 
-    @Test("At max_connections, reserved connections still serve /healthz but nothing else")
+    @Test("At max_connections, reserved connections still serve /healthz and /status but nothing else")
     func reservedProbes() async throws {
         let f = try LedgerFixture(count: 10, sealAt: [])
         try await Self.withRunningAPI(f, http: Self.http(maxConnections: 8)) { port in
@@ -146,6 +146,9 @@ struct ConnectionGuardTests {
             let (status, _) = try await RawTCPConnection.get(
                 "/checkpoint", port: port, from: "127.0.0.3", headers: "Authorization: Bearer \(TestTokens.reader)\r\n")
             #expect(status == 503, "a reserved connection asking for /checkpoint gets 503, got \(status)")
+            // The operator's `edge-ledger status` still gets the agent's status document.
+            let (documentStatus, _) = try await RawTCPConnection.get("/status", port: port, from: "127.0.0.4")
+            #expect(documentStatus == 200, "a reserved connection asking for /status gets \(documentStatus)")
             var refused = 0
             for c in idle {
                 // The first wait allows for a loaded machine; the others were closed meanwhile.
