@@ -1,7 +1,7 @@
 import EdgeLedgerCore
 
 /// libFuzzer target `witness-request`: the C2SP tlog-witness `add-checkpoint` request body parser
-/// (`WitnessRequest(parsing:)`, from Sources/EdgeLedgerHTTP/WitnessRequest.swift).
+/// (`WitnessRequest(parsing:)`, in Sources/EdgeLedgerCore/WitnessRequest.swift).
 ///
 /// Any body must parse or throw `WitnessRequestError`, never trap; what parses must serialize
 /// back to the same body (old size, proof lines, signed note).

@@ -1,7 +1,7 @@
 /// The complete, validated configuration of the gateway agent (`edge-ledger run`).
 ///
 /// Build it from a document with ``init(from:environment:baseDirectory:)``, normally through
-/// `ConfigLoader` in `EdgeLedgerConfig`, which parses the TOML file. Every key has a default
+/// `ConfigLoader` (its `load(path:)` in EdgeLedgerSystem reads the file). Every key has a default
 /// except `identity.origin`, `keys.signing`, `mqtt.client_id` and `mqtt.topics`. The schema is
 /// documented key by key in `docs/CONFIGURATION.md`.
 public struct AgentConfiguration: Sendable, Equatable {

@@ -1,6 +1,6 @@
 /// A configuration document as a generic value tree, independent of the file syntax.
 ///
-/// The TOML adapter (`EdgeLedgerConfig`) turns a parsed TOML document into a `ConfigValue`;
+/// The TOML parser (`Configuration/TOML`) turns a TOML document into a `ConfigValue`;
 /// ``AgentConfiguration`` and ``UpstreamConfiguration`` validate it. Keeping the tree generic
 /// keeps the validation pure and lets tests and fuzzers build documents directly.
 public indirect enum ConfigValue: Sendable, Equatable {
