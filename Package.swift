@@ -166,7 +166,10 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "EdgeLedgerTestSupport",
-            dependencies: ["CSQLite", "EdgeLedgerSystem", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CSQLite", "EdgeLedgerSystem", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
             name: "EdgeLedgerCoreTests",
@@ -248,7 +251,6 @@ let package = Package(
                 "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerGateway", "EdgeLedgerHTTP", "EdgeLedgerStore",
                 "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerSystem", "EdgeLedgerTestSupport", "EdgeLedgerCore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -216,9 +216,9 @@ private struct ExportRun {
         out.append(contentsOf: "\",\"received_at_ns\":\(entry.receivedAt),\"topic\":".utf8)
         JSONWriter.appendString(entry.topic, to: &out)
         out.append(contentsOf: ",\"qos\":\(entry.qos),\"retain\":\(entry.retain)".utf8)
-        if String(validating: entry.payload, as: UTF8.self) != nil {
+        if let text = String(validating: entry.payload, as: UTF8.self) {
             out.append(contentsOf: ",\"payload\":".utf8)
-            JSONWriter.appendString(utf8: entry.payload, to: &out)
+            JSONWriter.appendString(text, to: &out)
         } else {
             out.append(contentsOf: ",\"payload_base64\":\"".utf8)
             out.append(contentsOf: Base64.encode(entry.payload).utf8)

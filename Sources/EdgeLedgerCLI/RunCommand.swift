@@ -34,12 +34,8 @@ struct RunCommand: AsyncParsableCommand {
             CLIOutput.stderr("edge-ledger: invalid configuration \(config):\n\(error)")
             throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
         }
-        let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
-        EdgeLedgerLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
-        let logger = Logger(label: "edge-ledger")
-        for warning in configuration.warnings {
-            logger.warning("configuration: \(warning)")
-        }
+        let logger = EdgeLedgerLogHandler.bootstrap(
+            configuration.log, levelOverride: logLevel, label: "edge-ledger", warnings: configuration.warnings)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = AgentMetrics.durationHistogramBuckets

@@ -169,7 +169,7 @@ public struct Agent: Sendable {
 
     /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.
     static func createParentDirectory(of path: String) throws {
-        if let (directory, reason) = Directories.createParents(of: path) {
+        if let (directory, reason) = FileSystem.createParents(of: path) {
             throw AgentError(
                 "storage.path: cannot create the directory \(directory): \(reason)",
                 hint: "create it, owned by the user the agent runs as")

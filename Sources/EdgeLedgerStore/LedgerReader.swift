@@ -75,7 +75,7 @@ public final class LedgerReader: Sendable {
 
     /// Bytes the store occupies on disk: the database file plus its write-ahead log.
     public func bytesOnDisk() -> Int64 {
-        SystemClock.fileSize(path) + SystemClock.fileSize(path + "-wal")
+        FileSystem.fileSize(path) + FileSystem.fileSize(path + "-wal")
     }
 
     // MARK: - Entries

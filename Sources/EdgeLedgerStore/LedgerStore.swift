@@ -62,15 +62,7 @@ public final class LedgerStore: Sendable {
         // Retention: only takes effect on a new (empty) file; must precede the WAL switch,
         // which writes the header. Existing stores keep their mode (see LedgerStore+Retention).
         try db.execute("PRAGMA auto_vacuum = INCREMENTAL", "enabling incremental vacuum on \(path)")
-        let mode = try db.text("PRAGMA journal_mode = WAL", "switching \(path) to WAL mode")
-        guard mode?.lowercased() == "wal" else {
-            throw StoreError(
-                .sqlite, "cannot switch \(path) to WAL mode (journal mode is \(mode ?? "unknown"))",
-                hint: "put the store on a local file system that supports shared memory (not NFS)")
-        }
-        try db.execute(
-            "PRAGMA synchronous = \(durability == .power ? "FULL" : "NORMAL"); PRAGMA journal_size_limit = 67108864",
-            "configuring \(path)")
+        try db.useWAL(durability: durability, path: path)
         try Schema.migrate(db, algorithm: hasher.algorithm, now: SystemClock.nowNanoseconds())
         if check == .quick {
             try LedgerStore.quickCheck(db)

@@ -154,4 +154,20 @@ package final class SQLiteConnection {
                 .sqlite, "SQLite error \(rc) (\(name): \(detail)) while \(context) (\(path))", sqliteCode: rc)
         }
     }
+
+    /// Switches the file to WAL mode with `durability`'s `synchronous` level and a 64 MiB WAL
+    /// size limit: how the ledger and the upstream's store open their files.
+    ///
+    /// - Throws: ``StoreError`` when the file system cannot do WAL (no shared memory, e.g. NFS).
+    package func useWAL(durability: Durability, path: String) throws(StoreError) {
+        let mode = try text("PRAGMA journal_mode = WAL", "switching \(path) to WAL mode")
+        guard mode?.lowercased() == "wal" else {
+            throw StoreError(
+                .sqlite, "cannot switch \(path) to WAL mode (journal mode is \(mode ?? "unknown"))",
+                hint: "put the store on a local file system that supports shared memory (not NFS)")
+        }
+        try execute(
+            "PRAGMA synchronous = \(durability == .power ? "FULL" : "NORMAL"); PRAGMA journal_size_limit = 67108864",
+            "configuring \(path)")
+    }
 }

@@ -29,6 +29,21 @@ public struct EdgeLedgerLogHandler: LogHandler {
         LoggingSystem.bootstrap { EdgeLedgerLogHandler(label: $0) }
     }
 
+    /// Installs the handler as `[log]` configures it (`levelOverride`, from `--log-level`, wins
+    /// over `log.level`), and logs the configuration's `warnings` with the returned logger: how
+    /// both executables start.
+    public static func bootstrap<Warning: CustomStringConvertible>(
+        _ log: LogConfiguration, levelOverride: String?, label: String, warnings: [Warning]
+    ) -> Logger {
+        let level = Logger.Level(rawValue: levelOverride ?? log.level.rawValue) ?? .info
+        bootstrap(level: level, format: log.format == .json ? .json : .text)
+        let logger = Logger(label: label)
+        for warning in warnings {
+            logger.warning("configuration: \(warning)")
+        }
+        return logger
+    }
+
     init(label: String) {
         self.label = label
     }

@@ -20,13 +20,6 @@ public enum SystemClock {
     /// CPU time used by this process (all threads) in nanoseconds.
     public static func processCPUNanoseconds() -> Int64 { read(CLOCK_PROCESS_CPUTIME_ID) }
 
-    /// Size of the file at `path` in bytes, 0 when it does not exist.
-    public static func fileSize(_ path: String) -> Int64 {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return 0 }
-        return Int64(st.st_size)
-    }
-
     private static func read(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
         clock_gettime(clock, &ts)

@@ -34,15 +34,7 @@ public final class CollectorStore: Sendable {
         let lock = try WriterLock(databasePath: path)
         let db = try SQLiteConnection(path: path, readOnly: false, create: true)
         sqlite3_busy_timeout(db.handle, 5000)
-        let mode = try db.text("PRAGMA journal_mode = WAL", "switching \(path) to WAL mode")
-        guard mode?.lowercased() == "wal" else {
-            throw StoreError(
-                .sqlite, "cannot switch \(path) to WAL mode (journal mode is \(mode ?? "unknown"))",
-                hint: "put the store on a local file system that supports shared memory (not NFS)")
-        }
-        try db.execute(
-            "PRAGMA synchronous = \(durability == .power ? "FULL" : "NORMAL"); PRAGMA journal_size_limit = 67108864",
-            "configuring \(path)")
+        try db.useWAL(durability: durability, path: path)
         try CollectorSchema.migrate(db, now: SystemClock.nowNanoseconds())
         self.path = path
         self.lock = lock

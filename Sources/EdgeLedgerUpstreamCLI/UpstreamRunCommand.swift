@@ -44,12 +44,8 @@ struct UpstreamRunCommand: AsyncParsableCommand {
             StandardError.line("edge-ledger-upstream: invalid configuration \(config):\n\(error)")
             throw ExitCode(78)  // EX_CONFIG: systemd will not restart-loop on it
         }
-        let level = Logger.Level(rawValue: logLevel ?? configuration.log.level.rawValue) ?? .info
-        EdgeLedgerLogHandler.bootstrap(level: level, format: configuration.log.format == .json ? .json : .text)
-        let logger = Logger(label: "edge-ledger.upstream")
-        for warning in configuration.warnings {
-            logger.warning("configuration: \(warning)")
-        }
+        let logger = EdgeLedgerLogHandler.bootstrap(
+            configuration.log, levelOverride: logLevel, label: "edge-ledger.upstream", warnings: configuration.warnings)
         if printVerifierKey {
             do {
                 print(try UpstreamNode.witnessVerifierKey(configuration: configuration).string)

@@ -7,7 +7,6 @@ import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
 import Logging
-import ServiceLifecycle
 import Testing
 
 /// The agent's real HTTP API (``LedgerAPIService``) served in this process on the listener the
@@ -23,33 +22,13 @@ enum LiveAgentAPI {
             path: configPath, environment: ["EDGE_LEDGER_STATUS_TEST_SURELY_UNSET": "unused"])
         var logger = Logger(label: "edge-ledger.cli-test.api")
         logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let service = try LedgerAPIService(
-            http: configuration.http, upstreams: configuration.upstreams, storePath: store.path,
-            hasher: try OpenSSLHasher(.sha256), acknowledger: store, status: LedgerAPIStatusClosure { readiness },
-            logger: logger, onServerRunning: { port in continuation.yield(port) })
-        let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                // A server that cannot start ends the wait for its port with its error.
-                defer { continuation.finish() }
-                try await group.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard await iterator.next() != nil else {
-                try await tasks.waitForAll()
-                throw TestSupportError("the API stopped before it listened")
-            }
-            do {
-                let value = try await body()
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        return try await RunningService.with(logger: logger) { onServerRunning in
+            try LedgerAPIService(
+                http: configuration.http, upstreams: configuration.upstreams, storePath: store.path,
+                hasher: try OpenSSLHasher(.sha256), acknowledger: store, status: LedgerAPIStatusClosure { readiness },
+                logger: logger, onServerRunning: onServerRunning)
+        } _: { _ in
+            try await body()
         }
     }
 

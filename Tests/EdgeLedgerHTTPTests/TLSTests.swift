@@ -7,7 +7,6 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOSSL
-import ServiceLifecycle
 import Testing
 
 @testable import EdgeLedgerGateway
@@ -23,26 +22,13 @@ struct TLSTests {
     ) async throws -> Value {
         var logger = Logger(label: "edge-ledger.http.tls-test")
         logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let service = try LedgerAPIService(
-            http: http, upstreams: upstreams, storePath: fixture.storePath, hasher: sha256,
-            acknowledger: fixture.store, status: LedgerAPIStatusClosure { .ready }, logger: logger,
-            onServerRunning: { port in continuation.yield(port) })
-        let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            do {
-                let value = try await body(port)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        return try await RunningService.with(logger: logger) { onServerRunning in
+            try LedgerAPIService(
+                http: http, upstreams: upstreams, storePath: fixture.storePath, hasher: sha256,
+                acknowledger: fixture.store, status: LedgerAPIStatusClosure { .ready }, logger: logger,
+                onServerRunning: onServerRunning)
+        } _: { port in
+            try await body(port)
         }
     }
 

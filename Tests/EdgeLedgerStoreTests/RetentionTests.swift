@@ -155,7 +155,7 @@ import Testing
         #expect(result.freePages == 0)
         let after = try RawSQL.integer(f.path, "PRAGMA page_count")!
         #expect(after * 2 < before, "page count \(before) → \(after)")
-        #expect(SystemClockProbe.fileSize(f.path) < before * 4096 / 2)
+        #expect(FileSystem.fileSize(f.path) < before * 4096 / 2)
     }
 
     @Test func storeWithoutAutoVacuumReusesSpaceButSaysSo() throws {
@@ -244,10 +244,3 @@ import Testing
 private func RetentionTests_reading(_ n: Int) -> ReadingInput { reading(n) }
 
 /// File sizes for the vacuum test.
-private enum SystemClockProbe {
-    static func fileSize(_ path: String) -> Int64 {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return 0 }
-        return Int64(st.st_size)
-    }
-}

@@ -20,12 +20,4 @@ import Testing
         #expect(SystemClock.processCPUNanoseconds() > cpu)
         #expect(abs(SystemClock.monotonicSeconds() - Double(SystemClock.monotonicNanoseconds()) / 1e9) < 1)
     }
-
-    @Test func fileSizes() throws {
-        let path = NSTemporaryDirectory() + "edge-ledger-clock-\(getpid())"
-        try Data(count: 1234).write(to: URL(fileURLWithPath: path))
-        defer { unlink(path) }
-        #expect(SystemClock.fileSize(path) == 1234)
-        #expect(SystemClock.fileSize(path + ".missing") == 0)
-    }
 }

@@ -1,5 +1,5 @@
-/// Creating the directories a store or a journal lives in.
-public enum Directories {
+/// The files and directories a store or a journal lives in.
+public enum FileSystem {
     /// Creates the directories above `path` that are missing, like `mkdir -p "$(dirname path)"`,
     /// each with `mode` (before the umask).
     ///
@@ -15,5 +15,12 @@ public enum Directories {
             }
         }
         return nil
+    }
+
+    /// Size of the file at `path` in bytes, 0 when it does not exist.
+    public static func fileSize(_ path: String) -> Int64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return 0 }
+        return Int64(st.st_size)
     }
 }
