@@ -11,7 +11,7 @@ struct EdgeLedgerCommand: AsyncParsableCommand {
         version: EdgeLedgerVersion.current,
         subcommands: [
             RunCommand.self, InitCommand.self, KeygenCommand.self, CheckConfigCommand.self, VerifyCommand.self,
-            ExportCommand.self, StatusCommand.self, SimulateCommand.self, VersionCommand.self,
+            ExportCommand.self, StatusCommand.self, SimulateCommand.self, EnrollCommand.self, VersionCommand.self,
             UpstreamMovedCommand.self,
         ]
     )

@@ -42,6 +42,13 @@ public struct StoreError: ExplainedError, Equatable {
         case conflict
         /// Any other SQLite failure.
         case sqlite
+        /// The database server cannot be reached or went away (PostgreSQL); retry later.
+        case unavailable
+        /// Any other database server failure (PostgreSQL).
+        case database
+        /// The writer's lease on a gateway was taken over by another upstream instance (its
+        /// fencing token is stale); nothing was written.
+        case leaseLost
     }
 
     /// The class of failure.

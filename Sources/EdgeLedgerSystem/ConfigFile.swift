@@ -1,9 +1,9 @@
 import EdgeLedgerCore
 
 /// Reading a configuration file with plain POSIX calls, and locating its directory.
-enum ConfigFile {
+package enum ConfigFile {
     /// The file's text; a missing, unreadable, oversized, or non-UTF-8 file is a ``ConfigError``.
-    static func text(at path: String, limit: Int) throws(ConfigError) -> String {
+    package static func text(at path: String, limit: Int) throws(ConfigError) -> String {
         guard !path.isEmpty else { throw ConfigError(path: "", message: "no configuration file given") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure(path, "cannot open", errno) }
@@ -36,7 +36,7 @@ enum ConfigFile {
 
     /// The directory containing `path`, made absolute against the working directory, for
     /// resolving relative paths inside the file.
-    static func directory(of path: String) -> String {
+    package static func directory(of path: String) -> String {
         var absolute = path
         if !path.hasPrefix("/"), let cwd = currentDirectory() {
             absolute = cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path

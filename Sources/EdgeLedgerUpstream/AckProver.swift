@@ -50,7 +50,7 @@ struct AckProver {
         let (nonce, indexes) = try Self.parse(response.body, size: size)
         var entries: [(index: UInt64, bytes: [UInt8])] = []
         for index in indexes {
-            guard let bytes = try store.entries(gateway: id, from: index, to: index + 1).first else {
+            guard let bytes = try await store.entries(gateway: id, from: index, to: index + 1).first else {
                 throw PeerTransportError(
                     description: "cannot prove possession: entry \(index) that the gateway challenged is not in this "
                         + "upstream's store (acknowledgements stay off until it is collected again)")

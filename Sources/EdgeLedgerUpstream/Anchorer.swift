@@ -47,7 +47,7 @@ public final class Anchorer: Service, Sendable {
                 await self.runDueJobs()
                 let now = SystemClock.nowNanoseconds()
                 var wait = self.idlePoll
-                if let next = try? self.store.nextAnchorAttempt() {
+                if let next = try? await self.store.nextAnchorAttempt() {
                     wait = min(wait, .nanoseconds(max(0, next - now)))
                 }
                 if wait > .zero { await self.wakeup.wait(timeout: wait) }
@@ -61,7 +61,7 @@ public final class Anchorer: Service, Sendable {
         guard configuration.isEnabled else { return 0 }
         let jobs: [AnchorJob]
         do {
-            jobs = try store.dueAnchorJobs(now: SystemClock.nowNanoseconds(), limit: 64)
+            jobs = try await store.dueAnchorJobs(now: SystemClock.nowNanoseconds(), limit: 64)
         } catch {
             logger.error("cannot read the anchoring queue: \(error)")
             return 0
@@ -83,7 +83,7 @@ public final class Anchorer: Service, Sendable {
                 configuration.command, stdin: Array(job.document.utf8), timeout: configuration.timeout,
                 environment: environment)
             if result.status == 0 {
-                try store.completeAnchorJob(id: job.id, at: SystemClock.nowNanoseconds())
+                try await store.completeAnchorJob(id: job.id, at: SystemClock.nowNanoseconds())
                 metrics?.anchored.increment()
                 logger.info("anchored checkpoint", metadata: metadata)
                 return true
@@ -101,7 +101,7 @@ public final class Anchorer: Service, Sendable {
         metrics?.anchorFailures.increment()
         let delay = Backoff(configuration.retry).delay(afterFailures: job.attempts + 1)
         do {
-            try store.failAnchorJob(
+            try await store.failAnchorJob(
                 id: job.id, error: failure, nextAttemptAt: SystemClock.nowNanoseconds() + delay.nanosecondsClamped)
         } catch {
             logger.error("cannot reschedule the anchoring job: \(error)", metadata: metadata)

@@ -19,7 +19,7 @@ extension GatewayCollector {
                 gateway: state.id, size: state.verifiedSize, root: root)
             switch response.status {
             case 200:
-                try store.recordAck(gateway: state.id, size: state.verifiedSize, at: SystemClock.nowNanoseconds())
+                try await store.recordAck(gateway: state.id, size: state.verifiedSize, at: SystemClock.nowNanoseconds())
                 problem = nil
             case 401, 403:
                 problem =

@@ -83,10 +83,11 @@ extension GatewayCollector {
                         }
                         for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
                         let upperTiles = upper
-                        let ext = try store.stage(
+                        let level0Tiles = level0
+                        let ext = try await store.stage(
                             gateway: state.id, stagedSize: from, entries: batch, leafHashes: leaves, hasher: hasher,
                             check: { ext in
-                                try Self.compare(ext, level0: level0, upper: upperTiles, stagedFrom: from)
+                                try Self.compare(ext, level0: level0Tiles, upper: upperTiles, stagedFrom: from)
                                 if complete && ext.root != checkpoint.root {
                                     throw CollectorRefusal(
                                         what: "root mismatch", location: "checkpoint size \(size)",
@@ -95,7 +96,8 @@ extension GatewayCollector {
                                         discardStaged: true)
                                 }
                             },
-                            complete: complete ? collected : nil, anchorDocument: complete ? document : nil)
+                            complete: complete ? collected : nil, anchorDocument: complete ? document : nil,
+                            lease: lease)
                         staged = ext.newSize
                         batch = CollectorEntryBatch(reservingBytes: 1 << 20, entries: batchBundles * TileID.fullWidth)
                         leaves.removeAll(keepingCapacity: true)

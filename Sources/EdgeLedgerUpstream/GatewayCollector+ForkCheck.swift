@@ -12,8 +12,8 @@ import Logging
 /// pulling the origin while the evidence exists.
 extension GatewayCollector {
     /// Refuses to pull an origin that has fork evidence (anchoring and cosigning of it stopped).
-    func refuseIfForked() throws {
-        guard let evidence = try store.forkEvidence(origin: origin).first else { return }
+    func refuseIfForked() async throws {
+        guard let evidence = try await store.forkEvidence(origin: origin).first else { return }
         metrics?.recordFork(gateway: origin, new: false)
         throw CollectorRefusal(
             what: "fork alarm", location: "origin \(origin)",
@@ -22,8 +22,8 @@ extension GatewayCollector {
     }
 
     /// Raises the alarm when recording the checkpoint just verified stored fork evidence.
-    func raiseForkAlarmIfDetected() throws {
-        guard let evidence = try store.forkEvidence(origin: origin).first else { return }
+    func raiseForkAlarmIfDetected() async throws {
+        guard let evidence = try await store.forkEvidence(origin: origin).first else { return }
         metrics?.recordFork(gateway: origin, new: true)
         logger.error(
             "FORK ALARM: the gateway signed two histories of its log; anchoring and cosigning stopped",

@@ -47,6 +47,13 @@ public final class GatewayCollector: Service, Sendable {
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
     let metrics: UpstreamMetrics?
     let memory = Mutex<(failures: Int, problem: String?, ackProblem: String?)>((0, nil, nil))
+    private let heldLease = Mutex<CollectorLease?>(nil)
+
+    /// The lease this collector writes under (`nil`: unfenced, the only collector of the store).
+    public var lease: CollectorLease? {
+        get { heldLease.withLock { $0 } }
+        set { heldLease.withLock { $0 = newValue } }
+    }
 
     /// Prepares the collector of `gateway`.
     ///
@@ -133,8 +140,8 @@ public final class GatewayCollector: Service, Sendable {
         } catch let refusal as CollectorRefusal {
             report.outcome = .refused(refusal.description)
             if refusal.discardStaged {
-                if let state = try? store.gatewayState(origin: origin),
-                    let discarded = try? store.discardStaged(gateway: state.id), discarded > 0
+                if let state = try? await store.gatewayState(origin: origin),
+                    let discarded = try? await store.discardStaged(gateway: state.id, lease: lease), discarded > 0
                 {
                     logger.warning("discarded \(discarded) staged entries that do not belong to the signed log")
                 }
@@ -148,7 +155,7 @@ public final class GatewayCollector: Service, Sendable {
         } catch {
             report.outcome = .failed("\(error)")
         }
-        if let state = try? store.gatewayState(origin: origin) {
+        if let state = try? await store.gatewayState(origin: origin) {
             report.verifiedSize = state.verifiedSize
             report.ackedSize = state.ackedSize
         }
@@ -161,8 +168,8 @@ public final class GatewayCollector: Service, Sendable {
     // MARK: - One pull
 
     private func pull(_ report: inout PullReport) async throws -> PullReport.Outcome {
-        var state = try store.registerGateway(origin: origin, hash: gateway.hash)
-        try refuseIfForked()
+        var state = try await store.registerGateway(origin: origin, hash: gateway.hash)
+        try await refuseIfForked()
         let response = try await client.get("checkpoint", limit: 1 << 20)
         if response.status == 404 { return .noCheckpoint }
         try GatewayHTTPFailure.check(response, request: "GET /checkpoint")
@@ -198,8 +205,8 @@ public final class GatewayCollector: Service, Sendable {
         }
         try refuseAbsurdGrowth(from: verified, to: size)
         if state.stagedSize > size {
-            try store.discardStaged(gateway: state.id)
-            state = try store.registerGateway(origin: origin, hash: gateway.hash)
+            try await store.discardStaged(gateway: state.id, lease: lease)
+            state = try await store.registerGateway(origin: origin, hash: gateway.hash)
         }
         var served: [TileKey: [Hash32]] = [:]
         if verified > 0, let root = state.verifiedRoot {
@@ -214,7 +221,7 @@ public final class GatewayCollector: Service, Sendable {
                 origin: origin, size: size, root: checkpoint.root, hash: gateway.hash, note: note.serialized,
                 cosigners: cosigners) : nil
         if state.stagedSize == size {
-            if let failure = verifyStaged(state, collected, document) {
+            if let failure = await verifyStaged(state, collected, document) {
                 guard failure.kind == .conflict else { throw failure }
                 throw CollectorRefusal(
                     what: "root mismatch", location: "checkpoint size \(size)", detail: failure.message,
@@ -224,8 +231,8 @@ public final class GatewayCollector: Service, Sendable {
             (report.fetchedEntries, report.verifying) = try await fetchAndStage(
                 state, checkpoint: checkpoint, collected: collected, document: document, served: served)
         }
-        try raiseForkAlarmIfDetected()
-        state = try store.registerGateway(origin: origin, hash: gateway.hash)
+        try await raiseForkAlarmIfDetected()
+        state = try await store.registerGateway(origin: origin, hash: gateway.hash)
         onVerified?(collected)
         try await acknowledge(state)
         return .verified
@@ -234,11 +241,10 @@ public final class GatewayCollector: Service, Sendable {
     /// Verifies the staged entries against a checkpoint of exactly their size.
     private func verifyStaged(
         _ state: CollectorGatewayState, _ collected: CollectedCheckpoint, _ document: String?
-    )
-        -> StoreError?
-    {
+    ) async -> StoreError? {
         do {
-            try store.verifyStaged(gateway: state.id, checkpoint: collected, hasher: hasher, anchorDocument: document)
+            try await store.verifyStaged(
+                gateway: state.id, checkpoint: collected, hasher: hasher, anchorDocument: document, lease: lease)
             return nil
         } catch {
             return error
@@ -266,7 +272,8 @@ public final class GatewayCollector: Service, Sendable {
         // Positions the verified tree already had must be unchanged.
         for (key, hashes) in fetched {
             let known = TileWidths.width(level: key.level, index: key.index, treeSize: old)
-            guard known > 0, let ours = try store.tile(gateway: state.id, level: key.level, index: key.index) else {
+            guard known > 0, let ours = try await store.tile(gateway: state.id, level: key.level, index: key.index)
+            else {
                 continue
             }
             for p in 0..<min(known, ours.count, hashes.count) where ours[p] != hashes[p] {
@@ -277,14 +284,13 @@ public final class GatewayCollector: Service, Sendable {
                         + "(entries \(Self.coveredEntries(level: key.level, index: key.index, position: p)))")
             }
         }
-        let store = self.store
-        let reader = OverlayTileReader(tiles: fetched) { level, index in
-            guard let hashes = try store.tile(gateway: state.id, level: level, index: index) else {
-                throw StoreError(.missing, "collected tile \(level)/\(index) of \(state.origin) is missing")
+        let hasher = self.hasher
+        let proof = try await store.withTiles(gateway: state.id) { stored in
+            let reader = OverlayTileReader(tiles: fetched) { level, index in
+                try stored.readTile(level: level, index: index)
             }
-            return hashes
+            return try TiledTree.consistencyProof(from: old, to: new, reader: reader, hasher: hasher)
         }
-        let proof = try TiledTree.consistencyProof(from: old, to: new, reader: reader, hasher: hasher)
         do {
             try Merkle.verifyConsistency(
                 oldSize: old, newSize: new, oldRoot: root, newRoot: checkpoint.root, proof: proof, hasher: hasher)

@@ -1,5 +1,6 @@
 import EdgeLedgerSystem
 import Metrics
+import Synchronization
 
 /// Every swift-metrics object of the reference upstream (`edge-ledger-upstream`), served as
 /// Prometheus text at `<prefix>/metrics` on its HTTP listener.
@@ -71,7 +72,8 @@ public final class UpstreamMetrics: Sendable {
         let forked: Gauge
     }
 
-    private let gateways: [String: Gateway]
+    private let gateways: Mutex<[String: Gateway]>
+    private let factory: any MetricsFactory
     private let witnessOutcomes: [String: Counter]
     /// ``Name/anchored``.
     public let anchored: Counter
@@ -86,43 +88,56 @@ public final class UpstreamMetrics: Sendable {
     ///   - factory: where the metrics go (a `PrometheusMetricsFactory` over the registry that
     ///     `/metrics` prints).
     public init(gateways origins: [String], witnessOutcomes: [String], factory: any MetricsFactory) {
+        self.factory = factory
+        self.gateways = Mutex([:])
+        var outcomes: [String: Counter] = [:]
+        for outcome in witnessOutcomes {
+            outcomes[outcome] = Counter(
+                label: Name.witnessRequests, dimensions: [("outcome", outcome)], factory: factory)
+        }
+        self.witnessOutcomes = outcomes
+        anchored = Counter(label: Name.anchored, dimensions: [], factory: factory)
+        anchorFailures = Counter(label: Name.anchorFailures, dimensions: [], factory: factory)
+        track(gateways: origins)
+    }
+
+    /// Creates the labelled series of gateways not yet tracked (enrolled while running); labels
+    /// stay bounded: they come from the operator's registry, never from a request.
+    public func track(gateways origins: [String]) {
+        let factory = self.factory
         func counter(_ name: String, _ dimensions: [(String, String)]) -> Counter {
             Counter(label: name, dimensions: dimensions, factory: factory)
         }
         func gauge(_ name: String, _ dimensions: [(String, String)]) -> Gauge {
             Gauge(label: name, dimensions: dimensions, factory: factory)
         }
-        var gateways: [String: Gateway] = [:]
-        for origin in origins where gateways[origin] == nil {
+        let known = gateways.withLock { Set($0.keys) }
+        var added: [String: Gateway] = [:]
+        for origin in origins where !known.contains(origin) && added[origin] == nil {
             let label = [("gateway", origin)]
             var failures: [PullFailure: Counter] = [:]
             for reason in PullFailure.allCases {
                 failures[reason] = counter(Name.pullFailures, label + [("reason", reason.rawValue)])
             }
-            gateways[origin] = Gateway(
+            let gateway = Gateway(
                 collected: gauge(Name.collectedEntries, label), fetched: counter(Name.fetchedEntries, label),
                 verified: counter(Name.verifiedCheckpoints, label), size: gauge(Name.gatewaySize, label),
                 lag: gauge(Name.lag, label), acked: gauge(Name.ackedSize, label), failures: failures,
                 cosignatures: counter(Name.cosignatures, label), forks: counter(Name.forks, label),
                 forked: gauge(Name.forked, label))
-        }
-        self.gateways = gateways
-        var outcomes: [String: Counter] = [:]
-        for outcome in witnessOutcomes { outcomes[outcome] = counter(Name.witnessRequests, [("outcome", outcome)]) }
-        self.witnessOutcomes = outcomes
-        anchored = counter(Name.anchored, [])
-        anchorFailures = counter(Name.anchorFailures, [])
-        // Defined values before the first pull, so that a scrape shows every series at once.
-        for gateway in gateways.values {
+            // Defined values before the first pull, so that a scrape shows every series at once.
             for gauge in [gateway.collected, gateway.size, gateway.lag, gateway.acked, gateway.forked] {
                 gauge.record(0)
             }
+            added[origin] = gateway
         }
+        guard !added.isEmpty else { return }
+        gateways.withLock { $0.merge(added) { first, _ in first } }
     }
 
     /// Records what one pull from gateway `origin` found; ignores origins not configured.
     public func record(_ report: PullReport, gateway origin: String) {
-        guard let gateway = gateways[origin] else { return }
+        guard let gateway = gateways.withLock({ $0[origin] }) else { return }
         gateway.collected.record(Int64(clamping: report.verifiedSize))
         gateway.acked.record(Int64(clamping: report.ackedSize))
         if let size = report.checkpointSize {
@@ -147,7 +162,7 @@ public final class UpstreamMetrics: Sendable {
     /// Records that `origin` is forked (``Name/forked``), and counts a fork alarm when the
     /// evidence was `new`ly stored (``Name/forks``).
     public func recordFork(gateway origin: String, new: Bool) {
-        guard let gateway = gateways[origin] else { return }
+        guard let gateway = gateways.withLock({ $0[origin] }) else { return }
         gateway.forked.record(1)
         if new { gateway.forks.increment() }
     }
@@ -156,6 +171,6 @@ public final class UpstreamMetrics: Sendable {
     /// when `cosigned`.
     public func recordWitness(outcome: String, origin: String?, cosigned: Bool) {
         witnessOutcomes[outcome]?.increment()
-        if cosigned, let origin { gateways[origin]?.cosignatures.increment() }
+        if cosigned, let origin { gateways.withLock { $0[origin] }?.cosignatures.increment() }
     }
 }

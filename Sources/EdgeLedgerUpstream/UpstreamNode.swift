@@ -17,8 +17,8 @@ public struct UpstreamNode: Sendable {
     public let store: CollectorStore
     /// The witness.
     public let witness: Witness
-    /// The collectors, one per `[[gateways]]` entry.
-    public let collectors: [GatewayCollector]
+    /// Runs this instance's share of the collectors (enrolled gateways, leases).
+    public let supervisor: CollectorSupervisor
     /// The anchoring hook.
     public let anchorer: Anchorer
     /// The HTTP server.
@@ -47,10 +47,7 @@ public struct UpstreamNode: Sendable {
         onStoreProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> UpstreamNode {
-        try createParentDirectory(of: configuration.storage.path)
-        let store = try CollectorStore(
-            path: configuration.storage.path, durability: configuration.storage.durability == .power ? .power : .process
-        )
+        let store = try openStore(configuration.storage, migrate: false)
         let cosigner = try loadCosigner(configuration)
         var logs: [WitnessedLog] = []
         for gateway in configuration.gateways {
@@ -80,11 +77,15 @@ public struct UpstreamNode: Sendable {
         let anchorer = Anchorer(
             configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"),
             metrics: metrics)
-        let collectors = try configuration.gateways.map { gateway in
+        let instanceID = configuration.storage.instanceID ?? defaultInstanceID()
+        let anchoring = configuration.anchor.isEnabled
+        let supervisor = CollectorSupervisor(
+            instanceID: instanceID, store: store, witness: witness, configuration: configuration, metrics: metrics
+        ) { gateway, _ in
             try GatewayCollector(
-                gateway: gateway, store: store, anchoring: configuration.anchor.isEnabled,
-                cosigners: [witnessVerifier], logger: Logger(label: "edge-ledger.collector"),
-                onVerified: { _ in anchorer.nudge() }, metrics: metrics)
+                gateway: gateway, store: store, anchoring: anchoring, cosigners: [witnessVerifier],
+                logger: Logger(label: "edge-ledger.collector"), onVerified: { _ in anchorer.nudge() },
+                metrics: metrics)
         }
         let endpoint =
             configuration.metrics.enabled
@@ -111,7 +112,7 @@ public struct UpstreamNode: Sendable {
             throw UpstreamError("http: \(error)")
         }
         return UpstreamNode(
-            configuration: configuration, store: store, witness: witness, collectors: collectors, anchorer: anchorer,
+            configuration: configuration, store: store, witness: witness, supervisor: supervisor, anchorer: anchorer,
             server: server, metrics: metrics, registry: registry, readiness: readiness, logger: logger)
     }
 
@@ -139,13 +140,13 @@ public struct UpstreamNode: Sendable {
             "edge-ledger-upstream starting",
             metadata: [
                 "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
-                "gateways": "\(configuration.gateways.map(\.origin).joined(separator: ", "))",
-                "store": "\(store.path)", "anchoring": "\(configuration.anchor.isEnabled)",
+                "instance": "\(supervisor.instanceID)", "store": "\(store.engine.rawValue):\(store.location)",
+                "anchoring": "\(configuration.anchor.isEnabled)",
             ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: readiness), .init(service: server),
         ]
-        for collector in collectors { services.append(.init(service: collector)) }
+        services.append(.init(service: supervisor))
         if configuration.anchor.isEnabled { services.append(.init(service: anchorer)) }
         if let onShutdown {
             // Last in the list, first to be told.
@@ -157,6 +158,29 @@ public struct UpstreamNode: Sendable {
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("edge-ledger-upstream stopped")
+    }
+
+    /// Opens the configured store: the PostgreSQL database at `storage.url`, or the SQLite file at
+    /// `storage.path` (its directory created on first start; its schema always brought up to
+    /// date, as the embedded default has one instance).
+    ///
+    /// - Parameter migrate: bring a PostgreSQL schema up to date (`edge-ledger-upstream migrate`);
+    ///   otherwise a database that is behind is refused with the command to run.
+    public static func openStore(_ storage: UpstreamStorageConfiguration, migrate: Bool) throws -> CollectorStore {
+        if let url = storage.url {
+            return try CollectorStore(postgresURL: url.value, connections: storage.connections, migrate: migrate)
+        }
+        try createParentDirectory(of: storage.path)
+        return try CollectorStore(path: storage.path, durability: storage.durability == .power ? .power : .process)
+    }
+
+    /// `<hostname>-<pid>`: this instance's default name in leases and claims.
+    static func defaultInstanceID() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        let ok = name.withUnsafeMutableBufferPointer { gethostname($0.baseAddress!, 255) } == 0
+        let host =
+            ok ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "upstream"
+        return "\(host)-\(getpid())"
     }
 
     /// Creates the store's directory (mode 0750) on first start, like `mkdir -p`.

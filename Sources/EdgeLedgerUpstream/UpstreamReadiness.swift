@@ -1,5 +1,4 @@
 import EdgeLedgerHTTP
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -21,7 +20,7 @@ public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
     public let interval: Duration
     /// How long a read may wait before the node is not ready (three intervals).
     public var staleAfter: Duration { interval * 3 }
-    private let probe: @Sendable () throws -> [CollectorGatewayState]
+    private let probe: @Sendable () async throws -> [CollectorGatewayState]
     private let onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)?
     private let state: Mutex<State>
 
@@ -32,33 +31,37 @@ public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
         var lastError: String?
     }
 
-    /// Probes `store` every `interval`, telling `onProbe` each result; probes once now, so the
-    /// first answer is a real one.
+    /// Probes `store` every `interval`, telling `onProbe` each result (the first probe runs as
+    /// soon as the service runs; until it answers, the node is not ready).
     public convenience init(
         store: CollectorStore, interval: Duration = defaultInterval,
         onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil
     ) {
-        self.init(interval: interval, onProbe: onProbe) { try store.gatewayStates() }
+        self.init(interval: interval, onProbe: onProbe) { try await store.gatewayStates() }
     }
 
     /// Runs `probe` every `interval` (a throw is the problem reported), telling `onProbe` each
-    /// result; probes once now.
+    /// result (not ready until the first probe answers).
     public init(
         interval: Duration, onProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
-        probe: @escaping @Sendable () throws -> [CollectorGatewayState]
+        probe: @escaping @Sendable () async throws -> [CollectorGatewayState]
     ) {
         self.interval = interval
         self.probe = probe
         self.onProbe = onProbe
-        self.state = Mutex(State())
-        probeOnce()
+        self.state = Mutex(State(readingSince: nil, lastError: "the store has not been read yet"))
     }
 
     /// Reads the store once, records the outcome and tells the observer.
-    public func probeOnce() {
+    public func probeOnce() async {
         let start = ContinuousClock.now
         state.withLock { $0.readingSince = start }
-        let result = Result { try probe() }
+        let result: Result<[CollectorGatewayState], any Error>
+        do {
+            result = .success(try await probe())
+        } catch {
+            result = .failure(error)
+        }
         let error: String?
         switch result {
         case .success: error = nil
@@ -83,14 +86,15 @@ public final class UpstreamReadiness: Service, LedgerAPIStatus, Sendable {
 
     public func readiness() async -> LedgerReadiness { readiness(at: .now) }
 
-    /// Probes every ``interval`` until graceful shutdown or cancellation, on NIO's blocking
-    /// thread pool: a read stuck on the disk holds one of its threads, not the cooperative pool.
+    /// Probes at once, then every ``interval`` until graceful shutdown or cancellation (the
+    /// store reads on its own threads: a read stuck on the disk holds one of them, not the
+    /// cooperative pool).
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                await self.probeOnce()
                 do {
                     try await Task.sleep(for: self.interval)
-                    try await NIOThreadPool.singleton.runIfActive { self.probeOnce() }
                 } catch {
                     return
                 }

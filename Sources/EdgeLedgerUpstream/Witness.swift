@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerSystem
+import Synchronization
 
 /// A log the witness knows: its origin, the keys its checkpoints must be signed with, and its
 /// hash function (for consistency proofs).
@@ -105,7 +106,7 @@ public struct WitnessResponse: Sendable, Equatable {
 public final class Witness: Sendable {
     /// The witness's cosigner (name and key).
     public let cosigner: CosignatureV1Signer
-    private let logs: [String: WitnessedLog]
+    private let logs: Mutex<[String: WitnessedLog]>
     private let store: CollectorStore
     private let boundFirstByCollection: Bool
 
@@ -118,7 +119,7 @@ public final class Witness: Sendable {
         cosigner: CosignatureV1Signer, logs: [WitnessedLog], store: CollectorStore, boundFirstByCollection: Bool = true
     ) {
         self.cosigner = cosigner
-        self.logs = Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
+        self.logs = Mutex(Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first }))
         self.store = store
         self.boundFirstByCollection = boundFirstByCollection
     }
@@ -126,11 +127,21 @@ public final class Witness: Sendable {
     /// The witness's name.
     public var name: String { cosigner.name }
 
+    /// Replaces the logs the witness accepts (the registry changed: a gateway was enrolled,
+    /// disabled or its keys rotated); requests under way finish with the logs they started with.
+    public func setLogs(_ logs: [WitnessedLog]) {
+        let table = Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first })
+        self.logs.withLock { $0 = table }
+    }
+
+    /// The origins the witness accepts.
+    public var origins: [String] { logs.withLock { $0.keys.sorted() } }
+
     /// The verifier key of the witness's cosignatures.
     public var verifierKey: VerifierKey { cosigner.verifierKey }
 
     /// Handles an `add-checkpoint` request body from `client` (`nil`: anonymous).
-    public func addCheckpoint(body: [UInt8], client: WitnessClient? = nil) -> WitnessResponse {
+    public func addCheckpoint(body: [UInt8], client: WitnessClient? = nil) async -> WitnessResponse {
         let request: WitnessRequest
         do {
             request = try WitnessRequest(parsing: body)
@@ -145,7 +156,7 @@ public final class Witness: Sendable {
         }
         let origin = checkpoint.origin
         let size = checkpoint.size
-        guard let log = logs[origin] else {
+        guard let log = logs.withLock({ $0[origin] }) else {
             return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin, size: size)
         }
         if let client, !log.clients.contains(where: client.matches) {
@@ -170,7 +181,7 @@ public final class Witness: Sendable {
             origin: origin, size: size, root: checkpoint.root, note: request.note.serialized,
             updatedAt: SystemClock.nowNanoseconds())
         do {
-            let addition = try store.addWitnessCheckpoint(
+            let addition = try await store.addWitnessCheckpoint(
                 next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: log.maxGrowth
             ) { current throws(WitnessRejection) in
                 let known = current?.size ?? 0

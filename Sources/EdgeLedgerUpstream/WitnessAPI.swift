@@ -53,7 +53,7 @@ public enum WitnessAPI {
             }
             var request = request
             let buffer = try await request.collectBody(upTo: maxBodyBytes)
-            let result = witness.addCheckpoint(body: Array(buffer: buffer), client: client)
+            let result = await witness.addCheckpoint(body: Array(buffer: buffer), client: client)
             log(result, budget: logBudget, logger: logger)
             onResult?(result)
             return Response(

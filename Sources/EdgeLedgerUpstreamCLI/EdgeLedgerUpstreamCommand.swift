@@ -9,7 +9,10 @@ struct EdgeLedgerUpstreamCommand: AsyncParsableCommand {
         commandName: "edge-ledger-upstream",
         abstract: "Witness, collect, verify and anchor the logs of EdgeLedger gateways.",
         version: EdgeLedgerVersion.current,
-        subcommands: [UpstreamRunCommand.self, UpstreamVersionCommand.self],
+        subcommands: [
+            UpstreamRunCommand.self, UpstreamMigrateCommand.self, UpstreamGatewaysCommand.self,
+            UpstreamVersionCommand.self,
+        ],
         defaultSubcommand: UpstreamRunCommand.self
     )
 

@@ -8,12 +8,21 @@ import EdgeLedgerUpstream
 /// the upstream runs. Each record shows the two signed checkpoints, verbatim, that prove the
 /// gateway equivocated.
 enum UpstreamForkReport {
-    /// Prints every record of the store at `storePath`; exits with status 3 when there is any,
+    /// Prints every record of the configured store; exits with status 3 when there is any,
     /// 1 when the store cannot be read.
-    static func print(storePath: String) throws {
+    static func print(storage: UpstreamStorageConfiguration) async throws {
         let evidence: [ForkEvidence]
+        let storePath = storage.url == nil ? storage.path : "the PostgreSQL store"
         do {
-            evidence = try CollectorStore.forkEvidence(readingStoreAt: storePath)
+            if storage.url != nil {
+                var single = storage
+                single.connections = 1
+                let store = try UpstreamNode.openStore(single, migrate: false)
+                evidence = try await store.forkEvidence()
+                await store.close()
+            } else {
+                evidence = try CollectorStore.forkEvidence(readingStoreAt: storage.path)
+            }
         } catch {
             Swift.print("edge-ledger-upstream: cannot read the fork evidence in \(storePath): \(error)")
             throw ExitCode(1)

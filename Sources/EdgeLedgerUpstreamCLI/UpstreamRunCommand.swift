@@ -56,7 +56,7 @@ struct UpstreamRunCommand: AsyncParsableCommand {
             return
         }
         if printForks {
-            try UpstreamForkReport.print(storePath: configuration.storage.path)
+            try await UpstreamForkReport.print(storage: configuration.storage)
             return
         }
         if let problem = notifier.addressProblem {

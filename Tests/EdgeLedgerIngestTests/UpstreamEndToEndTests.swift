@@ -61,14 +61,14 @@ import Testing
         #expect(gateway.stop() == 0, "SIGTERM must exit 0\n\(gateway.log)")
 
         let store = try upstream.openStore()
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
         #expect(state.verifiedSize == 800 && state.stagedSize == 800 && state.ackedSize == 800)
         #expect(state.verifiedRoot == second.root)
-        let collected = try store.entries(gateway: state.id, from: 0, to: 800)
+        let collected = try await store.entries(gateway: state.id, from: 0, to: 800)
         let original = try gateway.reader().entries(from: 0, to: 800).map { $0.encode() }
         #expect(collected.count == 800)
         #expect(collected == original, "the upstream holds exactly the gateway's entries, in order")
-        let checkpoints = try store.checkpoints(gateway: state.id)
+        let checkpoints = try await store.checkpoints(gateway: state.id)
         #expect(checkpoints.contains { $0.size == 300 } && checkpoints.last?.size == 800)
         let reader = try gateway.reader()
         for checkpoint in checkpoints {

@@ -19,7 +19,7 @@ struct AckPossessionTests {
         try gateway.grow(1500)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         try await LedgerAPICollectorTests.withAgentAPI(gateway) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             #expect(report.outcome == .verified)
             #expect(report.ackedSize == 1500)
@@ -38,7 +38,7 @@ struct AckPossessionTests {
         try gateway.grow(1000)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         try await LedgerAPICollectorTests.withAgentAPI(gateway) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             #expect(await collector.pullOnce().ackedSize == 1000)
             await collector.shutdown()
         }
@@ -46,7 +46,7 @@ struct AckPossessionTests {
         try RawSQL.execute(gateway.path, "UPDATE upstream_fetches SET fetched_below = 256")
         try gateway.grow(300)
         try await LedgerAPICollectorTests.withAgentAPI(gateway) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             #expect(report.outcome == .verified)
             #expect(report.fetchedEntries == 300, "only the new entries are collected")
@@ -71,8 +71,8 @@ struct AckPossessionTests {
                 gateway: configuration, store: store, logger: testLogger("test.collector", level: .critical))
             #expect(await silent.pullOnce().outcome == .verified)
             await silent.shutdown()
-            try RawSQL.execute(store.path, "DELETE FROM bundles")
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            try RawSQL.execute(try #require(store.path), "DELETE FROM bundles")
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             #expect(report.ackedSize == 0)
             await collector.shutdown()

@@ -13,34 +13,36 @@ import Testing
 @Suite("Anchoring hook")
 struct AnchorTests {
     /// A shell script that appends its stdin and a newline to the file named by its argument.
-    static func script(in dir: TemporaryFolder) throws -> String {
+    static func script(in dir: TemporaryFolder) async throws -> String {
         let path = dir.file("anchor.sh")
         try "#!/bin/sh\ncat >> \"$1\"\nprintf '\\n' >> \"$1\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         return path
     }
 
-    @Test("each verified checkpoint reaches the command as a ChainMaker evidence document")
-    func documents() async throws {
+    @Test(
+        "each verified checkpoint reaches the command as a ChainMaker evidence document",
+        arguments: UpstreamEngine.allCases)
+    func documents(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let w = try WitnessFixture(dir: dir, gateways: [gateway])
         let first = try gateway.grow(300)
         // The witness cosigned the first checkpoint; the gateway serves its line with it.
-        let answer = w.witness.addCheckpoint(
+        let answer = await w.witness.addCheckpoint(
             body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: first.note).utf8))
         #expect(answer.status == 200)
         try gateway.store.addCosignature(
             Cosignature(
                 checkpointSize: 300, witness: w.witness.name, line: String(answer.body.dropLast()), receivedAt: 0))
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let out = dir.file("anchored.jsonl")
-        let anchorer = Anchorer(
+        let anchorer = await Anchorer(
             configuration: AnchorConfiguration(command: [try Self.script(in: dir), out], timeout: .seconds(10)),
             store: store, logger: testLogger("test.anchor"))
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try CollectorTests.collector(
+            let collector = try await CollectorTests.collector(
                 gateway, port: port, store: store, anchoring: true, cosigners: [w.verifier])
             #expect(await collector.pullOnce().outcome == .verified)
             try gateway.grow(50)
@@ -67,7 +69,7 @@ struct AnchorTests {
             let cosigners = try #require(metadata["cosigners"] as? [String])
             #expect(cosigners == (checkpoint.size == 300 ? [w.witness.name] : []))
         }
-        #expect(try store.anchorJobs().allSatisfy { $0.doneAt != nil })
+        #expect(try await store.anchorJobs().allSatisfy { $0.doneAt != nil })
     }
 
     /// An upstream store in `dir` that verified a 10-entry checkpoint of `gateway` and queued
@@ -77,7 +79,7 @@ struct AnchorTests {
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store, anchoring: true)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store, anchoring: true)
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
@@ -95,7 +97,7 @@ struct AnchorTests {
                 retry: BackoffConfiguration(initial: .milliseconds(100), max: .seconds(1))),
             store: store, logger: testLogger("test.anchor", level: .critical))
         #expect(await failing.runDueJobs() == 0)
-        var job = try #require(try store.anchorJobs().first)
+        var job = try #require(try await store.anchorJobs().first)
         #expect(job.attempts == 1)
         #expect(job.doneAt == nil)
         #expect(job.lastError?.contains("status 3") == true)
@@ -112,12 +114,12 @@ struct AnchorTests {
         #expect(await hanging.runDueJobs() == 0)
         // Cut off at the 1 s timeout, not after the command's 30 s (loose: a loaded machine is slow).
         #expect(ContinuousClock.now - started < .seconds(20))
-        job = try #require(try store.anchorJobs().first)
+        job = try #require(try await store.anchorJobs().first)
         #expect(job.attempts == 2)
         #expect(job.lastError?.contains("timed out") == true)
 
         let out = dir.file("out.json")
-        let working = Anchorer(
+        let working = await Anchorer(
             configuration: AnchorConfiguration(command: [try Self.script(in: dir), out]), store: store,
             logger: testLogger("test.anchor"))
         try await Task.sleep(for: .milliseconds(50))

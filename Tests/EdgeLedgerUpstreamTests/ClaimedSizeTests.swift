@@ -15,7 +15,7 @@ import Testing
 @Suite("Claimed sizes: a signed size is a claim, not data", .serialized)
 struct ClaimedSizeTests {
     /// The checkpoint `gateway` signs with its real key for a tree it does not hold.
-    static func claim(_ gateway: GatewayFixture, size: UInt64) throws -> [UInt8] {
+    static func claim(_ gateway: GatewayFixture, size: UInt64) async throws -> [UInt8] {
         let text = Checkpoint(
             origin: gateway.origin, size: size, root: Hash32(bytes: [UInt8](repeating: 7, count: 32))!
         )
@@ -60,7 +60,7 @@ struct ClaimedSizeTests {
 
     static func collector(
         _ gateway: GatewayFixture, port: Int, store: CollectorStore, maxGrowth: UInt64? = nil
-    ) throws -> GatewayCollector {
+    ) async throws -> GatewayCollector {
         var configuration = gateway.gatewayConfiguration(url: "http://127.0.0.1:\(port)")
         if let maxGrowth { configuration.maxGrowth = maxGrowth }
         return try GatewayCollector(
@@ -68,22 +68,24 @@ struct ClaimedSizeTests {
             logger: testLogger("test.collector", level: .critical))
     }
 
-    @Test("a checkpoint claiming 2^32 entries is refused at once; another gateway keeps being collected")
-    func absurdClaimRefused() async throws {
+    @Test(
+        "a checkpoint claiming 2^32 entries is refused at once; another gateway keeps being collected",
+        arguments: UpstreamEngine.allCases)
+    func absurdClaimRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let liar = try GatewayFixture(dir: dir, origin: "test.example/liar", file: "liar.db")
         let honest = try GatewayFixture(dir: dir, origin: "test.example/honest", file: "honest.db")
         try liar.grow(300)
         try honest.grow(500)
-        let claim = try Self.claim(liar, size: 1 << 32)
+        let claim = try await Self.claim(liar, size: 1 << 32)
         let liarServer = try TestTileServer(gateway: liar)
         liarServer.setTamper { path, bytes in path == "checkpoint" ? claim : bytes }
         let honestServer = try TestTileServer(gateway: honest)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         try await withServer(liarServer.router) { liarPort in
             try await withServer(honestServer.router) { honestPort in
-                let liarCollector = try Self.collector(liar, port: liarPort, store: store)
-                let honestCollector = try Self.collector(honest, port: honestPort, store: store)
+                let liarCollector = try await Self.collector(liar, port: liarPort, store: store)
+                let honestCollector = try await Self.collector(honest, port: honestPort, store: store)
                 let (report, growth) = await Self.peakGrowth { await liarCollector.pullOnce() }
                 let honestReport = await honestCollector.pullOnce()
                 await liarCollector.shutdown()
@@ -96,21 +98,23 @@ struct ClaimedSizeTests {
                 #expect(honestReport.outcome == .verified)
             }
         }
-        #expect(try store.gatewayState(origin: honest.origin)?.verifiedSize == 500)
-        #expect(try store.gatewayState(origin: liar.origin)?.stagedSize == 0)
+        #expect(try await store.gatewayState(origin: honest.origin)?.verifiedSize == 500)
+        #expect(try await store.gatewayState(origin: liar.origin)?.stagedSize == 0)
     }
 
-    @Test("with max_growth raised, memory follows the entries received, not the claimed 2^32")
-    func memoryFollowsData() async throws {
+    @Test(
+        "with max_growth raised, memory follows the entries received, not the claimed 2^32",
+        arguments: UpstreamEngine.allCases)
+    func memoryFollowsData(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let liar = try GatewayFixture(dir: dir, origin: "test.example/liar", file: "liar.db")
         try liar.grow(600)
-        let claim = try Self.claim(liar, size: 1 << 32)
+        let claim = try await Self.claim(liar, size: 1 << 32)
         let server = try TestTileServer(gateway: liar)
         server.setTamper { path, bytes in path == "checkpoint" ? claim : bytes }
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         try await withServer(server.router) { port in
-            let collector = try Self.collector(liar, port: port, store: store, maxGrowth: 1 << 40)
+            let collector = try await Self.collector(liar, port: port, store: store, maxGrowth: 1 << 40)
             let (report, growth) = await Self.peakGrowth { await collector.pullOnce() }
             await collector.shutdown()
             switch report.outcome {
@@ -118,18 +122,20 @@ struct ClaimedSizeTests {
             default: Issue.record("a claim the gateway cannot back was not refused: \(report.outcome)")
             }
             #expect(growth < 64, "resident set grew by \(growth) MiB")
-            #expect(try store.gatewayState(origin: liar.origin)?.verifiedSize == 0)
+            #expect(try await store.gatewayState(origin: liar.origin)?.verifiedSize == 0)
         }
     }
 
-    @Test("the witness cosigns a first checkpoint only up to the size the collector verified")
-    func witnessFirstCheckpointBounded() async throws {
+    @Test(
+        "the witness cosigns a first checkpoint only up to the size the collector verified",
+        arguments: UpstreamEngine.allCases)
+    func witnessFirstCheckpointBounded(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(300)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
-        let witness = try SplitViewTests.witness(gateway, store: store)
-        let absurd = witness.addCheckpoint(
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
+        let witness = try await SplitViewTests.witness(gateway, store: store)
+        let absurd = await witness.addCheckpoint(
             body: Array(
                 WitnessRequest.body(
                     oldSize: 0, proof: [], note: String(decoding: try Self.claim(gateway, size: 1 << 32), as: UTF8.self)
@@ -137,25 +143,27 @@ struct ClaimedSizeTests {
         #expect(absurd.outcome == .notCollected)
         #expect(absurd.status == 503)
         let real = try #require(try gateway.store.latestCheckpoint())
-        #expect(SplitViewTests.push(witness, real.note).outcome == .notCollected)
-        #expect(try store.witnessState(origin: gateway.origin) == nil)
+        await #expect(SplitViewTests.push(witness, real.note).outcome == .notCollected)
+        #expect(try await store.witnessState(origin: gateway.origin) == nil)
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
         // Collected: the real first checkpoint is cosigned, the claim still is not.
-        #expect(SplitViewTests.push(witness, real.note).outcome == .cosigned)
-        #expect(try store.witnessState(origin: gateway.origin)?.size == 300)
+        await #expect(SplitViewTests.push(witness, real.note).outcome == .cosigned)
+        #expect(try await store.witnessState(origin: gateway.origin)?.size == 300)
     }
 
-    @Test("later checkpoints are cosigned at most max_growth beyond the collected size")
-    func witnessGrowthBounded() async throws {
+    @Test(
+        "later checkpoints are cosigned at most max_growth beyond the collected size",
+        arguments: UpstreamEngine.allCases)
+    func witnessGrowthBounded(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(300)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let cosigner = try CosignatureV1Signer(name: "witness.example/w1", privateKey: PrivateKey.generate(.ed25519))
         let witness = Witness(
             cosigner: cosigner,
@@ -167,20 +175,20 @@ struct ClaimedSizeTests {
         let server = try TestTileServer(gateway: gateway)
         let collect = { () async throws -> Void in
             try await withServer(server.router) { port in
-                let collector = try Self.collector(gateway, port: port, store: store)
+                let collector = try await Self.collector(gateway, port: port, store: store)
                 #expect(await collector.pullOnce().outcome == .verified)
                 await collector.shutdown()
             }
         }
         try await collect()
-        #expect(
+        await #expect(
             SplitViewTests.push(witness, try #require(try gateway.store.latestCheckpoint()).note).outcome == .cosigned)
         try gateway.grow(5000)  // real entries, not collected yet: 5000 > max_growth beyond 300
         let far = try #require(try gateway.store.latestCheckpoint())
         let proof = try gateway.store.consistencyProof(from: 300, to: far.size)
-        #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .notCollected)
-        #expect(try store.witnessState(origin: gateway.origin)?.size == 300)
+        await #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .notCollected)
+        #expect(try await store.witnessState(origin: gateway.origin)?.size == 300)
         try await collect()
-        #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .cosigned)
+        await #expect(SplitViewTests.push(witness, far.note, oldSize: 300, proof: proof).outcome == .cosigned)
     }
 }

@@ -16,7 +16,7 @@ struct CollectorTests {
     static func collector(
         _ gateway: GatewayFixture, port: Int, store: CollectorStore, anchoring: Bool = false, batchBundles: Int = 16,
         cosigners: [any NoteVerifier] = []
-    ) throws -> GatewayCollector {
+    ) async throws -> GatewayCollector {
         try GatewayCollector(
             gateway: gateway.gatewayConfiguration(url: "http://127.0.0.1:\(port)"), store: store, anchoring: anchoring,
             cosigners: cosigners, parallelFetches: 4, batchBundles: batchBundles,
@@ -24,33 +24,37 @@ struct CollectorTests {
     }
 
     /// Every collected entry equals the gateway's.
-    static func expectSameEntries(_ gateway: GatewayFixture, _ store: CollectorStore, id: Int64, size: UInt64) throws {
-        let ours = try store.entries(gateway: id, from: 0, to: size)
+    static func expectSameEntries(
+        _ gateway: GatewayFixture, _ store: CollectorStore, id: Int64, size: UInt64
+    ) async throws {
+        let ours = try await store.entries(gateway: id, from: 0, to: size)
         let theirs = try gateway.store.reader.encodedEntries(from: 0, to: size)
         #expect(ours.count == Int(size))
         #expect(ours == theirs)
     }
 
-    @Test("pulls every entry, verifies the root, stores the checkpoint and acknowledges; then increments")
-    func pullsAndAcknowledges() async throws {
+    @Test(
+        "pulls every entry, verifies the root, stores the checkpoint and acknowledges; then increments",
+        arguments: UpstreamEngine.allCases)
+    func pullsAndAcknowledges(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(700)
         try gateway.grow(1234)  // several checkpoints: only the latest is pulled
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             #expect(report.outcome == .verified)
             #expect(report.fetchedEntries == 1934)
             #expect(report.ackedSize == 1934)
-            let state = try #require(try store.gatewayState(origin: gateway.origin))
+            let state = try #require(try await store.gatewayState(origin: gateway.origin))
             #expect(state.verifiedSize == 1934)
             #expect(state.stagedSize == 1934)
             #expect(state.verifiedRoot == (try gateway.store.latestCheckpoint())?.root)
-            try Self.expectSameEntries(gateway, store, id: state.id, size: 1934)
-            #expect(try store.checkpoints(gateway: state.id).map(\.size) == [1934])
+            try await Self.expectSameEntries(gateway, store, id: state.id, size: 1934)
+            #expect(try await store.checkpoints(gateway: state.id).map(\.size) == [1934])
 
             // Nothing new.
             #expect(await collector.pullOnce().outcome == .upToDate)
@@ -61,12 +65,12 @@ struct CollectorTests {
             let second = await collector.pullOnce()
             #expect(second.outcome == .verified)
             #expect(second.fetchedEntries == 305)
-            let after = try #require(try store.gatewayState(origin: gateway.origin))
+            let after = try #require(try await store.gatewayState(origin: gateway.origin))
             #expect(after.verifiedSize == 2239)
             #expect(after.ackedSize == 2239)
-            try Self.expectSameEntries(gateway, store, id: after.id, size: 2239)
+            try await Self.expectSameEntries(gateway, store, id: after.id, size: 2239)
             // The collector's own tiles give the same root as the gateway's.
-            let root = try store.withTiles(gateway: after.id) {
+            let root = try await store.withTiles(gateway: after.id) {
                 try TiledTree.rootHash(size: 2239, reader: $0, hasher: OpenSSLHasher.sha256)
             }
             #expect(root == (try gateway.store.latestCheckpoint())?.root)
@@ -76,12 +80,12 @@ struct CollectorTests {
         #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 2239)
     }
 
-    @Test("a tampered entry is refused, logged with where, and never acknowledged")
-    func tamperedEntryRefused() async throws {
+    @Test("a tampered entry is refused, logged with where, and never acknowledged", arguments: UpstreamEngine.allCases)
+    func tamperedEntryRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(600)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: gateway)
         // Flip one byte of one entry's payload in bundle 1.
         server.setTamper { path, bytes in
@@ -91,7 +95,7 @@ struct CollectorTests {
             return b
         }
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             guard case .refused(let why) = report.outcome else {
                 Issue.record("expected a refusal, got \(report.outcome)")
@@ -103,22 +107,24 @@ struct CollectorTests {
             await collector.shutdown()
         }
         #expect(server.acks.withLock { $0.isEmpty })
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
         #expect(state.verifiedSize == 0)
         #expect(state.ackedSize == 0)
         #expect(try gateway.store.upstream(named: "dc-1") == nil)
     }
 
-    @Test("a tampered hash tile is refused, and an entry and tile tampered together fail the root check")
-    func tamperedTileRefused() async throws {
+    @Test(
+        "a tampered hash tile is refused, and an entry and tile tampered together fail the root check",
+        arguments: UpstreamEngine.allCases)
+    func tamperedTileRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(70_000)  // three levels of tiles
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: gateway)
         let hasher = OpenSSLHasher.sha256
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             // A level-1 tile with one hash changed.
             server.setTamper { path, bytes in
                 guard path == "tile/1/000" else { return bytes }
@@ -168,19 +174,19 @@ struct CollectorTests {
             await collector.shutdown()
         }
         #expect(server.acks.withLock { $0.map(\.size) } == [70_000])
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
-        try Self.expectSameEntries(gateway, store, id: state.id, size: 70_000)
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
+        try await Self.expectSameEntries(gateway, store, id: state.id, size: 70_000)
     }
 
-    @Test("a forked or rolled-back checkpoint is refused and not acknowledged")
-    func forkAndRollbackRefused() async throws {
+    @Test("a forked or rolled-back checkpoint is refused and not acknowledged", arguments: UpstreamEngine.allCases)
+    func forkAndRollbackRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1000)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let honest = try TestTileServer(gateway: gateway)
         try await withServer(honest.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
@@ -192,7 +198,7 @@ struct CollectorTests {
         try fork.seal()
         let forkServer = try TestTileServer(gateway: fork)
         try await withServer(forkServer.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             guard case .refused(let why) = report.outcome else {
                 Issue.record("expected a refusal, got \(report.outcome)")
@@ -208,7 +214,7 @@ struct CollectorTests {
         try old.grow(10)
         let oldServer = try TestTileServer(gateway: old)
         try await withServer(oldServer.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             guard case .refused(let why) = report.outcome else {
                 Issue.record("expected a refusal, got \(report.outcome)")
@@ -217,21 +223,21 @@ struct CollectorTests {
             #expect(why.contains("rollback"))
             await collector.shutdown()
         }
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
         #expect(state.verifiedSize == 1000)
         #expect(state.verifiedRoot == (try gateway.store.latestCheckpoint())?.root)
     }
 
-    @Test("a checkpoint signed by an unknown key is refused")
-    func badSignatureRefused() async throws {
+    @Test("a checkpoint signed by an unknown key is refused", arguments: UpstreamEngine.allCases)
+    func badSignatureRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let impostor = try GatewayFixture(dir: dir, origin: gateway.origin, file: "impostor.db")
         try impostor.grow(10)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: impostor)
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             guard case .refused(let why) = report.outcome else {
                 Issue.record("expected a refusal, got \(report.outcome)")
@@ -243,23 +249,23 @@ struct CollectorTests {
         #expect(server.acks.withLock { $0.isEmpty })
     }
 
-    @Test("an interrupted catch-up resumes from the staged entries")
-    func resumes() async throws {
+    @Test("an interrupted catch-up resumes from the staged entries", arguments: UpstreamEngine.allCases)
+    func resumes(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(2000)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: gateway)
         // Bundle 5 is unavailable: bundles 0...4 are staged, one per batch, then the pull stops.
         server.setTamper { path, bytes in path == "tile/entries/005" ? [] : bytes }
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store, batchBundles: 1)
+            let collector = try await Self.collector(gateway, port: port, store: store, batchBundles: 1)
             let first = await collector.pullOnce()
             guard case .refused = first.outcome else {
                 Issue.record("expected a refusal, got \(first.outcome)")
                 return
             }
-            let staged = try #require(try store.gatewayState(origin: gateway.origin))
+            let staged = try #require(try await store.gatewayState(origin: gateway.origin))
             #expect(staged.verifiedSize == 0)
             #expect(staged.stagedSize == 1280)
             server.setTamper { _, bytes in bytes }
@@ -268,18 +274,18 @@ struct CollectorTests {
             #expect(second.fetchedEntries == 720)
             await collector.shutdown()
         }
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
         #expect(state.verifiedSize == 2000)
-        try Self.expectSameEntries(gateway, store, id: state.id, size: 2000)
+        try await Self.expectSameEntries(gateway, store, id: state.id, size: 2000)
     }
 
-    @Test("staged entries that do not lead to the signed root are discarded")
-    func discardsBadStaging() async throws {
+    @Test("staged entries that do not lead to the signed root are discarded", arguments: UpstreamEngine.allCases)
+    func discardsBadStaging(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(1000)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
-        let state = try store.registerGateway(origin: gateway.origin, hash: .sha256)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
+        let state = try await store.registerGateway(origin: gateway.origin, hash: .sha256)
         // Stage 512 wrong entries directly, as a previous run fooled by a gateway could have.
         var batch = CollectorEntryBatch()
         var leaves: [Hash32] = []
@@ -288,22 +294,22 @@ struct CollectorTests {
             batch.append(entry)
             leaves.append(OpenSSLHasher.sha256.leafHash(entry))
         }
-        try store.stage(
+        try await store.stage(
             gateway: state.id, stagedSize: 0, entries: batch, leafHashes: leaves, hasher: OpenSSLHasher.sha256)
         let server = try TestTileServer(gateway: gateway)
         try await withServer(server.router) { port in
-            let collector = try Self.collector(gateway, port: port, store: store)
+            let collector = try await Self.collector(gateway, port: port, store: store)
             let first = await collector.pullOnce()
             guard case .refused = first.outcome else {
                 Issue.record("expected a refusal, got \(first.outcome)")
                 return
             }
-            #expect(try store.gatewayState(origin: gateway.origin)?.stagedSize == 0)
+            #expect(try await store.gatewayState(origin: gateway.origin)?.stagedSize == 0)
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
-        let after = try #require(try store.gatewayState(origin: gateway.origin))
-        try Self.expectSameEntries(gateway, store, id: after.id, size: 1000)
+        let after = try #require(try await store.gatewayState(origin: gateway.origin))
+        try await Self.expectSameEntries(gateway, store, id: after.id, size: 1000)
     }
 
     // MARK: - Bundle surgery for the tamper tests

@@ -65,12 +65,12 @@ struct CosignatureTrustTests {
             #expect(await pusher.pushOnce()["dc-1"] == "ok")
             await pusher.shutdown()
         }
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 8)  // the witness saw the log
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 8)  // the witness saw the log
         #expect(try gateway.store.reader.cosignatures(checkpointSize: 8).isEmpty)
     }
 
     @Test("the anchoring document lists only cosigners whose line verifies")
-    func anchorListsVerifiedCosigners() throws {
+    func anchorListsVerifiedCosigners() async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let checkpoint = try gateway.grow(5)

@@ -52,7 +52,7 @@ struct LedgerAPICollectorTests {
         try gateway.grow(77)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         try await Self.withAgentAPI(gateway) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             let first = await collector.pullOnce()
             #expect(first.outcome == .verified)
             #expect(first.ackedSize == 3077)
@@ -63,10 +63,10 @@ struct LedgerAPICollectorTests {
             #expect(await collector.pullOnce().outcome == .upToDate)
             await collector.shutdown()
         }
-        let state = try #require(try store.gatewayState(origin: gateway.origin))
+        let state = try #require(try await store.gatewayState(origin: gateway.origin))
         #expect(state.verifiedSize == 3078)
         #expect(state.verifiedRoot == (try gateway.store.latestCheckpoint())?.root)
-        try CollectorTests.expectSameEntries(gateway, store, id: state.id, size: 3078)
+        try await CollectorTests.expectSameEntries(gateway, store, id: state.id, size: 3078)
         let upstream = try #require(try gateway.store.upstream(named: "dc-1"))
         #expect(upstream.ackedSize == 3078)
         #expect(upstream.ackedRoot == state.verifiedRoot)
@@ -83,7 +83,7 @@ struct LedgerAPICollectorTests {
         try RawSQL.execute(gateway.path, "UPDATE entries SET entry = ?1 WHERE idx = 700", blob: entry)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         try await Self.withAgentAPI(gateway) { port in
-            let collector = try CollectorTests.collector(gateway, port: port, store: store)
+            let collector = try await CollectorTests.collector(gateway, port: port, store: store)
             let report = await collector.pullOnce()
             guard case .refused(let why) = report.outcome else {
                 Issue.record("expected a refusal, got \(report.outcome)")
@@ -94,7 +94,7 @@ struct LedgerAPICollectorTests {
             await collector.shutdown()
         }
         #expect(try gateway.store.upstream(named: "dc-1") == nil)
-        #expect(try store.gatewayState(origin: gateway.origin)?.verifiedSize == 0)
+        #expect(try await store.gatewayState(origin: gateway.origin)?.verifiedSize == 0)
     }
 
     @Test("end to end: the witness cosigns what the pusher sends, the agent serves it, the collector anchors it")
@@ -120,7 +120,7 @@ struct LedgerAPICollectorTests {
             #expect(await pusher.pushOnce() == ["dc-1": "ok"])
             await pusher.shutdown()
             try await Self.withAgentAPI(gateway, cosignedBy: [upstream]) { port in
-                let collector = try CollectorTests.collector(
+                let collector = try await CollectorTests.collector(
                     gateway, port: port, store: w.store, anchoring: true, cosigners: [w.verifier])
                 #expect(await collector.pullOnce().outcome == .verified)
                 await collector.shutdown()
@@ -128,11 +128,11 @@ struct LedgerAPICollectorTests {
             group.cancelAll()
         }
         // The checkpoint the collector verified carries the witness's cosignature.
-        let state = try #require(try w.store.gatewayState(origin: gateway.origin))
-        let collected = try #require(try w.store.checkpoints(gateway: state.id).last)
+        let state = try #require(try await w.store.gatewayState(origin: gateway.origin))
+        let collected = try #require(try await w.store.checkpoints(gateway: state.id).last)
         let note = try Note(parsing: collected.note)
         #expect(try NoteSigning.open(note, verifiers: [w.verifier]).count == 1)
-        let job = try #require(try w.store.anchorJobs().first)
+        let job = try #require(try await w.store.anchorJobs().first)
         #expect(job.document.contains("\"cosigners\":[\"\(w.witness.name)\"]"))
         #expect(job.document.contains("\"id\":\"\(gateway.origin)#500\""))
     }

@@ -13,7 +13,7 @@ import Testing
 @Suite("Required checkpoint signatures")
 struct SignaturePolicyTests {
     /// Seals `gateway` with its Ed25519 key and `sm2`.
-    static func sealWithBoth(_ gateway: GatewayFixture, sm2: PrivateKey) throws -> CheckpointRecord {
+    static func sealWithBoth(_ gateway: GatewayFixture, sm2: PrivateKey) async throws -> CheckpointRecord {
         let signers = [gateway.signer, NoteKeys.signer(for: sm2, name: gateway.origin)]
         let origin = gateway.origin
         let result = try gateway.store.seal { request in
@@ -36,7 +36,7 @@ struct SignaturePolicyTests {
         let gateway = try GatewayFixture(dir: dir)
         let sm2 = try PrivateKey.generate(.sm2)
         try gateway.append(300)
-        _ = try Self.sealWithBoth(gateway, sm2: sm2)
+        _ = try await Self.sealWithBoth(gateway, sm2: sm2)
         let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
         let server = try TestTileServer(gateway: gateway)
         server.setTamper { path, bytes in
@@ -68,12 +68,12 @@ struct SignaturePolicyTests {
     }
 
     @Test("the witness refuses to cosign a checkpoint without its SM2 line under the all-keys policy")
-    func witnessRequiresEveryKey() throws {
+    func witnessRequiresEveryKey() async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let sm2 = try PrivateKey.generate(.sm2)
         try gateway.append(10)
-        let checkpoint = try Self.sealWithBoth(gateway, sm2: sm2)
+        let checkpoint = try await Self.sealWithBoth(gateway, sm2: sm2)
         let store = try CollectorStore(path: dir.file("witness.db"), durability: .process)
         let cosigner = try CosignatureV1Signer(name: "witness.example/w1", privateKey: PrivateKey.generate(.ed25519))
         let verifiers = [
@@ -87,10 +87,10 @@ struct SignaturePolicyTests {
             ],
             // No collector here: the policy, not the bound by collection, is under test.
             store: store, boundFirstByCollection: false)
-        let refused = witness.addCheckpoint(
+        let refused = await witness.addCheckpoint(
             body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: try Self.stripped(checkpoint.note)).utf8))
         #expect(refused.status == 403, "\(refused.status) \(refused.body)")
-        let accepted = witness.addCheckpoint(
+        let accepted = await witness.addCheckpoint(
             body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: checkpoint.note).utf8))
         #expect(accepted.status == 200)
     }

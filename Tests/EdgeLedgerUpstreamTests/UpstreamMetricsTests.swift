@@ -53,7 +53,7 @@ struct UpstreamMetricsTests {
         let out = dir.file("anchored.jsonl")
         try await withServer(server.router) { gatewayPort in
             let (ports, continuation) = AsyncStream<Int>.makeStream()
-            var configuration = try UpstreamNodeTests.configuration(
+            var configuration = try await UpstreamNodeTests.configuration(
                 dir: dir, gateway: gateway, gatewayPort: gatewayPort, port: 0, anchorOut: out)
             configuration.metrics = MetricsConfiguration(enabled: true, allowAnonymous: true)
             let node = try UpstreamNode.make(
@@ -108,7 +108,7 @@ struct UpstreamMetricsTests {
         let gateway = try GatewayFixture(dir: dir)
         let unreachable = try FreePort.find()  // nothing listens there
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try UpstreamNodeTests.configuration(
+        var configuration = try await UpstreamNodeTests.configuration(
             dir: dir, gateway: gateway, gatewayPort: unreachable, port: 0, anchorOut: dir.file("unused"))
         configuration.http.tokens = [
             HTTPTokenConfiguration(name: "prometheus", credential: .plaintext(ConfigSecret(value: "scrape-token")))

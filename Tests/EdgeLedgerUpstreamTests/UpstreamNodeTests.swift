@@ -14,7 +14,7 @@ struct UpstreamNodeTests {
     /// An upstream configuration for `gateway` served at `gatewayPort`, listening on `port`.
     static func configuration(
         dir: TemporaryFolder, gateway: GatewayFixture, gatewayPort: Int, port: Int, anchorOut: String
-    ) throws -> UpstreamConfiguration {
+    ) async throws -> UpstreamConfiguration {
         let keyFile = dir.file("witness.pem")
         if !FileManager.default.fileExists(atPath: keyFile) {
             try KeyFile.save(try PrivateKey.generate(.ed25519), to: keyFile)
@@ -24,7 +24,8 @@ struct UpstreamNodeTests {
             http: UpstreamHTTPConfiguration(listen: HostPort(host: "127.0.0.1", port: UInt16(port))),
             storage: UpstreamStorageConfiguration(path: dir.file("state/upstream.db"), durability: .process),
             gateways: [gateway.gatewayConfiguration(url: "http://127.0.0.1:\(gatewayPort)")],
-            anchor: AnchorConfiguration(command: [try AnchorTests.script(in: dir), anchorOut], timeout: .seconds(10)))
+            anchor: await AnchorConfiguration(
+                command: [try AnchorTests.script(in: dir), anchorOut], timeout: .seconds(10)))
     }
 
     @Test("witness, collector and anchoring run as one service group and stop cleanly")
@@ -36,7 +37,7 @@ struct UpstreamNodeTests {
         let out = dir.file("anchored.jsonl")
         try await withServer(server.router) { gatewayPort in
             let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let configuration = try Self.configuration(
+            let configuration = try await Self.configuration(
                 dir: dir, gateway: gateway, gatewayPort: gatewayPort, port: 0, anchorOut: out)
             let node = try UpstreamNode.make(
                 configuration: configuration, logger: testLogger("test.node"),
@@ -62,6 +63,11 @@ struct UpstreamNodeTests {
                     (try? String(contentsOfFile: out, encoding: .utf8))?.contains("#1500\"") == true
                 }
                 #expect(anchored)
+                // The acknowledgement follows the verification (the anchoring may finish first).
+                #expect(
+                    try await WitnessPusherTests.eventually(20) {
+                        server.acks.withLock { $0.map(\.size) }.contains(1500)
+                    })
                 group.cancelAll()
                 while let _ = try? await group.next() {}
             }
@@ -69,8 +75,8 @@ struct UpstreamNodeTests {
         #expect(server.acks.withLock { $0.map(\.size) }.contains(1500))
         // The store is closed: it can be opened again (the writer lock was released).
         let reopened = try CollectorStore(path: dir.file("state/upstream.db"), durability: .process)
-        #expect(try reopened.witnessState(origin: gateway.origin)?.size == 1500)
-        #expect(try reopened.gatewayState(origin: gateway.origin)?.verifiedSize == 1500)
+        await #expect(try reopened.witnessState(origin: gateway.origin)?.size == 1500)
+        await #expect(try reopened.gatewayState(origin: gateway.origin)?.verifiedSize == 1500)
     }
 
     /// Whether `edge-ledger-upstream` was built.
@@ -92,7 +98,7 @@ struct UpstreamNodeTests {
         let out = dir.file("anchored.jsonl")
         try await withServer(server.router) { gatewayPort in
             let port = try FreePort.find()
-            let configuration = try Self.configuration(
+            let configuration = try await Self.configuration(
                 dir: dir, gateway: gateway, gatewayPort: gatewayPort, port: port, anchorOut: out)
             let toml = """
                 [witness]

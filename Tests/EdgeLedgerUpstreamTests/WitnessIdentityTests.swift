@@ -46,12 +46,12 @@ struct WitnessIdentityTests {
             #expect(crossed.status == 403)
             #expect(String(decoding: crossed.body, as: UTF8.self).contains("may not submit"))
             #expect(try await post(port: port, "add-checkpoint", body: bodyOne, token: "token-2").status == 403)
-            #expect(try store.witnessState(origin: two.origin) == nil)
+            #expect(try await store.witnessState(origin: two.origin) == nil)
             #expect(try await post(port: port, "add-checkpoint", body: bodyOne, token: "token-1").status == 200)
             #expect(try await post(port: port, "add-checkpoint", body: bodyTwo, token: "token-2").status == 200)
         }
-        #expect(try store.witnessState(origin: one.origin)?.size == 3)
-        #expect(try store.witnessState(origin: two.origin)?.size == 4)
+        #expect(try await store.witnessState(origin: one.origin)?.size == 3)
+        #expect(try await store.witnessState(origin: two.origin)?.size == 4)
     }
 
     @Test("a client certificate matches witness_clients by subject, in any accepted form")
@@ -65,14 +65,16 @@ struct WitnessIdentityTests {
         #expect(!WitnessClient.certificate([]).matches(""))
     }
 
-    @Test("the collector refuses a checkpoint of another origin, even signed by a key it trusts elsewhere")
-    func servedAsAnotherOrigin() async throws {
+    @Test(
+        "the collector refuses a checkpoint of another origin, even signed by a key it trusts elsewhere",
+        arguments: UpstreamEngine.allCases)
+    func servedAsAnotherOrigin(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let one = try GatewayFixture(dir: dir, origin: "test.example/gw-1", file: "gw1.db")
         let two = try GatewayFixture(dir: dir, origin: "test.example/gw-2", file: "gw2.db")
         try one.grow(3)
         try two.grow(4)
-        let store = try CollectorStore(path: dir.file("upstream.db"), durability: .process)
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
         let server = try TestTileServer(gateway: two)  // gw-2's log, served at gw-1's URL
         try await withServer(server.router) { port in
             var configuration = one.gatewayConfiguration(url: "http://127.0.0.1:\(port)")
@@ -83,7 +85,7 @@ struct WitnessIdentityTests {
             await collector.shutdown()
             #expect(report.outcome.refusal?.contains("checkpoint refused") == true, "\(report.outcome)")
         }
-        #expect(try store.gatewayState(origin: one.origin)?.verifiedSize == 0)
+        #expect(try await store.gatewayState(origin: one.origin)?.verifiedSize == 0)
     }
 
     @Test("the Bearer scheme is matched case-insensitively, at the witness and at the gateway API")

@@ -19,7 +19,7 @@ struct WitnessPusherTests {
             var request = request
             let body = Array(buffer: try await request.collectBody(upTo: 1 << 16))
             if let parsed = try? WitnessRequest(parsing: body) { requests.sizes.withLock { $0.append(parsed.oldSize) } }
-            let result = w.witness.addCheckpoint(body: body)
+            let result = await w.witness.addCheckpoint(body: body)
             return Response(
                 status: .init(code: result.status), headers: [.contentType: result.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: result.body)))
@@ -34,13 +34,13 @@ struct WitnessPusherTests {
     }
 
     /// Waits until `condition` holds, up to `seconds`.
-    static func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+    static func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
-            if try condition() { return true }
+            if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return try condition()
+        return try await condition()
     }
 
     @Test("catches up with one request after the witness was down, and stores a cosignature that verifies")
@@ -85,7 +85,7 @@ struct WitnessPusherTests {
             text: try Note(parsing: latest.note).text,
             signatures: [try NoteSignature(parsingLine: cosignatures[0].line)])
         #expect(try NoteSigning.open(note, verifiers: [w.verifier]).count == 1)
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 65)
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 65)
     }
 
     @Test("a new checkpoint is pushed with a consistency proof from the witness's size")
@@ -118,8 +118,10 @@ struct WitnessPusherTests {
         let first = try gateway.grow(40)
         // Someone else already gave the witness size 40.
         #expect(
-            w.witness.addCheckpoint(body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: first.note).utf8))
-                .status == 200)
+            await w.witness.addCheckpoint(
+                body: Array(WitnessRequest.body(oldSize: 0, proof: [], note: first.note).utf8)
+            )
+            .status == 200)
         try gateway.grow(24)
         let requests = OldSizes()
         try await withServer(Self.countingRouter(w, requests: requests)) { port in
@@ -131,7 +133,7 @@ struct WitnessPusherTests {
         }
         #expect(requests.sizes.withLock { $0 } == [0, 40])
         #expect(try gateway.store.upstream(named: "dc-1")?.lastPushedSize == 64)
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 64)
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 64)
     }
 
     @Test("404 from a witness that does not know the log is a configuration error, recorded, not retried at once")

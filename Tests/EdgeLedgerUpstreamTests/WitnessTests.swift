@@ -21,7 +21,7 @@ struct WitnessTests {
     /// Verifies the cosignature lines of a 200 answer against the witness key.
     static func verifyCosignature(
         _ body: [UInt8], note: String, verifier: CosignatureV1Verifier
-    ) throws
+    ) async throws
         -> NoteSignature
     {
         let text = String(decoding: body, as: UTF8.self)
@@ -43,7 +43,7 @@ struct WitnessTests {
             let r1 = try await post(
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 0, proof: [], note: first.note))
             #expect(r1.status == 200)
-            let sig = try Self.verifyCosignature(r1.body, note: first.note, verifier: w.verifier)
+            let sig = try await Self.verifyCosignature(r1.body, note: first.note, verifier: w.verifier)
             #expect(sig.name == "witness.example/w1")
             #expect(sig.signature.count == 72)
             let timestamp = try #require(CosignatureV1.timestamp(of: sig.signature))
@@ -54,13 +54,13 @@ struct WitnessTests {
             let r2 = try await post(
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 10, proof: proof, note: second.note))
             #expect(r2.status == 200)
-            _ = try Self.verifyCosignature(r2.body, note: second.note, verifier: w.verifier)
+            _ = try await Self.verifyCosignature(r2.body, note: second.note, verifier: w.verifier)
             // The same checkpoint again (old = size, empty proof) is cosigned again.
             let r3 = try await post(
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 17, proof: [], note: second.note))
             #expect(r3.status == 200)
         }
-        let state = try #require(try w.store.witnessState(origin: gateway.origin))
+        let state = try #require(try await w.store.witnessState(origin: gateway.origin))
         #expect(state.size == 17)
         #expect(state.root == (try gateway.store.latestCheckpoint())?.root)
     }
@@ -90,7 +90,7 @@ struct WitnessTests {
             #expect(r2.status == 409)
             #expect(String(decoding: r2.body, as: UTF8.self) == "5\n")
         }
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 5)
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 5)
     }
 
     @Test("403 for a checkpoint signed by another key, 404 for an unknown origin, 400 for garbage")
@@ -114,7 +114,7 @@ struct WitnessTests {
             let r4 = try await post(port: port, "add-checkpoint", body: "hello")
             #expect(r4.status == 400)
         }
-        #expect(try w.store.witnessState(origin: gateway.origin) == nil)
+        #expect(try await w.store.witnessState(origin: gateway.origin) == nil)
     }
 
     @Test("422 for a consistency proof that does not verify")
@@ -140,7 +140,7 @@ struct WitnessTests {
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 6, proof: short, note: second.note))
             #expect(r2.status == 422)
         }
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 6)
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 6)
     }
 
     @Test("rollbacks and forks are refused, and the state never moves back")
@@ -183,7 +183,7 @@ struct WitnessTests {
                 body: WitnessRequest.body(oldSize: 20, proof: forkProof, note: forkedLarger.note))
             #expect(r4.status == 422)
         }
-        let state = try #require(try w.store.witnessState(origin: gateway.origin))
+        let state = try #require(try await w.store.witnessState(origin: gateway.origin))
         #expect(state.size == 20)
         #expect(state.root == large.root)
     }
@@ -254,11 +254,11 @@ struct WitnessTests {
             #expect(try await push(certificate: "gw1") == "ok")
             group.cancelAll()
         }
-        #expect(try w.store.witnessState(origin: gateway.origin)?.size == 5)
+        #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 5)
     }
 
     @Test("request bodies round-trip; cosignature key IDs follow the spec")
-    func formats() throws {
+    func formats() async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         _ = try gateway.grow(9)

@@ -2,8 +2,9 @@
 /// (`edge-ledger-upstream --config upstream.toml`): a witness that cosigns gateway checkpoints
 /// and a collector that pulls, re-verifies and stores their entries, then anchors them.
 ///
-/// Required: `witness.name`, `witness.key_file` and at least one `[[gateways]]` entry. The
-/// schema is documented in `docs/CONFIGURATION.md`.
+/// Required: `witness.name` and `witness.key_file`. Gateways are enrolled in the store
+/// (`edge-ledger-upstream gateways add`); `[[gateways]]` entries, when present, are enrolled (or
+/// updated) at every start. The schema is documented in `docs/CONFIGURATION.md`.
 public struct UpstreamConfiguration: Sendable, Equatable {
     /// Where the upstream looks for its configuration by default.
     public static let defaultPath = "/etc/edge-ledger/upstream.toml"
@@ -12,9 +13,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var witness: WitnessConfiguration
     /// `[http]`: the witness endpoint.
     public var http: UpstreamHTTPConfiguration
-    /// `[storage]`.
+    /// `[storage]` (or `[store]`).
     public var storage: UpstreamStorageConfiguration
-    /// `[[gateways]]`.
+    /// `[[gateways]]`: gateways enrolled from the file at start (the registry in the store holds them all).
     public var gateways: [GatewayConfiguration]
     /// `[anchor]`.
     public var anchor: AnchorConfiguration
@@ -53,8 +54,10 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         let root = ConfigTableReader.root(document, context: context)
         let witness = WitnessConfiguration(reading: root.table("witness"))
         let http = UpstreamHTTPConfiguration(reading: root.table("http"))
-        let storage = UpstreamStorageConfiguration(reading: root.table("storage"))
-        let issuesBefore = context.issues.count
+        if root.has("store") && root.has("storage") {
+            root.error("store", "[store] and [storage] are the same table: keep one")
+        }
+        let storage = UpstreamStorageConfiguration(reading: root.table(root.has("store") ? "store" : "storage"))
         let readers = root.tableArray("gateways")
         var gateways: [GatewayConfiguration] = []
         for r in readers {
@@ -79,9 +82,6 @@ public struct UpstreamConfiguration: Sendable, Equatable {
                     "empty while http.allow_anonymous = false: no token or certificate may submit this gateway's "
                         + "checkpoints to the witness; list the gateway's [[http.tokens]] name or certificate subject")
             }
-        }
-        if readers.isEmpty, context.issues.count == issuesBefore {
-            root.error("gateways", "at least one [[gateways]] entry is required")
         }
         let anchor = AnchorConfiguration(reading: root.table("anchor"))
         let log = LogConfiguration(reading: root.table("log"))

@@ -1,23 +1,59 @@
-/// The reference upstream's store (`[storage]` in upstream.toml).
+/// The upstream's store (`[storage]` in upstream.toml, also accepted as `[store]`): one SQLite
+/// file (the embedded default: one instance) or a PostgreSQL database that several instances
+/// share (a fleet), and how this instance takes part in the fleet.
 public struct UpstreamStorageConfiguration: Sendable, Equatable {
     /// SQLite database; relative paths resolve against the configuration file's directory.
-    /// Default `/var/lib/edge-ledger/upstream.db`.
+    /// Default `/var/lib/edge-ledger/upstream.db`. Ignored when `url` is set.
     public var path: String
-    /// Commit durability. Default `power`: the upstream is the long-term copy.
+    /// Commit durability of the SQLite file. Default `power`: the upstream is the long-term copy.
     public var durability: StorageDurability
+    /// `url` (or `url_env`): a PostgreSQL connection URI (`postgres://user@host:5432/db?sslmode=…`);
+    /// when set, every piece of upstream state lives in that database instead of `path`.
+    public var url: ConfigSecret?
+    /// `connections`: PostgreSQL connections (and store threads) of this instance. Default 8.
+    public var connections: Int
+    /// `instance_id`: this instance's name in leases and claims; default `<hostname>-<pid>`.
+    public var instanceID: String?
+    /// `lease`: how long a collection lease lasts without renewal (the takeover time after an
+    /// instance dies). Default 30 s.
+    public var lease: Duration
+    /// `registry_interval`: how often the gateway registry is read for enrolled, changed or
+    /// disabled gateways. Default 2 s.
+    public var registryInterval: Duration
+
+    /// Whether the store is a PostgreSQL database.
+    public var isPostgres: Bool { url != nil }
 
     /// Creates store settings.
-    public init(path: String = "/var/lib/edge-ledger/upstream.db", durability: StorageDurability = .power) {
+    public init(
+        path: String = "/var/lib/edge-ledger/upstream.db", durability: StorageDurability = .power,
+        url: ConfigSecret? = nil, connections: Int = 8, instanceID: String? = nil, lease: Duration = .seconds(30),
+        registryInterval: Duration = .seconds(2)
+    ) {
         self.path = path
         self.durability = durability
+        self.url = url
+        self.connections = connections
+        self.instanceID = instanceID
+        self.lease = lease
+        self.registryInterval = registryInterval
     }
 
     init(reading r: ConfigTableReader) {
         let d = UpstreamStorageConfiguration()
+        let url = r.secret("url")
+        if let url, !(url.value.hasPrefix("postgres://") || url.value.hasPrefix("postgresql://")) {
+            r.error("url", "must be a PostgreSQL connection URI (postgres://user@host:5432/database)")
+        }
         self.init(
             path: r.filePath("path", default: d.path),
             durability: r.choice(
-                "durability", default: d.durability, StorageDurability.allCases.map { ($0.rawValue, $0) }))
+                "durability", default: d.durability, StorageDurability.allCases.map { ($0.rawValue, $0) }),
+            url: url, connections: r.integer("connections", default: d.connections, in: 1...256),
+            instanceID: r.string("instance_id"),
+            lease: r.duration("lease", default: d.lease, in: .seconds(2)...(.seconds(3600))),
+            registryInterval: r.duration(
+                "registry_interval", default: d.registryInterval, in: .milliseconds(100)...(.seconds(600))))
         r.finish()
     }
 }

@@ -110,10 +110,31 @@ enum CollectorSchema {
         );
         CREATE INDEX fork_evidence_origin ON fork_evidence(origin);
         """,
+        // The fleet (issue 13): the gateway registry (enrolled without restarts: enabled, mode and
+        // the gateway's settings as its `[[gateways]]` entry; `revision` grows with each change so
+        // every instance notices), the collection lease with its fencing token, and claims on
+        // anchoring jobs (one instance runs a job at a time).
+        """
+        ALTER TABLE gateways ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE gateways ADD COLUMN mode TEXT NOT NULL DEFAULT 'pull';
+        ALTER TABLE gateways ADD COLUMN settings TEXT;
+        ALTER TABLE gateways ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE gateways ADD COLUMN enrolled_at INTEGER;
+        ALTER TABLE gateways ADD COLUMN lease_holder TEXT;
+        ALTER TABLE gateways ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE gateways ADD COLUMN lease_expires_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE anchor_queue ADD COLUMN claimed_by TEXT;
+        ALTER TABLE anchor_queue ADD COLUMN claim_expires_at INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE upstream_instances(
+            id           TEXT PRIMARY KEY NOT NULL,
+            started_at   INTEGER NOT NULL,
+            heartbeat_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
-    /// Creates or migrates the store; refuses files that are not upstream stores.
-    static func migrate(_ db: SQLiteConnection, now: Int64) throws(StoreError) {
+    /// Refuses files that are not upstream stores, or are newer than this build.
+    static func check(_ db: SQLiteConnection) throws(StoreError) {
         let appID = Int32(truncatingIfNeeded: try db.scalar("PRAGMA application_id", "reading the file header") ?? 0)
         let userVersion = Int(try db.scalar("PRAGMA user_version", "reading the file header") ?? 0)
         if userVersion == 0 {
@@ -128,6 +149,12 @@ enum CollectorSchema {
                 "upstream store \(db.path) has schema version \(userVersion); this edge-ledger reads up to \(version)",
                 hint: "upgrade edge-ledger (a newer version created or migrated this store)")
         }
+    }
+
+    /// Creates or migrates the store; refuses files that are not upstream stores.
+    static func migrate(_ db: SQLiteConnection, now: Int64) throws(StoreError) {
+        try check(db)
+        let userVersion = Int(try db.scalar("PRAGMA user_version", "reading the file header") ?? 0)
         guard userVersion < version else { return }
         try db.transaction(immediate: true, "migrating the upstream store schema") { () throws(StoreError) in
             let current = Int(try db.scalar("PRAGMA user_version", "reading the schema version") ?? 0)

@@ -52,13 +52,16 @@ public struct CollectorGatewayState: Sendable, Hashable {
     public var ackedSize: UInt64
     /// When that acknowledgement was accepted: Unix nanoseconds, UTC.
     public var ackedAt: Int64?
+    /// The collection lease (which instance collects the gateway), or `nil` when never leased.
+    public var lease: CollectorLease?
 
     /// Creates a record.
     public init(
         id: Int64, origin: String, hashAlgorithm: HashAlgorithm, verifiedSize: UInt64 = 0, verifiedRoot: Hash32? = nil,
         verifiedNote: String? = nil, verifiedAt: Int64? = nil, stagedSize: UInt64 = 0, ackedSize: UInt64 = 0,
-        ackedAt: Int64? = nil
+        ackedAt: Int64? = nil, lease: CollectorLease? = nil
     ) {
+        self.lease = lease
         self.id = id
         self.origin = origin
         self.hashAlgorithm = hashAlgorithm

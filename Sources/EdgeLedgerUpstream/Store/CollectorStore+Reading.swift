@@ -1,0 +1,99 @@
+import EdgeLedgerCore
+import EdgeLedgerStore
+
+/// Reading what was collected: hash tiles, entries and bundles, verified checkpoints.
+extension CollectorStore {
+    /// The stored hashes of tile `level`/`index` of gateway `id`, or `nil`.
+    public func tile(gateway id: Int64, level: Int, index: UInt64) async throws(StoreError) -> [Hash32]? {
+        try await storeTransaction { (sql) throws(StoreError) in
+            try CollectorTileReader(sql: sql, gateway: id).hashes(level: level, index: index)
+        }
+    }
+
+    /// Reads hash tiles of gateway `id` with a ``TileReader`` (for proofs and roots), in one
+    /// transaction on the store's threads; `body` must not call back into the store.
+    public func withTiles<R: Sendable>(
+        gateway id: Int64, _ body: @escaping @Sendable (any TileReader) throws -> R
+    ) async throws -> R {
+        try await transaction { sql in try body(CollectorTileReader(sql: sql, gateway: id)) }
+    }
+
+    /// The stored entries `from ..< to` of gateway `id` (verified or staged), in order.
+    public func entries(gateway id: Int64, from: UInt64, to: UInt64) async throws(StoreError) -> [[UInt8]] {
+        guard from < to else { return [] }
+        return try await storeTransaction { (sql) throws(StoreError) in
+            try sql.entries(gateway: id, from: from, to: to)
+        }
+    }
+
+    /// The stored entry bundle `index` of gateway `id` (C2SP tlog-tiles layout) and its width,
+    /// or `nil`.
+    public func entryBundle(gateway id: Int64, index: UInt64) async throws(StoreError) -> (width: Int, data: [UInt8])? {
+        let entries = try await entries(gateway: id, from: index &* 256, to: index &* 256 &+ 256)
+        guard !entries.isEmpty else { return nil }
+        var data: [UInt8] = []
+        data.reserveCapacity(entries.reduce(0) { $0 + 2 + $1.count })
+        for entry in entries {
+            data.append(UInt8(truncatingIfNeeded: entry.count >> 8))
+            data.append(UInt8(truncatingIfNeeded: entry.count))
+            data.append(contentsOf: entry)
+        }
+        return (entries.count, data)
+    }
+
+    /// The number of entries stored for gateway `id`.
+    public func entryCount(gateway id: Int64) async throws(StoreError) -> UInt64 {
+        try await storeTransaction { (sql) throws(StoreError) in try sql.entryCount(gateway: id) }
+    }
+
+    /// The verified checkpoints of gateway `id`, oldest first.
+    public func checkpoints(gateway id: Int64) async throws(StoreError) -> [CollectedCheckpoint] {
+        try await storeTransaction { (sql) throws(StoreError) in
+            try sql.all(
+                "SELECT g.origin, c.size, c.root, c.note, c.verified_at FROM checkpoints c "
+                    + "JOIN gateways g ON g.id = c.gateway WHERE c.gateway = ?1 ORDER BY c.size", [.int(id)],
+                "reading collected checkpoints"
+            ) { (row) throws(StoreError) in
+                CollectedCheckpoint(
+                    origin: row.text(0) ?? "", size: row.uint64(1), root: row.hash(2) ?? .zero,
+                    note: row.text(3) ?? "", verifiedAt: row.int64(4))
+            }
+        }
+    }
+}
+
+/// Reads a collected log's hash tiles for ``TiledTree``.
+struct CollectorTileReader: TileReader {
+    let sql: any UpstreamSQL
+    let gateway: Int64
+
+    func hashes(level: Int, index: UInt64) throws(StoreError) -> [Hash32]? {
+        let sql = self.sql
+        let gateway = self.gateway
+        return try sql.first(
+            "SELECT width, hashes FROM tiles WHERE gateway = ?1 AND level = ?2 AND idx = ?3",
+            [.int(gateway), .int(Int64(level)), .uint(index)], "reading tile \(level)/\(index)"
+        ) { (row) throws(StoreError) -> [Hash32] in
+            let width = Int(row.int64(0))
+            let hashes = row.withBlob(1) { blob -> [Hash32]? in
+                guard (1...256).contains(width), blob.count == width * 32 else { return nil }
+                return SQLiteConnection.hashes(from: blob)
+            }
+            guard let hashes = hashes ?? nil else {
+                throw StoreError(
+                    .corrupt, "collected tile \(level)/\(index) of gateway \(gateway) in \(sql.location) is malformed",
+                    hint: "the upstream store is damaged")
+            }
+            return hashes
+        }
+    }
+
+    func readTile(level: Int, index: UInt64) throws -> [Hash32] {
+        guard let hashes = try hashes(level: level, index: index) else {
+            throw StoreError(
+                .missing, "collected tile \(level)/\(index) of gateway \(gateway) is missing from \(sql.location)",
+                hint: "the upstream store is damaged")
+        }
+        return hashes
+    }
+}

@@ -1,0 +1,126 @@
+import EdgeLedgerPostgres
+import EdgeLedgerStore
+
+/// ``UpstreamSQL`` over one PostgreSQL connection: `?N` parameters become `$N`, arguments are
+/// sent typed and in binary, and a gateway's entries are rows inserted in batches.
+final class PostgresSession: UpstreamSQL {
+    let connection: PostgresConnection
+    let engine = UpstreamEngine.postgres
+    var location: String { connection.location }
+
+    init(_ connection: PostgresConnection) { self.connection = connection }
+
+    /// `sql` with each `?N` parameter written `$N` (our SQL has no `?` in literals).
+    static func translate(_ sql: String) -> String {
+        guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        var out = ""
+        out.reserveCapacity(sql.utf8.count)
+        for character in sql { out.append(character == "?" ? "$" : character) }
+        return out
+    }
+
+    static func value(_ argument: SQLArgument) -> PostgresValue {
+        switch argument {
+        case .int(let v): .int64(v)
+        case .text(let v): .text(v)
+        case .blob(let v): .bytea(v)
+        case .null(.int): .null(.int64)
+        case .null(.text): .null(.text)
+        case .null(.blob): .null(.bytea)
+        }
+    }
+
+    /// A ``StoreError`` for a libpq failure, saying what to do.
+    static func storeError(_ error: PostgresError) -> StoreError {
+        if error.isConnectionFailure {
+            return StoreError(
+                .unavailable, error.description,
+                hint: "check that the PostgreSQL server in store.url is running and reachable; the upstream retries")
+        }
+        if error.isUniqueViolation { return StoreError(.conflict, error.description) }
+        return StoreError(.database, error.description)
+    }
+
+    func execute(
+        _ sql: String, _ values: [PostgresValue], _ what: @autoclosure () -> String
+    ) throws(StoreError) -> PostgresResult {
+        do {
+            return try connection.execute(Self.translate(sql), values)
+        } catch {
+            var failure = Self.storeError(error)
+            failure.message += " (\(what()))"
+            throw failure
+        }
+    }
+
+    func script(_ sql: String, _ what: @autoclosure () -> String) throws(StoreError) {
+        do {
+            try connection.executeScript(sql)
+        } catch {
+            var failure = Self.storeError(error)
+            failure.message += " (\(what()))"
+            throw failure
+        }
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String) throws(StoreError) -> Int {
+        try execute(sql, arguments.map(Self.value), what()).affectedRows
+    }
+
+    func query(
+        _ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String,
+        row: (any SQLRow) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        let result = try execute(sql, arguments.map(Self.value), what())
+        for index in 0..<result.rowCount { try row(PostgresRow(result: result, row: index)) }
+    }
+
+    // MARK: - Entries as rows
+
+    func insertEntries(gateway: Int64, from start: UInt64, _ entries: CollectorEntryBatch) throws(StoreError) {
+        guard !entries.isEmpty else { return }
+        var values: [[UInt8]] = []
+        values.reserveCapacity(entries.count)
+        entries.forEach { _, bytes in values.append(Array(bytes)) }
+        _ = try execute(
+            "INSERT INTO entries(gateway, idx, data) SELECT $1, $2 + t.ord - 1, t.data "
+                + "FROM unnest($3::bytea[]) WITH ORDINALITY AS t(data, ord)",
+            [.int64(gateway), .int64(Int64(bitPattern: start)), .byteaArray(values)],
+            "storing \(entries.count) collected entries from \(start)")
+    }
+
+    func entries(gateway: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]] {
+        guard from < to else { return [] }
+        var out: [[UInt8]] = []
+        try query(
+            "SELECT data FROM entries WHERE gateway = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
+            [.int(gateway), .uint(from), .uint(to)], "reading collected entries"
+        ) { (row) throws(StoreError) in out.append(row.blob(0) ?? []) }
+        return out
+    }
+
+    func truncateEntries(gateway: Int64, to size: UInt64) throws(StoreError) {
+        try run(
+            "DELETE FROM entries WHERE gateway = ?1 AND idx >= ?2", [.int(gateway), .uint(size)],
+            "discarding staged entries")
+    }
+
+    func entryCount(gateway: Int64) throws(StoreError) -> UInt64 {
+        UInt64(
+            try scalar("SELECT count(*) FROM entries WHERE gateway = ?1", [.int(gateway)], "counting collected entries")
+                ?? 0)
+    }
+}
+
+/// A row of a PostgreSQL result.
+struct PostgresRow: SQLRow {
+    let result: PostgresResult
+    let row: Int
+    func int64(_ column: Int) -> Int64 { result.int64(row, column) }
+    func isNull(_ column: Int) -> Bool { result.isNull(row, column) }
+    func text(_ column: Int) -> String? { result.text(row, column) }
+    func withBlob<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        try result.withBytes(row, column, body)
+    }
+}
