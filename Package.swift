@@ -8,12 +8,13 @@ import PackageDescription
 /// - `EdgeLedgerCore`: pure formats and their proofs (entry, note, checkpoint, tiles,
 ///   tlog-proof, witness request, JSON), Merkle math, the configuration model and its TOML
 ///   parser. No I/O, no C.
-/// - `COpenSSL`, `CSQLite`, `CMosquitto`: thin system-library shims.
+/// - `COpenSSL`, `CSQLite`, `CMosquitto`, `CPostgres`: thin system-library shims.
 /// - `EdgeLedgerSystem`: libc, threads for blocking C loops, clocks, backoff, logging, systemd,
 ///   reading configuration files.
 /// - `EdgeLedgerCrypto`: keys, note signers and verifiers, cosignature/v1 (OpenSSL).
 /// - `EdgeLedgerStore`: the gateway's ledger (SQLite) and its ingest journal.
 /// - `EdgeLedgerMQTT`: the broker client (libmosquitto).
+/// - `EdgeLedgerPostgres`: a synchronous PostgreSQL connection (libpq) for the upstream's store.
 /// - `EdgeLedgerHTTP`: HTTP plumbing both roles share (connection guard, authentication, client).
 /// - `EdgeLedgerGateway`: ingest, sealer, retention, integrity checks, witness push, the API.
 /// - `EdgeLedgerUpstream`: witness, collectors, anchoring and the upstream's store.
@@ -62,6 +63,11 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
 
         // MARK: System layer and adapters
         .target(
@@ -75,6 +81,10 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerSystem", "CMosquitto", .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "EdgeLedgerPostgres",
+            dependencies: ["CPostgres", "EdgeLedgerSystem", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "EdgeLedgerHTTP",
@@ -171,6 +181,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
+        .testTarget(
+            name: "EdgeLedgerPostgresTests",
+            dependencies: [
+                "EdgeLedgerPostgres", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "EdgeLedgerCoreTests",
             dependencies: [

@@ -6,6 +6,10 @@ set -euo pipefail
 packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
 # libfaketime, for the clock-jump fault test (scripts/faults/clock-jumps.sh).
 packages+=(faketime)
+# PostgreSQL: libpq for the upstream's store (EdgeLedgerPostgres), and the server, whose
+# initdb/postgres/psql (/usr/lib/postgresql/<version>/bin) tests and benchmarks run private
+# clusters with (EdgeLedgerTestSupport's PostgresCluster, scripts/bench-postgres.sh).
+packages+=(postgresql libpq-dev)
 # systemd-analyze, for systemd/check-units.sh (CI checks the units). Installing the package does
 # not make systemd PID 1 (that is systemd-sysv) and is safe in a container: its maintainer
 # scripts call systemctl only when /run/systemd/system exists, i.e. under a running systemd.
@@ -32,6 +36,10 @@ fi
 # The distribution's mosquitto service is not needed: tests and the demo start private brokers.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
     echo "setup: note: a system mosquitto is running on port 1883; EdgeLedger's tests use their own ports"
+fi
+# Nor is the distribution's PostgreSQL cluster (tests start private ones on free ports).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
+    echo "setup: note: a system PostgreSQL is running; EdgeLedger's tests start their own clusters"
 fi
 command -v swift >/dev/null 2>&1 || {
     echo "setup: swift not found on PATH; install Swift 6.1 or newer from swift.org (see README)" >&2
