@@ -170,7 +170,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "EdgeLedgerBench",
-            dependencies: ["EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "CSQLite"]
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "EdgeLedgerPostgres",
+                "CSQLite",
+            ]
         ),
 
         // MARK: Tests
