@@ -170,7 +170,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "EdgeLedgerBench",
-            dependencies: ["EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "CSQLite"]
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "EdgeLedgerPostgres",
+                "CSQLite",
+            ]
         ),
 
         // MARK: Tests
@@ -181,6 +184,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
+        .testTarget(
+            name: "EdgeLedgerPostgresTests",
+            dependencies: [
+                "EdgeLedgerPostgres", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "EdgeLedgerCoreTests",
             dependencies: [

@@ -41,6 +41,10 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
     echo "setup: note: a system mosquitto is running on port 1883; EdgeLedger's tests use their own ports"
 fi
+# Nor is the distribution's PostgreSQL cluster (tests start private ones on free ports).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
+    echo "setup: note: a system PostgreSQL is running; EdgeLedger's tests start their own clusters"
+fi
 command -v swift >/dev/null 2>&1 || {
     echo "setup: swift not found on PATH; install Swift 6.1 or newer from swift.org (see README)" >&2
     exit 1

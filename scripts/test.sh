@@ -25,7 +25,7 @@ fi
 # cooperative threads were starved enough to time out HTTP exchanges. The MQTT, gateway and ingest
 # suites therefore run in a process of their own. Each group prints its own closing line.
 groups=(
-    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerSystemTests|EdgeLedgerStoreTests|EdgeLedgerCLITests"
+    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerSystemTests|EdgeLedgerStoreTests|EdgeLedgerCLITests|EdgeLedgerPostgresTests"
     "EdgeLedgerHTTPTests"
     "EdgeLedgerUpstreamTests"
     "EdgeLedgerMQTTTests|EdgeLedgerGatewayTests|EdgeLedgerIngestTests"

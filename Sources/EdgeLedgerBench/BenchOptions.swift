@@ -11,7 +11,8 @@ struct BenchOptions {
     var verify = true
 
     static let usage = """
-        usage: edge-ledger-bench [--runs N] [--single N] [--batch-rows N] [--power N] [--seal-entries N]
+        usage: edge-ledger-bench postgres --url URL [options]   (edge-ledger-bench postgres --help)
+               edge-ledger-bench [--runs N] [--single N] [--batch-rows N] [--power N] [--seal-entries N]
                                  [--seal-runs N] [--proofs N] [--dir DIR] [--no-verify] [--quick]
           --runs N          runs per measurement; medians are printed (default 5)
           --single N        single-entry commits per run (default 20000)

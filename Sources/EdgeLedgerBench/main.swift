@@ -5,7 +5,26 @@ import EdgeLedgerStore
 import EdgeLedgerSystem
 
 // edge-ledger-bench: the ledger store's append, seal, proof and verify costs against the raw
-// SQLite C API in the same run. Build with -c release; see docs/PERFORMANCE.md.
+// SQLite C API in the same run; `edge-ledger-bench postgres --url URL`: the PostgreSQL client's
+// commit and batch-insert rates (PostgresBench). Build with -c release; see docs/PERFORMANCE.md.
+
+if CommandLine.arguments.dropFirst().first == "postgres" {
+    switch PostgresBench.Options.parse(Array(CommandLine.arguments.dropFirst(2))) {
+    case .success(let o):
+        do {
+            var bench = try PostgresBench(options: o)
+            try bench.run()
+            exit(0)
+        } catch {
+            print("edge-ledger-bench postgres: \(error)")
+            exit(1)
+        }
+    case .failure(let error):
+        if let option = error.option { print("edge-ledger-bench postgres: bad or incomplete option \(option)") }
+        print(PostgresBench.Options.usage)
+        exit(error.option == nil ? 0 : 2)
+    }
+}
 
 let options: BenchOptions
 switch BenchOptions.parse(Array(CommandLine.arguments.dropFirst())) {

@@ -102,7 +102,7 @@ package final class PostgresConnection {
             }
             do {
                 return try check(raw, sql, connection)
-            } catch  where error.sqlState == "26000" {
+            } catch let error where error.sqlState == "26000" {
                 // The prepared statements were deallocated behind the cache's back (DEALLOCATE,
                 // DISCARD ALL): prepare again, and retry at once unless a transaction is open
                 // (it is aborted now).
@@ -178,15 +178,21 @@ package final class PostgresConnection {
             return PostgresResult(raw)
         }
         defer { PQclear(raw) }
+        guard status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR else {
+            // COPY (or anything else that leaves the protocol mid-way): the connection cannot
+            // take the next command, so it is closed rather than left stuck.
+            let name = String(cString: PQresStatus(status))
+            close()
+            throw PostgresError(
+                message: "the statement returned \(name), which this connection does not handle (no COPY);"
+                    + " the connection was closed", what: PostgresError.running(sql), isConnectionFailure: true)
+        }
         func field(_ code: Character) -> String? {
             guard let value = PQresultErrorField(raw, Int32(code.asciiValue!)) else { return nil }
             let text = String(cString: value)
             return text.isEmpty ? nil : text
         }
         var message = field("M") ?? Self.errorMessage(connection)
-        if status != PGRES_FATAL_ERROR && status != PGRES_NONFATAL_ERROR {
-            message = "unexpected result \(String(cString: PQresStatus(status))) (COPY is not supported)"
-        }
         if let position = field("P") { message += " (at character \(position))" }
         if let detail = field("D") { message += ". Detail: " + detail }
         if let hint = field("H") { message += ". Hint: " + hint }
@@ -198,8 +204,8 @@ package final class PostgresConnection {
     /// libpq's last message on one line.
     private static func errorMessage(_ connection: OpaquePointer) -> String {
         let text = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingPrefix(while: \.isWhitespace) }
-        return lines.isEmpty ? "unknown libpq error" : lines.joined(separator: " ")
+        let words = text.split(whereSeparator: \.isWhitespace)
+        return words.isEmpty ? "unknown libpq error" : words.joined(separator: " ")
     }
 
     /// "host:port/dbname" from what libpq resolved (also after a failed attempt).

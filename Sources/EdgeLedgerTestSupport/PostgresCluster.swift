@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// The server never outlives the test process: ``stop()`` in `deinit`, an exit handler for the
 /// clusters still running at exit (``shared()``'s), and a watchdog beside the server that stops
-/// it within a second or so when the test process is gone without either (a crash, SIGKILL).
+/// it within half a second when the test process is gone without either (a crash, SIGKILL).
 public final class PostgresCluster: @unchecked Sendable {
     // @unchecked: the shared cluster is only read (URLs, databases); starting and stopping are
     // for a private cluster, driven by the one test that owns it.
@@ -55,8 +55,8 @@ public final class PostgresCluster: @unchecked Sendable {
             do {
                 try launch(retryingFor: 0)
                 return
-            } catch  where attempt < 3 {
-                continue
+            } catch {
+                if attempt == 3 { throw error }
             }
         }
     }
@@ -171,9 +171,10 @@ public final class PostgresCluster: @unchecked Sendable {
     private func launch(retryingFor seconds: Double) throws {
         guard external == nil, process == nil else { return }
         let deadline = Date().addingTimeInterval(seconds)
-        // The shell waits for the server; the watchdog beside it, once the test process ($1) is
-        // gone without stopping it, sends SIGQUIT (immediate shutdown) and removes the folder
-        // ($2), which the test process's exit handler would have removed.
+        // The shell waits for the server, then for the watchdog beside it (which ends within
+        // 0.2 s of the server). Once the test process ($1) is gone without stopping the server,
+        // the watchdog sends it SIGQUIT (immediate shutdown) and removes the folder ($2), as the
+        // test process's exit handler would have.
         let script = #"""
             owner=$1
             folder=$2
@@ -188,10 +189,13 @@ public final class PostgresCluster: @unchecked Sendable {
                         rm -rf -- "$folder"
                         exit 0
                     fi
-                    sleep 1
+                    sleep 0.2
                 done
             ) &
             wait "$server"
+            status=$?
+            wait
+            exit $status
             """#
         let command = programs.asOwner(
             script: script,
@@ -210,7 +214,7 @@ public final class PostgresCluster: @unchecked Sendable {
                 }
                 process = child
                 postmaster = pid
-                livingPostmasters.withLock { _ = $0.insert(pid) }
+                livingPostmasters.withLock { $0[pid] = child }
                 _ = stopAtExit
                 return
             }
@@ -232,8 +236,16 @@ public final class PostgresCluster: @unchecked Sendable {
             }
             usleep(50_000)
         }
-        if let pid = pid_t(postmasterPIDLine()) { Glibc.kill(pid, SIGKILL) }
-        child.signal(SIGKILL)
+        // The server runs under runuser and the shell: kill them all (postmaster.pid may still
+        // name a server that is gone).
+        var pids = [child.pid]
+        var index = 0
+        while index < pids.count {
+            pids += Self.children(of: pids[index])
+            index += 1
+        }
+        for pid in pids.reversed() { Glibc.kill(pid, SIGKILL) }
+        child.wait(timeout: 5)
         throw TestSupportError("PostgreSQL did not accept connections within 30 s: \(logTail()) (log: \(logFile))")
     }
 
@@ -247,7 +259,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     private func forget(_ pid: pid_t) {
-        livingPostmasters.withLock { _ = $0.remove(pid) }
+        livingPostmasters.withLock { _ = $0.removeValue(forKey: pid) }
         process = nil
         postmaster = nil
     }
@@ -289,16 +301,16 @@ public final class PostgresCluster: @unchecked Sendable {
 private let sharedCluster = Mutex<PostgresCluster?>(nil)
 private let databaseCounter = Atomic<Int>(0)
 
-/// The postmasters still running: stopped by the exit handler.
-private let livingPostmasters = Mutex<Set<pid_t>>([])
+/// The postmasters still running and the processes they run under: stopped by the exit handler.
+private let livingPostmasters = Mutex<[pid_t: ChildProcess]>([:])
 
 /// Registers the exit handler once (after the cluster's TemporaryFolder registered its own, so
 /// it runs first: the servers stop before their folders are removed).
 private let stopAtExit: Void = {
     atexit {
-        let pids = livingPostmasters.withLock { $0 }
-        for pid in pids { kill(pid, SIGQUIT) }
-        waitUntil(timeout: 5) { !pids.contains { kill($0, 0) == 0 } }
+        let servers = livingPostmasters.withLock { $0 }
+        for pid in servers.keys { kill(pid, SIGQUIT) }
+        for process in servers.values { process.wait(timeout: 5) }
     }
 }()
 
