@@ -24,47 +24,17 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1)
 
 url=${POSTGRES_URL:-}
 if [ -z "$url" ]; then
-    bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -1)
-    [ -n "$bin" ] || bin=$(dirname "$(command -v initdb 2>/dev/null || echo /missing/initdb)")
-    [ -x "$bin/initdb" ] || {
-        say "PostgreSQL is not installed (no initdb); run scripts/setup.sh"
-        exit 1
-    }
+    # shellcheck source=lib/postgres.sh
+    . scripts/lib/postgres.sh
     dir=$(mktemp -d "${DIR:-/tmp}/edge-ledger-bench-pg-XXXXXX")
-    as_owner=()
-    if [ "$(id -u)" -eq 0 ]; then # initdb and postgres refuse root
-        chown postgres: "$dir"
-        as_owner=(runuser -u postgres --)
-    fi
-    server=""
     cleanup() {
-        if [ -f "$dir/data/postmaster.pid" ]; then
-            kill -INT "$(head -1 "$dir/data/postmaster.pid")" 2>/dev/null || true
-        fi
-        [ -z "$server" ] || stop_process "$server" 30 postgres
+        pg_stop
         rm -rf "$dir"
     }
     trap cleanup EXIT
-    (cd / && "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U edgeledger --auth=trust -E UTF8 --no-locale) \
-        >"$dir/initdb.log" 2>&1 || {
-        cat "$dir/initdb.log" >&2
-        exit 1
-    }
-    port=$(free_port)
-    (cd / && exec "${as_owner[@]}" "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir" \
-        -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200 -c shared_buffers=64MB) \
-        >"$dir/postgres.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do
-        "$bin/psql" -X -q -d "postgres://edgeledger@127.0.0.1:$port/postgres" -c 'select 1' >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d "postgres://edgeledger@127.0.0.1:$port/postgres" \
-        -c 'CREATE DATABASE bench' || {
-        tail -20 "$dir/postgres.log" >&2
-        exit 1
-    }
-    url="postgres://edgeledger@127.0.0.1:$port/bench"
+    pg_start "$dir" on
+    url=$(pg_createdb bench)
+    port=$PG_PORT
     echo "cluster: $dir/data on $(df --output=source "$dir" | tail -1), fsync=on"
 fi
 "$scratch/release/edge-ledger-bench" postgres --url "$url" "$@"

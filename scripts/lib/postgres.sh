@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# A private PostgreSQL cluster for scripts (benchmarks, fault scenarios, the demo): a data
+# directory in a temporary folder, a free loopback port, fsync on or off. Sourced, not run; needs
+# scripts/lib/processes.sh (free_port, stop_process).
+#
+#   pg_start DIR [on|off]   initdb DIR/data (as user postgres when root) and start the server;
+#                           sets PG_BIN, PG_PORT, PG_PID, PG_SERVER_URL (no database)
+#   pg_createdb NAME        creates a database; prints its URL
+#   pg_psql URL SQL…        runs SQL (psql -X -q -At, stops at the first error)
+#   pg_restart [SIGNAL]     stops the server (SIGINT: fast shutdown; SIGKILL: crash) and starts it
+#                           again on the same port and data
+#   pg_stop                 stops the server (fast shutdown)
+
+pg_find_bin() {
+    PG_BIN=$(find /usr/lib/postgresql -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -1)
+    [ -n "$PG_BIN" ] || PG_BIN=$(dirname "$(command -v initdb 2>/dev/null || echo /missing/initdb)")
+    [ -x "$PG_BIN/initdb" ] || {
+        echo "PostgreSQL is not installed (no initdb); run scripts/setup.sh" >&2
+        return 1
+    }
+}
+
+pg_start() {
+    PG_DIR=$1
+    PG_FSYNC=${2:-on}
+    pg_find_bin
+    mkdir -p "$PG_DIR"
+    PG_AS=()
+    if [ "$(id -u)" -eq 0 ]; then # initdb and postgres refuse root
+        chown postgres: "$PG_DIR"
+        PG_AS=(runuser -u postgres --)
+    fi
+    (cd / && "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U edgeledger --auth=trust -E UTF8 --no-locale) \
+        >"$PG_DIR/initdb.log" 2>&1 || {
+        cat "$PG_DIR/initdb.log" >&2
+        return 1
+    }
+    PG_PORT=$(free_port)
+    PG_SERVER_URL="postgres://edgeledger@127.0.0.1:$PG_PORT"
+    pg_launch
+}
+
+pg_launch() {
+    (cd / && exec "${PG_AS[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -k "$PG_DIR" \
+        -c listen_addresses=127.0.0.1 -c fsync="$PG_FSYNC" -c max_connections=300 -c shared_buffers=128MB) \
+        >>"$PG_DIR/postgres.log" 2>&1 &
+    PG_PID=$!
+    for _ in $(seq 300); do
+        "$PG_BIN/psql" -X -q -d "$PG_SERVER_URL/postgres" -c 'select 1' >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    tail -20 "$PG_DIR/postgres.log" >&2
+    return 1
+}
+
+pg_createdb() {
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER_URL/postgres" -c "CREATE DATABASE \"$1\"" >/dev/null
+    echo "$PG_SERVER_URL/$1"
+}
+
+pg_psql() {
+    local url=$1
+    shift
+    "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$url" -c "$*"
+}
+
+pg_postmaster() { head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null; }
+
+pg_restart() {
+    local signal=${1:-INT} pid
+    pid=$(pg_postmaster)
+    if [ -n "$pid" ]; then
+        if [ "$signal" = KILL ]; then
+            # A crash: the postmaster and every backend at once.
+            pkill -KILL -P "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        else
+            kill -"$signal" "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 100); do
+        [ -n "$(pg_postmaster)" ] && kill -0 "$(pg_postmaster)" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$PG_DIR/data/postmaster.pid"
+    pg_launch
+}
+
+pg_stop() {
+    local pid
+    pid=$(pg_postmaster)
+    [ -z "$pid" ] || kill -INT "$pid" 2>/dev/null || true
+    [ -z "${PG_PID:-}" ] || stop_process "$PG_PID" 30 postgres
+}
