@@ -44,6 +44,11 @@ public final class UpstreamMetrics: Sendable {
         /// Counter: anchoring attempts that failed (non-zero exit, timeout, cannot start); each
         /// is retried with backoff.
         public static let anchorFailures = "edge_ledger_anchor_failures_total"
+        /// Jobs the command reported as already anchored with the same hash (a retry after an
+        /// attempt that landed): counted as completed too.
+        public static let anchorAlready = "edge_ledger_anchor_already_anchored_total"
+        /// Anchoring jobs waiting (due or backing off), as of the anchorer's last look.
+        public static let anchorPending = "edge_ledger_anchor_pending"
     }
 
     /// Why a pull failed: the `reason` label of ``Name/pullFailures``.
@@ -79,6 +84,10 @@ public final class UpstreamMetrics: Sendable {
     public let anchored: Counter
     /// ``Name/anchorFailures``.
     public let anchorFailures: Counter
+    /// ``Name/anchorAlready``.
+    public let anchorAlready: Counter
+    /// ``Name/anchorPending``.
+    public let anchorPending: Gauge
 
     /// Creates every metric for the given gateway origins through `factory`.
     ///
@@ -98,6 +107,9 @@ public final class UpstreamMetrics: Sendable {
         self.witnessOutcomes = outcomes
         anchored = Counter(label: Name.anchored, dimensions: [], factory: factory)
         anchorFailures = Counter(label: Name.anchorFailures, dimensions: [], factory: factory)
+        anchorAlready = Counter(label: Name.anchorAlready, dimensions: [], factory: factory)
+        anchorPending = Gauge(label: Name.anchorPending, dimensions: [], factory: factory)
+        anchorPending.record(0)
         track(gateways: origins)
     }
 

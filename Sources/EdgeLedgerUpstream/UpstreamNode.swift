@@ -74,10 +74,10 @@ public struct UpstreamNode: Sendable {
             gateways: configuration.gateways.map(\.origin),
             witnessOutcomes: WitnessResponse.Outcome.allCases.map(\.rawValue),
             factory: PrometheusMetricsFactory(registry: registry))
+        let instanceID = configuration.storage.instanceID ?? defaultInstanceID()
         let anchorer = Anchorer(
             configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"),
-            metrics: metrics)
-        let instanceID = configuration.storage.instanceID ?? defaultInstanceID()
+            metrics: metrics, instanceID: instanceID)
         let anchoring = configuration.anchor.isEnabled
         let supervisor = CollectorSupervisor(
             instanceID: instanceID, store: store, witness: witness, configuration: configuration, metrics: metrics

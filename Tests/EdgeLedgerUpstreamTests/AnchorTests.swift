@@ -4,6 +4,7 @@ import EdgeLedgerStore
 import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Foundation
+import Prometheus
 import Testing
 
 @testable import EdgeLedgerGateway
@@ -93,14 +94,14 @@ struct AnchorTests {
         let store = try await Self.storeWithOneJob(dir: dir, gateway: gateway)
         let failing = Anchorer(
             configuration: AnchorConfiguration(
-                command: ["/bin/sh", "-c", "cat >/dev/null; echo boom >&2; exit 3"], timeout: .seconds(10),
+                command: ["/bin/sh", "-c", "cat >/dev/null; echo boom >&2; exit 4"], timeout: .seconds(10),
                 retry: BackoffConfiguration(initial: .milliseconds(100), max: .seconds(1))),
             store: store, logger: testLogger("test.anchor", level: .critical))
         #expect(await failing.runDueJobs() == 0)
         var job = try #require(try await store.anchorJobs().first)
         #expect(job.attempts == 1)
         #expect(job.doneAt == nil)
-        #expect(job.lastError?.contains("status 3") == true)
+        #expect(job.lastError?.contains("status 4") == true)
         #expect(job.lastError?.contains("boom") == true)
         #expect(job.nextAttemptAt > SystemClock.nowNanoseconds())
 
@@ -125,6 +126,50 @@ struct AnchorTests {
         try await Task.sleep(for: .milliseconds(50))
         #expect(await working.runDueJobs() == 1)
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("\"id\":\"\(gateway.origin)#10\""))
+    }
+
+    @Test("an attempt that landed but timed out is retried with the same id; 'already anchored' is success")
+    func alreadyAnchoredIsSuccess() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        let store = try await Self.storeWithOneJob(dir: dir, gateway: gateway)
+        // A stand-in for ChainMaker's evidence contract: one line "id hash" per anchored id; a
+        // duplicate id is refused. The first attempt lands, then hangs past the timeout.
+        let chain = dir.file("chain.txt")
+        let hook = """
+            cat >/dev/null
+            line="$EDGE_LEDGER_ANCHOR_ID $EDGE_LEDGER_ANCHOR_HASH"
+            if grep -q "^$EDGE_LEDGER_ANCHOR_ID " "$1" 2>/dev/null; then
+                grep -qx "$line" "$1" && exit 3
+                echo "id anchored with another hash" >&2; exit 5
+            fi
+            echo "$line" >> "$1"
+            [ "$EDGE_LEDGER_ANCHOR_ATTEMPT" = 1 ] && sleep 30
+            exit 0
+            """
+        let registry = PrometheusCollectorRegistry()
+        let metrics = UpstreamMetrics(
+            gateways: [gateway.origin], witnessOutcomes: [], factory: PrometheusMetricsFactory(registry: registry))
+        let anchorer = Anchorer(
+            configuration: AnchorConfiguration(
+                command: ["/bin/sh", "-c", hook, "hook", chain], timeout: .seconds(1),
+                retry: BackoffConfiguration(initial: .milliseconds(10), max: .milliseconds(10))),
+            store: store, logger: testLogger("test.anchor", level: .critical), metrics: metrics)
+        #expect(await anchorer.runDueJobs() == 0, "killed by its timeout after landing")
+        var job = try #require(try await store.anchorJobs().first)
+        #expect(job.attempts == 1 && job.doneAt == nil)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await anchorer.runDueJobs() == 1, "the retry finds the same id with the same hash")
+        job = try #require(try await store.anchorJobs().first)
+        #expect(job.doneAt != nil)
+        let root = try #require(job.root)
+        #expect(try String(contentsOfFile: chain, encoding: .utf8) == "\(gateway.origin)#10 \(root.hex)\n")
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        let text = String(decoding: buffer, as: UTF8.self)
+        #expect(PrometheusText.value(text, "edge_ledger_anchor_already_anchored_total") == 1, "\(text)")
+        #expect(PrometheusText.value(text, "edge_ledger_anchor_completed_total") == 1)
+        #expect(PrometheusText.value(text, "edge_ledger_anchor_failures_total") == 1)
     }
 
     @Test("JSON strings are escaped")

@@ -1,6 +1,7 @@
 import EdgeLedgerCore
 import EdgeLedgerCrypto
 import EdgeLedgerStore
+import EdgeLedgerSystem
 import EdgeLedgerTestSupport
 import Synchronization
 import Testing
@@ -149,6 +150,33 @@ struct FleetStoreTests {
         #expect(order.count >= 1)
         let cosigned = try await store.witnessCheckpoints(origin: origin).map(\.size)
         #expect(cosigned == cosigned.sorted() && Set(cosigned) == Set(order))
+        await store.close()
+    }
+
+    @Test(
+        "an anchoring job is claimed by one instance at a time; an expired claim is taken over",
+        arguments: UpstreamEngine.allCases)
+    func anchoringClaims(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(engine, dir: dir)
+        let id = try await store.registerGateway(origin: "plant.example/gw-anchor", hash: .sha256).id
+        let (batch, leaves, _) = CollectorStoreTests.entries(0..<20)
+        let root = Merkle.rootHash(leaves, hasher: OpenSSLHasher.sha256)
+        try await store.stage(
+            gateway: id, stagedSize: 0, entries: batch, leafHashes: leaves, hasher: OpenSSLHasher.sha256,
+            complete: CollectedCheckpoint(
+                origin: "plant.example/gw-anchor", size: 20, root: root, note: "n", verifiedAt: 1),
+            anchorDocument: "{}")
+        let now = SystemClock.nowNanoseconds()
+        let a = try await store.dueAnchorJobs(now: now, holder: "a", claim: .seconds(60))
+        #expect(a.count == 1 && a.first?.root == root && a.first?.anchorID == "plant.example/gw-anchor#20")
+        #expect(try await store.dueAnchorJobs(now: now, holder: "b", claim: .seconds(60)).isEmpty, "claimed by a")
+        let later = now + Duration.seconds(61).nanosecondsClamped
+        #expect(
+            try await store.dueAnchorJobs(now: later, holder: "b", claim: .seconds(60)).count == 1, "a's claim expired")
+        try await store.completeAnchorJob(id: try #require(a.first).id, at: later)
+        #expect(try await store.dueAnchorJobs(now: later + 1, holder: "a").isEmpty)
+        #expect(try await store.pendingAnchorJobs() == 0)
         await store.close()
     }
 }

@@ -14,6 +14,10 @@ public struct AnchorConfiguration: Sendable, Equatable {
     /// upstream's environment when set there (`"PATH"`), or a fixed `"NAME=value"`. Nothing
     /// else reaches the command (the upstream's tokens stay out of it). Default `["PATH"]`.
     public var environment: [String]
+    /// `already_anchored_status`: the exit status by which the command says "this id is already
+    /// anchored, with this hash" (a retry after an attempt that landed but timed out): counted as
+    /// success. Default 3.
+    public var alreadyAnchoredStatus: Int32
 
     /// Whether anchoring is configured.
     public var isEnabled: Bool { !command.isEmpty }
@@ -22,12 +26,13 @@ public struct AnchorConfiguration: Sendable, Equatable {
     public init(
         command: [String] = [], timeout: Duration = .seconds(30),
         retry: BackoffConfiguration = BackoffConfiguration(initial: .seconds(5), max: .seconds(600)),
-        environment: [String] = ["PATH"]
+        environment: [String] = ["PATH"], alreadyAnchoredStatus: Int32 = 3
     ) {
         self.command = command
         self.timeout = timeout
         self.retry = retry
         self.environment = environment
+        self.alreadyAnchoredStatus = alreadyAnchoredStatus
     }
 
     /// The command's environment as `NAME=value` strings: the fixed variables of
@@ -81,7 +86,9 @@ public struct AnchorConfiguration: Sendable, Equatable {
         self.init(
             command: command,
             timeout: r.duration("timeout", default: d.timeout, in: .seconds(1)...(.seconds(3600))),
-            retry: BackoffConfiguration(reading: r.table("retry"), defaults: d.retry), environment: environment)
+            retry: BackoffConfiguration(reading: r.table("retry"), defaults: d.retry), environment: environment,
+            alreadyAnchoredStatus: Int32(
+                r.integer("already_anchored_status", default: Int(d.alreadyAnchoredStatus), in: 1...125)))
         r.finish()
     }
 }

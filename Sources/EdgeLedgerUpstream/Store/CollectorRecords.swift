@@ -118,12 +118,18 @@ public struct AnchorJob: Sendable, Hashable {
     public var createdAt: Int64
     /// When the command succeeded, or `nil` while pending.
     public var doneAt: Int64?
+    /// The checkpoint's root (the anchored hash), when its verified checkpoint is stored.
+    public var root: Hash32?
+
+    /// The anchoring id: `<origin>#<size>`, the same at every attempt and on every instance.
+    public var anchorID: String { "\(origin)#\(size)" }
 
     /// Creates a record.
     public init(
         id: Int64, origin: String, size: UInt64, document: String, attempts: Int = 0, nextAttemptAt: Int64,
-        lastError: String? = nil, createdAt: Int64, doneAt: Int64? = nil
+        lastError: String? = nil, createdAt: Int64, doneAt: Int64? = nil, root: Hash32? = nil
     ) {
+        self.root = root
         self.id = id
         self.origin = origin
         self.size = size

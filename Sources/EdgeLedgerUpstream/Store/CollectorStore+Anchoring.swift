@@ -40,6 +40,13 @@ extension CollectorStore {
         }
     }
 
+    /// How many jobs are not done yet (due, backing off or claimed).
+    public func pendingAnchorJobs() async throws(StoreError) -> Int64 {
+        try await storeTransaction { (sql) throws(StoreError) in
+            try sql.scalar("SELECT count(*) FROM anchor_queue WHERE done_at IS NULL", [], "counting anchoring jobs") ?? 0
+        }
+    }
+
     /// Every anchoring job, done or pending, oldest first (for status and tests).
     public func anchorJobs(limit: Int = 1000) async throws(StoreError) -> [AnchorJob] {
         try await storeTransaction { (sql) throws(StoreError) in

@@ -114,13 +114,14 @@ extension UpstreamSQL {
     func anchorJobs(where clause: String, _ arguments: [SQLArgument]) throws(StoreError) -> [AnchorJob] {
         try all(
             "SELECT a.id, g.origin, a.size, a.document, a.attempts, a.next_attempt_at, a.last_error, a.created_at, "
-                + "a.done_at FROM anchor_queue a JOIN gateways g ON g.id = a.gateway WHERE \(clause)", arguments,
+                + "a.done_at, c.root FROM anchor_queue a JOIN gateways g ON g.id = a.gateway "
+                + "LEFT JOIN checkpoints c ON c.gateway = a.gateway AND c.size = a.size WHERE \(clause)", arguments,
             "reading the anchoring queue"
         ) { (row) throws(StoreError) in
             AnchorJob(
                 id: row.int64(0), origin: row.text(1) ?? "", size: row.uint64(2), document: row.text(3) ?? "",
                 attempts: Int(row.int64(4)), nextAttemptAt: row.int64(5), lastError: row.text(6),
-                createdAt: row.int64(7), doneAt: row.optionalInt64(8))
+                createdAt: row.int64(7), doneAt: row.optionalInt64(8), root: row.hash(9))
         }
     }
 }
