@@ -107,6 +107,7 @@ public struct UpstreamNode: Sendable {
                     }
                 },
                 metricsFactory: PrometheusMetricsFactory(registry: registry),
+                admin: AdminAPI.Endpoint(store: store, http: configuration.http),
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw UpstreamError("http: \(error)")

@@ -37,9 +37,13 @@ public enum WitnessAPI {
     public static func addRoutes<Routes: RouterMethods>(
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
-        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil, logger: Logger
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil,
+        admin: AdminAPI.Endpoint? = nil, logger: Logger
     ) where Routes.Context: LedgerRequestContextProtocol {
         let logBudget = logBudget ?? LogBudget(logger: logger)
+        if let admin, !admin.clients.isEmpty {
+            AdminAPI.addRoutes(to: router, endpoint: admin, maxBodyBytes: maxBodyBytes, logger: logger)
+        }
         router.post("add-checkpoint") { request, context -> Response in
             let decision = authenticator.check(
                 authorization: request.headers[.authorization], clientSubject: await clientSubject(request, context))
@@ -97,19 +101,21 @@ public enum WitnessAPI {
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
-        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil, logger: Logger
+        onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil,
+        admin: AdminAPI.Endpoint? = nil, logger: Logger
     ) -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         if trimmed.isEmpty {
             addRoutes(
                 to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes,
-                metrics: metrics, status: status, onResult: onResult, logBudget: logBudget, logger: logger)
+                metrics: metrics, status: status, onResult: onResult, logBudget: logBudget, admin: admin, logger: logger
+            )
         } else {
             addRoutes(
                 to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
                 maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult,
-                logBudget: logBudget, logger: logger)
+                logBudget: logBudget, admin: admin, logger: logger)
         }
         return router
     }

@@ -21,14 +21,19 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
     public var tokens: [HTTPTokenConfiguration]
     /// Header deadline and connection caps.
     public var limits: ConnectionLimits
+    /// `admin_clients`: the `[[http.tokens]]` names or client-certificate subjects that may use
+    /// the admin API (`<prefix>/admin/gateways…`: enrollment without restarts). Empty (the
+    /// default): no admin API. Never anonymous, whatever `allow_anonymous` says.
+    public var adminClients: [String]
 
     /// Creates listener settings.
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8090), prefix: String = "",
         tls: HTTPServerTLSConfiguration? = nil, allowPlaintext: Bool = false, allowAnonymous: Bool = true,
         maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = [],
-        limits: ConnectionLimits = ConnectionLimits()
+        limits: ConnectionLimits = ConnectionLimits(), adminClients: [String] = []
     ) {
+        self.adminClients = adminClients
         self.listen = listen
         self.prefix = prefix
         self.tls = tls
@@ -61,9 +66,21 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
         if !anonymous, tokens.isEmpty, tls?.clientCAFile == nil {
             r.error("allow_anonymous", "false, but there is no [[http.tokens]] entry and no client_ca_file")
         }
+        let admins = r.stringArray("admin_clients") ?? []
+        let names = Set(tokens.map(\.name))
+        for (i, admin) in admins.enumerated() where !admin.contains("=") && !names.contains(admin) {
+            r.context.error(
+                r.path(of: "admin_clients") + "[\(i)]",
+                "no [[http.tokens]] entry is named \(ConfigValue.quote(admin)) (a certificate subject has the form CN=...)"
+            )
+        }
+        if !admins.isEmpty, tls == nil, !listen.isLoopback {
+            r.error(
+                "admin_clients", "the admin API needs [http.tls] on a non-loopback listener (tokens cross the network)")
+        }
         self.init(
             listen: listen, prefix: prefix, tls: tls, allowPlaintext: allowPlaintext, allowAnonymous: anonymous,
-            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens, limits: limits)
+            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens, limits: limits, adminClients: admins)
         r.finish()
     }
 }
