@@ -43,7 +43,8 @@ extension CollectorStore {
     /// How many jobs are not done yet (due, backing off or claimed).
     public func pendingAnchorJobs() async throws(StoreError) -> Int64 {
         try await storeTransaction { (sql) throws(StoreError) in
-            try sql.scalar("SELECT count(*) FROM anchor_queue WHERE done_at IS NULL", [], "counting anchoring jobs") ?? 0
+            try sql.scalar("SELECT count(*) FROM anchor_queue WHERE done_at IS NULL", [], "counting anchoring jobs")
+                ?? 0
         }
     }
 
