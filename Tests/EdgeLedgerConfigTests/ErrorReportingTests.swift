@@ -318,6 +318,41 @@ import Testing
             ])
     }
 
+    @Test func fleetSettings() throws {
+        let witness = "[witness]\nname = \"w\"\nkey_file = \"w.key\"\n"
+        #expect(
+            ConfigFixture.upstreamIssues(
+                witness + "[store]\nurl = \"mysql://db/x\"\nlease = \"1s\"\n[storage]\npath = \"x.db\"\n") == [
+                    "store: [store] and [storage] are the same table: keep one",
+                    "store.url: must be a PostgreSQL connection URI (postgres://user@host:5432/database)",
+                    "store.lease: expected a duration 2s...1h, got \"1s\"",
+                ])
+        #expect(
+            ConfigFixture.upstreamIssues(witness + "[http]\nadmin_clients = [\"ops\"]\n") == [
+                "http.admin_clients[0]: no [[http.tokens]] entry is named \"ops\" (a certificate subject has the form CN=...)"
+            ])
+        let config = try ConfigLoader.parseUpstream(
+            toml: witness + "[store]\nurl_env = \"DB\"\nconnections = 16\ninstance_id = \"dc1-a\"\n",
+            environment: ["DB": "postgres://u@db:5432/up"])
+        #expect(config.storage.url?.value == "postgres://u@db:5432/up" && config.storage.isPostgres)
+        #expect(config.storage.connections == 16 && config.storage.instanceID == "dc1-a")
+        #expect(config.gateways.isEmpty, "gateways may all come from the registry")
+        // A gateway's settings round-trip through the registry's TOML.
+        let gateway = try ConfigLoader.parseUpstream(toml: ConfigFixture.minimalUpstream).gateways[0]
+        #expect(try ConfigLoader.parseGateway(toml: gateway.toml) == gateway)
+        var rich = gateway
+        rich.url = "https://gw.example:8443/api"
+        rich.token = ConfigSecret(value: "GW_TOKEN", source: .environment("GW_TOKEN"))
+        rich.tls = TLSClientConfiguration(caFile: "/etc/ca \"q\".pem", certFile: "/c.pem", keyFile: "/k.pem")
+        rich.witnessClients = ["CN=gw-1,O=Plant 7", "gw-token"]
+        rich.pullInterval = .milliseconds(2500)
+        rich.requireSignatures = .any
+        rich.maxGrowth = 4096
+        rich.acknowledge = false
+        let back = try ConfigLoader.parseGateway(toml: rich.toml, environment: ["GW_TOKEN": "GW_TOKEN"])
+        #expect(back == rich, "\(rich.toml)")
+    }
+
     @Test func nonTableRootAndOddKeysDoNotCrash() {
         #expect(
             ConfigFixture.agentIssues("\"weird key\" = 1\n" + minimal).first == "\"weird key\": unknown key")
