@@ -18,7 +18,7 @@ struct EnrollCommand: ParsableCommand {
             """)
 
     @Option(name: .shortAndLong, help: "The agent configuration file.")
-    var config: String = "/etc/edge-ledger/agent.toml"
+    var config: String = AgentConfiguration.defaultPath
 
     @Option(help: "The URL the upstream reaches this gateway's API at, e.g. https://gw-1.plant:8443.")
     var url: String

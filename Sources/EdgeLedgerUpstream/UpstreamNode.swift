@@ -47,7 +47,7 @@ public struct UpstreamNode: Sendable {
         onStoreProbe: (@Sendable (Result<[CollectorGatewayState], any Error>) -> Void)? = nil,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> UpstreamNode {
-        let store = try openStore(configuration.storage, migrate: false)
+        let store = try openStore(configuration.storage)
         let cosigner = try loadCosigner(configuration)
         var logs: [WitnessedLog] = []
         for gateway in configuration.gateways {
@@ -162,17 +162,24 @@ public struct UpstreamNode: Sendable {
     }
 
     /// Opens the configured store: the PostgreSQL database at `storage.url`, or the SQLite file at
-    /// `storage.path` (its directory created on first start; its schema always brought up to
-    /// date, as the embedded default has one instance).
+    /// `storage.path` (its directory created on first start; `run` always brings its schema up
+    /// to date, as the embedded default has one instance).
     ///
-    /// - Parameter migrate: bring a PostgreSQL schema up to date (`edge-ledger-upstream migrate`);
-    ///   otherwise a database that is behind is refused with the command to run.
-    public static func openStore(_ storage: UpstreamStorageConfiguration, migrate: Bool) throws -> CollectorStore {
+    /// - Parameter migrate: bring the schema up to date (`edge-ledger-upstream migrate`; `nil`:
+    ///   SQLite yes, PostgreSQL no — a PostgreSQL schema that is behind is refused with the
+    ///   command to run).
+    public static func openStore(
+        _ storage: UpstreamStorageConfiguration, migrate: Bool? = nil
+    ) throws
+        -> CollectorStore
+    {
         if let url = storage.url {
-            return try CollectorStore(postgresURL: url.value, connections: storage.connections, migrate: migrate)
+            return try CollectorStore(
+                postgresURL: url.value, connections: storage.connections, migrate: migrate ?? false)
         }
         try createParentDirectory(of: storage.path)
-        return try CollectorStore(path: storage.path, durability: storage.durability == .power ? .power : .process)
+        return try CollectorStore(
+            path: storage.path, durability: storage.durability == .power ? .power : .process, migrate: migrate ?? true)
     }
 
     /// `<hostname>-<pid>`: this instance's default name in leases and claims.

@@ -53,7 +53,7 @@ enum UpstreamCLI {
     /// Opens the configured store: with `migrate`, brings its schema up to date; otherwise a
     /// PostgreSQL schema that is behind is refused. A PostgreSQL store is shared with running
     /// instances; an SQLite store cannot be opened while `run` holds it.
-    static func openStore(_ configuration: UpstreamConfiguration, migrate: Bool) throws -> CollectorStore {
+    static func openStore(_ configuration: UpstreamConfiguration, migrate: Bool? = nil) throws -> CollectorStore {
         var storage = configuration.storage
         storage.connections = 1
         return try UpstreamNode.openStore(storage, migrate: migrate)
@@ -66,7 +66,7 @@ enum UpstreamCLI {
         let configuration = try loadConfiguration(configPath)
         let store: CollectorStore
         do {
-            store = try openStore(configuration, migrate: false)
+            store = try openStore(configuration)
         } catch {
             StandardError.line("edge-ledger-upstream: \(error)")
             throw ExitCode(1)

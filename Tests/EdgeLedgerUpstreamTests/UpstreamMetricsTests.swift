@@ -149,7 +149,7 @@ struct UpstreamMetricsTests {
         let retry = BackoffConfiguration(initial: .milliseconds(10), max: .milliseconds(10))
         let failing = Anchorer(
             configuration: AnchorConfiguration(
-                command: ["/bin/sh", "-c", "cat >/dev/null; exit 3"], timeout: .seconds(10), retry: retry),
+                command: ["/bin/sh", "-c", "cat >/dev/null; exit 4"], timeout: .seconds(10), retry: retry),
             store: store, logger: testLogger("test.anchor", level: .critical), metrics: metrics)
         #expect(await failing.runDueJobs() == 0)
         #expect(PrometheusText.value(scrape(), UpstreamMetrics.Name.anchorFailures) == 1)

@@ -34,12 +34,12 @@ public final class CollectorStore: Sendable {
     /// The SQLite file, for an SQLite store (`nil` for PostgreSQL).
     public var path: String? { engine == .sqlite ? location : nil }
 
-    /// Opens (creating or migrating) the SQLite upstream store at `path`.
+    /// Opens (creating, and with `migrate` migrating) the SQLite upstream store at `path`.
     ///
     /// - Throws: ``StoreError`` when the file cannot be opened or created, is not an upstream
     ///   store, is newer than this build, or is open by another upstream process.
-    public convenience init(path: String, durability: Durability = .power) throws(StoreError) {
-        self.init(database: try SQLiteUpstreamDatabase(path: path, durability: durability, migrate: true))
+    public convenience init(path: String, durability: Durability = .power, migrate: Bool = true) throws(StoreError) {
+        self.init(database: try SQLiteUpstreamDatabase(path: path, durability: durability, migrate: migrate))
     }
 
     /// Opens the PostgreSQL upstream store at `url` with up to `connections` connections.
@@ -112,7 +112,14 @@ public final class CollectorStore: Sendable {
     /// The schema version the database holds and the one this build writes.
     public func schemaVersions() async throws(StoreError) -> (current: Int, latest: Int) {
         let database = self.database
-        return try await storeTransaction { (_) throws(StoreError) in try database.schemaVersions() }
+        do {
+            // Not inside a transaction: the engine reads the version its own way.
+            return try await pool.runIfActive { try database.schemaVersions() }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.unavailable, "the upstream store \(location) is closed", hint: "the upstream is stopping")
+        }
     }
 
     // MARK: - Witness
