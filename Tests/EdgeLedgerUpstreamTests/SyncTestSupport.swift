@@ -108,11 +108,11 @@ struct WitnessFixture {
 
     init(
         dir: TemporaryFolder, gateways: [GatewayFixture], name: String = "witness.example/w1",
-        file: String = "witness.db"
+        file: String = "witness.db", engine: UpstreamEngine = .sqlite
     )
         throws
     {
-        store = try CollectorStore(path: dir.file(file), durability: .process)
+        store = try UpstreamTestStores.make(engine, dir: dir, name: file)
         let cosigner = try CosignatureV1Signer(name: name, privateKey: PrivateKey.generate(.ed25519))
         let logs = try gateways.map { g in
             WitnessedLog(

@@ -33,12 +33,14 @@ struct WitnessTests {
         return opened[0]
     }
 
-    @Test("accepts a valid checkpoint, returns a cosignature that verifies, then accepts a consistent one")
-    func acceptsAndCosigns() async throws {
+    @Test(
+        "accepts a valid checkpoint, returns a cosignature that verifies, then accepts a consistent one",
+        arguments: UpstreamEngine.allCases)
+    func acceptsAndCosigns(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(10)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(Self.router(w)) { port in
             let r1 = try await post(
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 0, proof: [], note: first.note))
@@ -65,13 +67,15 @@ struct WitnessTests {
         #expect(state.root == (try gateway.store.latestCheckpoint())?.root)
     }
 
-    @Test("409 with the witness's size as text/x.tlog.size when the old size is stale")
-    func conflictOnStaleOldSize() async throws {
+    @Test(
+        "409 with the witness's size as text/x.tlog.size when the old size is stale", arguments: UpstreamEngine.allCases
+    )
+    func conflictOnStaleOldSize(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(5)
         let second = try gateway.grow(5)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(Self.router(w)) { port in
             #expect(
                 try await post(
@@ -93,15 +97,17 @@ struct WitnessTests {
         #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 5)
     }
 
-    @Test("403 for a checkpoint signed by another key, 404 for an unknown origin, 400 for garbage")
-    func badSignatureUnknownLogMalformed() async throws {
+    @Test(
+        "403 for a checkpoint signed by another key, 404 for an unknown origin, 400 for garbage",
+        arguments: UpstreamEngine.allCases)
+    func badSignatureUnknownLogMalformed(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let other = try GatewayFixture(dir: dir, origin: "test.example/gw-1", file: "impostor.db")
         let unknown = try GatewayFixture(dir: dir, origin: "test.example/unknown", file: "unknown.db")
         let forged = try other.grow(4)
         let stranger = try unknown.grow(4)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(Self.router(w)) { port in
             let r = try await post(
                 port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 0, proof: [], note: forged.note))
@@ -117,13 +123,13 @@ struct WitnessTests {
         #expect(try await w.store.witnessState(origin: gateway.origin) == nil)
     }
 
-    @Test("422 for a consistency proof that does not verify")
-    func badProof() async throws {
+    @Test("422 for a consistency proof that does not verify", arguments: UpstreamEngine.allCases)
+    func badProof(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(6)
         let second = try gateway.grow(11)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(Self.router(w)) { port in
             #expect(
                 try await post(
@@ -143,8 +149,8 @@ struct WitnessTests {
         #expect(try await w.store.witnessState(origin: gateway.origin)?.size == 6)
     }
 
-    @Test("rollbacks and forks are refused, and the state never moves back")
-    func rollbackAndForkRefused() async throws {
+    @Test("rollbacks and forks are refused, and the state never moves back", arguments: UpstreamEngine.allCases)
+    func rollbackAndForkRefused(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let small = try gateway.grow(10)
@@ -155,7 +161,7 @@ struct WitnessTests {
         let forked = try fork.seal()
         #expect(forked.size == large.size)
         #expect(forked.root != large.root)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(Self.router(w)) { port in
             #expect(
                 try await post(
@@ -188,12 +194,14 @@ struct WitnessTests {
         #expect(state.root == large.root)
     }
 
-    @Test("bearer tokens: 401 without, 403 with a wrong one, when anonymous submissions are off")
-    func tokens() async throws {
+    @Test(
+        "bearer tokens: 401 without, 403 with a wrong one, when anonymous submissions are off",
+        arguments: UpstreamEngine.allCases)
+    func tokens(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         let first = try gateway.grow(3)
-        let w = try WitnessFixture(dir: dir, gateways: [gateway])
+        let w = try WitnessFixture(dir: dir, gateways: [gateway], engine: engine)
         let digest = Hex.encode(OpenSSLHasher.sha256.hash(Array("gw-token".utf8)).bytes)
         let router = WitnessAPI.router(
             prefix: "/witness", witness: w.witness,
