@@ -5,17 +5,17 @@
 # A private PostgreSQL (fsync on); two `edge-ledger-upstream` instances on it (lease 3 s,
 # registry_interval 500 ms) collecting 2 gateways, one each (real agents with a backlog and
 # simulators that keep publishing, enrolled with `edge-ledger enroll` → `gateways add`, the
-# enrolled settings' backoff left at its defaults). PostgreSQL is
-# stopped during collection twice, for a few seconds each: a fast shutdown (SIGINT: the backends
-# are terminated, a shutdown checkpoint), then a crash (SIGKILL to the postmaster and every
-# backend: crash recovery at the next start), longer than the lease. Expected each time: neither
-# instance exits, /readyz of each turns 503 while the database is away and 200 again after it
-# returns, what the gateways recorded as acknowledged is still at most what the database holds as
-# verified, collection of every gateway resumes by itself (measured; the leases may change hands,
-# as every one expired meanwhile), and each instance's log says what happened (the store failure,
-# and that the registry is readable again). At the end collection completes to every gateway's size, and
-# the database holds each gateway's entries once, in order, with the gateway's bytes, acked ≤
-# verified (the checks of fleet-takeover.sh).
+# enrolled settings' backoff left at its defaults). PostgreSQL is stopped during collection
+# twice, each time for longer than the lease: a fast shutdown (SIGINT: the backends are
+# terminated, a shutdown checkpoint), then a crash (SIGKILL to the postmaster and every backend:
+# crash recovery at the next start). Expected each time: neither instance exits, /readyz of each
+# turns 503 while the database is away and 200 again after it returns, what the gateways recorded
+# as acknowledged is still at most what the database holds as verified, collection of every
+# gateway resumes by itself (measured; leases may change hands, as every one expired meanwhile),
+# and each instance's log says what happened (the store failure, and that the registry is
+# readable again). At the end collection completes to every gateway's size, and the database
+# holds each gateway's entries once, in order, with the gateway's bytes, acked ≤ verified (the
+# checks of fleet-takeover.sh).
 #
 # Usage: scripts/faults/postgres-restart.sh [--ci | --long] [--backlog N] [--seconds N] [--down N]
 #   --backlog N   readings each gateway holds before collection starts (default 3000)
