@@ -112,6 +112,7 @@ public final class GatewayCollector: Service, Sendable {
                 let delay: Duration
                 switch report.outcome {
                 case .noCheckpoint, .upToDate, .verified: delay = self.gateway.pullInterval
+                case .failed where report.storeUnavailable: delay = self.gateway.pullInterval
                 case .refused, .rejected, .failed: delay = max(self.gateway.pullInterval, self.gateway.backoff.max)
                 case .unreachable:
                     delay = max(
@@ -154,6 +155,7 @@ public final class GatewayCollector: Service, Sendable {
             report.outcome = .unreachable("cancelled")
         } catch {
             report.outcome = .failed("\(error)")
+            report.storeUnavailable = (error as? StoreError)?.kind == .unavailable
         }
         if let state = try? await store.gatewayState(origin: origin) {
             report.verifiedSize = state.verifiedSize

@@ -43,6 +43,11 @@ public struct PullReport: Sendable, Equatable, CustomStringConvertible {
     /// Of ``duration``: time spent hashing, verifying and storing entries (the rest is waiting
     /// for the gateway).
     public var verifying: Duration = .zero
+    /// The pull ``Outcome/failed(_:)`` because the upstream's database could not be reached (a
+    /// PostgreSQL restart or failover, ``StoreError/Kind/unavailable``): retried at the next
+    /// `pull_interval` rather than after `backoff.max`, since a pull reads the store before it
+    /// asks the gateway anything.
+    public var storeUnavailable = false
 
     public var description: String {
         "\(outcome) checkpoint=\(checkpointSize.map(String.init) ?? "-") verified=\(verifiedSize) "

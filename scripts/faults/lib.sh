@@ -195,13 +195,15 @@ DB=""
 HTTP_PORT=""
 API=""
 
-# make_gateway [DIR]: `edge-ledger init` plus a bearer token for reads and metrics, a faster seal.
+# make_gateway [DIR [ORIGIN [TOPIC_PREFIX]]]: `edge-ledger init` plus a bearer token for reads
+# and metrics, a faster seal. Several gateways on one broker need their own topic prefix (the
+# simulator's --topic-prefix).
 make_gateway() {
     GW=${1:-$WORK/gw}
     HTTP_PORT=$(free_port)
     API="http://127.0.0.1:$HTTP_PORT"
-    "$BIN" init --dir "$GW" --origin "faults.example/$SCENARIO" \
-        --broker "127.0.0.1:$BROKER_PORT" --topics "factory/+/telemetry" \
+    "$BIN" init --dir "$GW" --origin "${2:-faults.example/$SCENARIO}" \
+        --broker "127.0.0.1:$BROKER_PORT" --topics "${3:-factory}/+/telemetry" \
         --listen "127.0.0.1:$HTTP_PORT" >"$WORK/init.log" 2>&1 || {
         cat "$WORK/init.log" >&2
         die "edge-ledger init failed"
@@ -250,10 +252,11 @@ AGENT_LOG=""
 AGENT_STARTS=0
 
 # start_agent [PREFIX COMMAND...]: runs the agent in the background (optionally under a wrapper
-# such as faketime) and waits until its API answers /healthz.
+# such as faketime) and waits until its API answers /healthz. It logs to $AGENT_LOG_FILE (default
+# $WORK/agent.log).
 start_agent() {
     AGENT_STARTS=$((AGENT_STARTS + 1))
-    AGENT_LOG="$WORK/agent.log"
+    AGENT_LOG=${AGENT_LOG_FILE:-$WORK/agent.log}
     echo "--- start $AGENT_STARTS at $(date -u +%T.%N)" >>"$AGENT_LOG"
     "$@" "$BIN" run --config "$CONF" >>"$AGENT_LOG" 2>&1 &
     AGENT_PID=$!

@@ -7,9 +7,15 @@
 #                           sets PG_BIN, PG_PORT, PG_PID, PG_SERVER_URL (no database)
 #   pg_createdb NAME        creates a database; prints its URL
 #   pg_psql URL SQL…        runs SQL (psql -X -q -At, stops at the first error)
-#   pg_restart [SIGNAL]     stops the server (SIGINT: fast shutdown; SIGKILL: crash) and starts it
-#                           again on the same port and data
+#   pg_halt [SIGNAL]        stops the server and waits until every one of its processes is gone:
+#                           SIGINT (default) a fast shutdown, SIGKILL a crash (the postmaster and
+#                           every backend at once; crash recovery at the next start)
+#   pg_launch               starts it again on the same port and data (after pg_halt)
+#   pg_restart [SIGNAL]     pg_halt SIGNAL, then pg_launch
 #   pg_stop                 stops the server (fast shutdown)
+#
+# DIR must be reachable by user postgres when run as root (a private mktemp -d folder is not:
+# chmod 711 it first).
 
 pg_find_bin() {
     PG_BIN=$(find /usr/lib/postgresql -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -1)
@@ -66,24 +72,48 @@ pg_psql() {
 
 pg_postmaster() { head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null; }
 
-pg_restart() {
-    local signal=${1:-INT} pid
+pg_halt() {
+    local signal=${1:-INT} pid proc
+    local procs=()
     pid=$(pg_postmaster)
-    if [ -n "$pid" ]; then
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         if [ "$signal" = KILL ]; then
-            # A crash: the postmaster and every backend at once.
-            pkill -KILL -P "$pid" 2>/dev/null || true
-            kill -KILL "$pid" 2>/dev/null || true
+            # A crash: the postmaster and every backend at once. Stopped first, the postmaster
+            # cannot start new backends (or a recovery) between the listing and the kill.
+            kill -STOP "$pid" 2>/dev/null || true
+            mapfile -t procs < <(pgrep -P "$pid" || true)
+            procs+=("$pid")
+            kill -KILL "${procs[@]}" 2>/dev/null || true
+            # runuser (util-linux su) stops itself when its child stops: let it go on, reap the
+            # postmaster and exit.
+            kill -CONT "$PG_PID" 2>/dev/null || true
         else
+            procs=("$pid")
             kill -"$signal" "$pid" 2>/dev/null || true
         fi
     fi
-    wait "$PG_PID" 2>/dev/null || true
-    for _ in $(seq 100); do
-        [ -n "$(pg_postmaster)" ] && kill -0 "$(pg_postmaster)" 2>/dev/null || break
-        sleep 0.1
+    for proc in "${procs[@]}"; do
+        for _ in $(seq 600); do
+            pg_gone "$proc" && break
+            sleep 0.1
+        done
+        pg_gone "$proc" || { echo "pg_halt: process $proc did not exit within 60 s" >&2; return 1; }
     done
+    wait "$PG_PID" 2>/dev/null || true
+    # Every process of the old server is gone: its lock file is stale.
     rm -f "$PG_DIR/data/postmaster.pid"
+}
+
+# Whether process $1 has exited: no longer there, or a zombie (the orphaned backends of a
+# crashed server wait for PID 1 to reap them; they hold nothing any more).
+pg_gone() {
+    local state
+    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || true
+    [ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
+pg_restart() {
+    pg_halt "${1:-INT}"
     pg_launch
 }
 

@@ -15,7 +15,20 @@ final class SQLiteUpstreamDatabase: UpstreamDatabase {
 
     /// Opens (creating) the store at `path`; `migrate` brings its schema up to date.
     init(path: String, durability: Durability, migrate: Bool) throws(StoreError) {
-        let lock = try WriterLock(databasePath: path)
+        let lock: WriterLock
+        do {
+            lock = try WriterLock(databasePath: path)
+        } catch {
+            // The lock's own hint speaks of the gateway's agent; here it is an upstream, most
+            // likely `run` while `gateways …` or `migrate` tries to open the store.
+            guard error.kind == .busy else { throw error }
+            var held = error
+            held.hint =
+                "another edge-ledger-upstream process (`run`) uses this store; on SQLite, stop it before "
+                + "changing the gateway registry (`gateways …`), or use PostgreSQL (storage.url), which "
+                + "running instances share"
+            throw held
+        }
         let db = try SQLiteConnection(path: path, readOnly: false, create: true)
         sqlite3_busy_timeout(db.handle, 5000)
         try db.useWAL(durability: durability, path: path)
