@@ -15,6 +15,7 @@
 #   LEASE=D ["10s"]     storage.lease: the takeover time after a SIGKILL (default 30 s is too long
 #                       for the "p99 ≤ 25 s after SIGKILL" target)
 #   PULL=D ["10s"]      gateways' pull_interval        CONNECTIONS=N [8] storage.connections
+#   WITNESS=0           the fleet pushes no checkpoints (to measure collection alone)
 #   DIR=DIR [/tmp]      where the cluster and the work files go (kept with KEEP=1)
 #   BIN=DIR [.build/release]  NO_BUILD=1: use BIN as is
 set -euo pipefail
@@ -37,6 +38,7 @@ BACKLOG=${BACKLOG:-1000000}
 LEASE=${LEASE:-10s}
 PULL=${PULL:-10s}
 CONNECTIONS=${CONNECTIONS:-8}
+WITNESS=${WITNESS:-1}
 BIN=${BIN:-.build/release}
 [ "$DURATION" -ge 60 ] || die "DURATION must be at least 60 s"
 
@@ -111,8 +113,9 @@ mkdir -p "$work/enroll"
 later_at=$((DURATION * 35 / 100))
 backlog_at=$((DURATION * 20 / 100))
 kill_at=$((DURATION / 2))
-"$BIN/edge-ledger-fleet" --gateways "$GATEWAYS" --rate "$RATE" --port "$sim_port" \
-    --witness "http://127.0.0.1:$a_port" --witness "http://127.0.0.1:$b_port" --token "$token" \
+witnesses=()
+[ "$WITNESS" = 0 ] || witnesses=(--witness "http://127.0.0.1:$a_port" --witness "http://127.0.0.1:$b_port")
+"$BIN/edge-ledger-fleet" --gateways "$GATEWAYS" --rate "$RATE" --port "$sim_port" "${witnesses[@]}" --token "$token" \
     --enroll-dir "$work/enroll" --backlog "$BACKLOG" --add-later "$LATER" --add-after "$later_at" \
     --signing-log "$work/signed.csv" >"$work/fleet.log" 2>&1 &
 sim_pid=$!
@@ -156,16 +159,17 @@ counters() { # one CSV line: time,a,b,sim,pg,commits,wal_sync,wal_write,flushes
     local db wal
     db=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = 'upstream'")
     wal=$(q "SELECT wal_sync || ',' || wal_write FROM pg_stat_wal")
-    echo "$(date +%s.%N),$(cpu_ticks "$a_pid"),$(cpu_ticks "$b_pid"),$(cpu_ticks "$sim_pid"),$(pg_ticks),$db,$wal,$(
+    echo "$(date +%s.%N),$(cpu_ticks "${a_pid:-0}"),$(cpu_ticks "${b_pid:-0}"),$(cpu_ticks "$sim_pid"),$(pg_ticks),$db,$wal,$(
         awk -v d="$dev" '$3 == d { print $19 }' /proc/diskstats
     )"
 }
-# Every second: each gateway's verified size and lease holder.
+# Twice a second: each gateway's verified and staged sizes and lease holder (the lag is measured
+# from these samples, not from the upstream's own verified_at).
 (
     while true; do
         q "COPY (SELECT extract(epoch FROM now()), id, verified_size, coalesce(lease_holder, ''),
             lease_expires_at, staged_size FROM gateways) TO STDOUT WITH CSV" >>"$work/samples.csv" 2>/dev/null || true
-        sleep 1
+        sleep 0.5
     done
 ) &
 sampler_pid=$!
@@ -228,11 +232,13 @@ ns() { echo "$1 * 1000000000 / 1" | bc; }
 T0=$(ns "$t0") KILL=$(ns "$kill_t") END=$(ns "$end_t") LATER_T=$(ns "$later_t")
 BACKLOG_T=$(ns "${backlog_t:-0}")
 backlog_origin="fleet.example/gw-$((GATEWAYS + LATER))"
-q "CREATE TABLE bench_lag AS
-   SELECT s.origin, s.size, s.signed_at, (v.verified_at - s.signed_at) / 1e9 AS lag
+# Lag of a signed checkpoint: the first sample in which its gateway's verified size reached its size.
+q "CREATE INDEX ON bench_samples(gateway, verified, t);
+   CREATE TABLE bench_lag AS
+   SELECT s.origin, s.size, s.signed_at, v.t - s.signed_at / 1e9 AS lag
    FROM bench_signed s JOIN gateways g ON g.origin = s.origin
-   LEFT JOIN LATERAL (SELECT verified_at FROM checkpoints c WHERE c.gateway = g.id AND c.size >= s.size
-                      ORDER BY c.size LIMIT 1) v ON true
+   LEFT JOIN LATERAL (SELECT t FROM bench_samples b WHERE b.gateway = g.id AND b.verified >= s.size
+                      ORDER BY b.verified, b.t LIMIT 1) v ON true
    WHERE s.origin <> '$backlog_origin'"
 lag() { # lag FROM_NS TO_NS: p50 p99 max count unverified
     q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 2) || ' ' ||
@@ -245,37 +251,42 @@ warmup=$((DURATION / 10 > 60 ? 60 : DURATION / 10)) # the first pulls of every g
 warm=$((T0 + warmup * 1000000000))
 tail_end=$((END - 20000000000))
 read -r steady50 steady99 steadymax steadyn _ <<<"$(lag "$warm" "$((KILL - 10000000000))")"
-read -r after50 after99 aftermax aftern _ <<<"$(lag "$KILL" "$((KILL + 60000000000))")"
+# After the kill: every checkpoint whose verification it could delay (signed from one pull interval
+# before it, as the killed instance's last pull may have just missed it, to 60 s after).
+pull_s=${PULL%s}
+read -r after50 after99 aftermax aftern _ <<<"$(lag "$((KILL - pull_s * 1000000000))" "$((KILL + 60000000000))")"
 read -r all50 all99 allmax alln allmiss <<<"$(lag "$warm" "$tail_end")"
 
 first=$(awk -F, -v t="$(echo "$t0 + $warmup" | bc)" '$1 >= t { s[$1] += $3; n[$1]++ } END { for (k in s) print k, s[k] }' \
     "$work/samples.csv" | sort -n | head -1)
 last=$(awk -F, '{ s[$1] += $3 } END { for (k in s) print k, s[k] }' "$work/samples.csv" | sort -n | tail -1)
 rate_verified=$(echo "${first% *} ${first#* } ${last% *} ${last#* }" | awk '{ printf "%.0f", ($4 - $2) / ($3 - $1) }')
+backlog_id=$(q "SELECT coalesce((SELECT id FROM gateways WHERE origin = '$backlog_origin'), -1)")
+fleet_rate=$(awk -F, -v t="$(echo "$t0 + $warmup" | bc)" -v b="$backlog_id" '$1 >= t && $2 != b { s[$1] += $3 }
+    END { for (k in s) print k, s[k] }' "$work/samples.csv" | sort -n | sed -n '1p;$p' | tr '\n' ' ' |
+    awk '{ printf "%.0f", ($4 - $2) / ($3 - $1) }')
 
 # Backlog: from its enrollment to a verified size at least BACKLOG.
 backlog_clear="-" backlog_rate="-" backlog_lag="-"
 if [ "$BACKLOG" -gt 0 ]; then
-    cleared=$(q "SELECT min(c.verified_at) FROM checkpoints c JOIN gateways g ON g.id = c.gateway
-                 WHERE g.origin = '$backlog_origin' AND c.size >= $BACKLOG")
+    cleared=$(q "SELECT min(t) FROM bench_samples WHERE gateway = $backlog_id AND verified >= $BACKLOG")
     if [ -n "$cleared" ]; then
-        backlog_clear=$(echo "scale=2; ($cleared - $BACKLOG_T) / 1000000000" | bc)
-        # The rate counts from the first sample with staged entries (the collector started; before
-        # it, up to registry_interval passed until an instance took the new gateway on).
-        started=$(q "SELECT min(s.t) - 1 FROM bench_samples s JOIN gateways g ON g.id = s.gateway
-                     WHERE g.origin = '$backlog_origin' AND s.staged > 0")
-        backlog_collect=$(echo "scale=2; $cleared / 1000000000 - $started" | bc)
+        backlog_clear=$(echo "scale=2; $cleared - $backlog_t" | bc)
+        # The rate counts from the last sample without staged entries (before it, up to
+        # registry_interval passed until an instance took the new gateway on).
+        started=$(q "SELECT max(t) FROM bench_samples WHERE gateway = $backlog_id AND staged = 0")
+        backlog_collect=$(echo "scale=2; $cleared - $started" | bc)
         backlog_rate=$(echo "$BACKLOG / $backlog_collect" | bc)
-        read -r b50 b99 _ <<<"$(lag "$BACKLOG_T" "$((cleared + 10000000000))")"
+        read -r b50 b99 _ <<<"$(lag "$BACKLOG_T" "$(ns "$cleared")")"
         backlog_lag="$b50 / $b99"
     fi
 fi
 # Later gateways: first verified checkpoint after their enrollment.
 read -r later50 latermax latern <<<"$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 2) || ' ' ||
         round(max(d)::numeric, 2) || ' ' || count(*) FROM (
-        SELECT (min(c.verified_at) - $LATER_T) / 1e9 AS d FROM gateways g JOIN checkpoints c ON c.gateway = g.id
+        SELECT min(s.t) - $LATER_T / 1e9 AS d FROM gateways g JOIN bench_samples s ON s.gateway = g.id
         WHERE substring(g.origin FROM 'gw-([0-9]+)$')::int BETWEEN $GATEWAYS AND $((GATEWAYS + LATER - 1))
-            AND c.size > 0
+            AND s.verified > 0
         GROUP BY g.id) x")"
 # Takeover: b's gateways (just before the kill) held by a and verified further.
 kill_s=$(echo "$kill_t" | awk '{ printf "%.3f", $1 }')
@@ -330,10 +341,10 @@ echo
 printf '%-58s %s\n' "measure" "value"
 printf '%-58s %s\n' "----------------------------------------------------------" "------------------------------"
 printf '%-58s %s\n' "gateways (from the start + enrolled while running)" "$GATEWAYS + $LATER (+1 backlog)"
-printf '%-58s %s\n' "aggregate verified entries/s (t0+${warmup} s → end)" "$rate_verified (offered: $(((GATEWAYS + LATER) * RATE)))"
+printf '%-58s %s\n' "aggregate verified entries/s (t0+${warmup} s → end)" "$rate_verified; without the backlog gateway $fleet_rate (offered: $((GATEWAYS * RATE)) → $(((GATEWAYS + LATER) * RATE)))"
 printf '%-58s %s\n' "lag signed → verified, p50 / p99 / max (steady)" "$steady50 / $steady99 / $steadymax s $(mark "$steady99 <= 12") (n=$steadyn)"
 printf '%-58s %s\n' "lag p50 / p99 / max, whole run after warm-up" "$all50 / $all99 / $allmax s (n=$alln, unverified $allmiss)"
-printf '%-58s %s\n' "lag p50 / p99 / max, signed ≤ 60 s after the SIGKILL" "$after50 / $after99 / $aftermax s $(mark "$after99 <= 25") (n=$aftern)"
+printf '%-58s %s\n' "lag p50 / p99 / max, signed from $PULL before to 60 s after SIGKILL" "$after50 / $after99 / $aftermax s $(mark "$after99 <= 25") (n=$aftern)"
 printf '%-58s %s\n' "takeover: b's $take_n gateways leased by a / verified again" "$take_lease / $take_verified s"
 printf '%-58s %s\n' "$LATER gateways enrolled while running: first collected" "p50 $later50 s, max $latermax s $(mark "${latermax:-99} <= 15") (n=$latern)"
 backlog_mark=""
