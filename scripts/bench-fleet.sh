@@ -271,11 +271,11 @@ backlog_clear="-" backlog_rate="-" backlog_lag="-"
 if [ "$BACKLOG" -gt 0 ]; then
     cleared=$(q "SELECT min(t) FROM bench_samples WHERE gateway = $backlog_id AND verified >= $BACKLOG")
     if [ -n "$cleared" ]; then
-        backlog_clear=$(echo "scale=2; $cleared - $backlog_t" | bc)
+        backlog_clear=$(echo "$cleared - $backlog_t" | bc | xargs printf '%.1f')
         # The rate counts from the last sample without staged entries (before it, up to
         # registry_interval passed until an instance took the new gateway on).
         started=$(q "SELECT max(t) FROM bench_samples WHERE gateway = $backlog_id AND staged = 0")
-        backlog_collect=$(echo "scale=2; $cleared - $started" | bc)
+        backlog_collect=$(echo "$cleared - $started" | bc | xargs printf '%.1f')
         backlog_rate=$(echo "$BACKLOG / $backlog_collect" | bc)
         read -r b50 b99 _ <<<"$(lag "$BACKLOG_T" "$(ns "$cleared")")"
         backlog_lag="$b50 / $b99"
