@@ -20,6 +20,8 @@ import PackageDescription
 /// - `EdgeLedgerUpstream`: witness, collectors, anchoring and the upstream's store.
 /// - `edge-ledger` (`EdgeLedgerCLI`) and `edge-ledger-upstream` (`EdgeLedgerUpstreamCLI`): thin
 ///   executables; the gateway's links no upstream code.
+/// - `edge-ledger-bench` and `edge-ledger-fleet` (a simulated fleet of gateways for
+///   `scripts/bench-fleet.sh`): measurement tools, not installed.
 let package = Package(
     name: "EdgeLedger",
     platforms: [.macOS(.v15)],
@@ -27,6 +29,7 @@ let package = Package(
         .executable(name: "edge-ledger", targets: ["EdgeLedgerCLI"]),
         .executable(name: "edge-ledger-upstream", targets: ["EdgeLedgerUpstreamCLI"]),
         .executable(name: "edge-ledger-bench", targets: ["EdgeLedgerBench"]),
+        .executable(name: "edge-ledger-fleet", targets: ["EdgeLedgerFleet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -173,6 +176,16 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerSystem", "EdgeLedgerPostgres",
                 "CSQLite",
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeLedgerFleet",
+            dependencies: [
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerHTTP", "EdgeLedgerSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 

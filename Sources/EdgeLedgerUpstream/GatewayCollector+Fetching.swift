@@ -84,6 +84,10 @@ extension GatewayCollector {
                         for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
                         let upperTiles = upper
                         let level0Tiles = level0
+                        // Verified when the batch that completes the checkpoint is stored, not when
+                        // the pull began (a catch-up takes seconds).
+                        var verified = collected
+                        verified.verifiedAt = SystemClock.nowNanoseconds()
                         let ext = try await store.stage(
                             gateway: state.id, stagedSize: from, entries: batch, leafHashes: leaves, hasher: hasher,
                             check: { ext in
@@ -96,7 +100,7 @@ extension GatewayCollector {
                                         discardStaged: true)
                                 }
                             },
-                            complete: complete ? collected : nil, anchorDocument: complete ? document : nil,
+                            complete: complete ? verified : nil, anchorDocument: complete ? document : nil,
                             lease: lease)
                         staged = ext.newSize
                         batch = CollectorEntryBatch(reservingBytes: 1 << 20, entries: batchBundles * TileID.fullWidth)

@@ -22,7 +22,9 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
             discussion: """
                 The file is one [[gateways]] entry of upstream.toml (docs/CONFIGURATION.md), validated by \
                 the same rules. Options given with --from override the file's keys. Enrolling an origin \
-                that is already enrolled is an error unless --update is given.
+                that is already enrolled is an error unless --update is given. A file with several \
+                [[gateways]] entries enrolls each of them (all are validated first; then --origin, --url \
+                and --verifier-key may not be given).
                 """)
         @OptionGroup var options: Options
         @Option(help: "A [[gateways]] entry (TOML) to enroll, e.g. what `edge-ledger enroll` printed.")
@@ -41,17 +43,70 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
         @Flag(help: "Replace the settings of an origin that is already enrolled.") var update = false
 
         func run() async throws {
-            var lines: [String] = []
+            var entries: [[String]] = [[]]
             if let from {
                 do {
-                    let text = try ConfigFile.text(at: from, limit: ConfigLoader.maximumFileSize)
-                    lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                        .filter { $0.trimmingCharacters() != "[[gateways]]" }
+                    let text = try ConfigFile.text(at: from, limit: Self.maximumFileSize)
+                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+                        if line.trimmingCharacters() == "[[gateways]]" {
+                            // Comments before the first header belong to no entry.
+                            let current = entries[entries.count - 1].map { $0.trimmingCharacters() }
+                            if !current.allSatisfy({ $0.isEmpty || $0.hasPrefix("#") }) {
+                                entries.append([])
+                            }
+                        } else {
+                            entries[entries.count - 1].append(line)
+                        }
+                    }
                 } catch {
                     StandardError.line("edge-ledger-upstream: cannot read \(from): \(error)")
                     throw ExitCode(1)
                 }
             }
+            if entries.count > 1 {
+                guard origin == nil, url == nil, verifierKeys.isEmpty else {
+                    StandardError.line(
+                        "edge-ledger-upstream: --origin, --url and --verifier-key cannot apply to the "
+                            + "\(entries.count) entries of \(from ?? "")")
+                    throw ExitCode(64)
+                }
+            }
+            var gateways: [GatewayConfiguration] = []
+            for lines in entries {
+                gateways.append(try gateway(lines))
+            }
+            guard let mode = RegisteredGateway.Mode(rawValue: mode) else {
+                StandardError.line("edge-ledger-upstream: --mode must be pull or push")
+                throw ExitCode(64)
+            }
+            let update = self.update
+            try await UpstreamCLI.withStore(options.config) { store in
+                var unchanged = 0
+                for gateway in gateways {
+                    let (entry, changed) = try await store.enroll(gateway, mode: mode, update: update)
+                    if gateways.count == 1 {
+                        print(
+                            changed
+                                ? "enrolled \(entry.origin) (id \(entry.id), \(entry.mode.rawValue))"
+                                : "\(entry.origin) is enrolled with these settings already")
+                    } else if !changed {
+                        unchanged += 1
+                    }
+                }
+                if gateways.count > 1 {
+                    print(
+                        "enrolled \(gateways.count - unchanged) gateways (\(mode.rawValue))"
+                            + (unchanged > 0 ? "; \(unchanged) were enrolled with these settings already" : ""))
+                }
+            }
+        }
+
+        /// A file of several entries may be larger than a configuration file (~250 bytes each).
+        static let maximumFileSize = 64 << 20
+
+        /// One entry's lines with the options applied, validated.
+        private func gateway(_ entry: [String]) throws -> GatewayConfiguration {
+            var lines = entry
             func set(_ key: String, _ value: String) {
                 lines.removeAll {
                     $0.trimmingCharacters().hasPrefix(key + " ") || $0.trimmingCharacters().hasPrefix(key + "=")
@@ -66,26 +121,13 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
             if !verifierKeys.isEmpty { set("verifier_keys", list(verifierKeys)) }
             if !witnessClients.isEmpty { set("witness_clients", list(witnessClients)) }
             if let tokenEnv { set("token_env", JSONWriter.string(tokenEnv)) }
-            guard let mode = RegisteredGateway.Mode(rawValue: mode) else {
-                StandardError.line("edge-ledger-upstream: --mode must be pull or push")
-                throw ExitCode(64)
-            }
-            let gateway: GatewayConfiguration
             do {
-                gateway = try ConfigLoader.parseGateway(
+                return try ConfigLoader.parseGateway(
                     toml: lines.joined(separator: "\n"), environment: ConfigLoader.processEnvironment,
                     baseDirectory: from.map { ConfigFile.directory(of: $0) })
             } catch {
                 StandardError.line("edge-ledger-upstream: the gateway's settings are not valid:\n\(error)")
                 throw ExitCode(65)
-            }
-            let update = self.update
-            try await UpstreamCLI.withStore(options.config) { store in
-                let (entry, changed) = try await store.enroll(gateway, mode: mode, update: update)
-                print(
-                    changed
-                        ? "enrolled \(entry.origin) (id \(entry.id), \(entry.mode.rawValue))"
-                        : "\(entry.origin) is enrolled with these settings already")
             }
         }
     }

@@ -1,0 +1,183 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import Synchronization
+
+/// One simulated gateway of the fleet: a real EdgeLedger log (format-v1 entries carrying their
+/// own index, RFC 6962 tree, C2SP hash tiles, a checkpoint signed with its own Ed25519 key),
+/// without MQTT, SQLite or an agent.
+///
+/// **Memory.** Entries are never stored: entry `i` is a pure function of (gateway, `i`)
+/// (``entry(at:)``), so bundles are regenerated when served. What is kept is the hash tiles
+/// (32 bytes per leaf plus ~1/255 of that for the levels above), in a ``TileMap``: 18 million
+/// entries take ~580 MB.
+///
+/// **Concurrency.** One task seals (``seal(upTo:)``); the HTTP server and the witness pusher
+/// read. The tree, the published checkpoint and the witness state are guarded by one mutex,
+/// held for a tile extension or a lookup, never while signing or doing I/O.
+final class SimulatedGateway: Sendable {
+    /// The gateway's number in the fleet (`gw-<number>`).
+    let number: Int
+    /// Its log origin, `fleet.example/gw-<number>`.
+    let origin: String
+    /// Its verifier key, `origin+keyid+base64` (what the upstream enrolls).
+    let verifierKey: VerifierKey
+    /// When its entry 0 was received (Unix ns); entry `i` was received `i` × ``interval`` later.
+    let epoch: Int64
+    /// Nanoseconds between two readings.
+    let interval: Int64
+    private let signer: any NoteSigner
+    private let topic: String
+    private let hasher = OpenSSLHasher.sha256
+    private let state = Mutex(State())
+
+    /// What the mutex guards.
+    struct State {
+        /// The tiles of the tree of ``size`` entries.
+        var tiles = TileMap()
+        /// Entries in the tree (sealed; a checkpoint for this size may still be being signed).
+        var size: UInt64 = 0
+        /// The latest signed checkpoint: what `GET /checkpoint` serves.
+        var published: Published?
+        /// The checkpoint last served to a collector (the witness accepts a first checkpoint only
+        /// up to what the upstream's collector verified).
+        var served: Published?
+        /// The size the witness is believed to hold (0: none yet).
+        var witnessSize: UInt64 = 0
+    }
+
+    /// A signed checkpoint.
+    struct Published: Sendable {
+        var size: UInt64
+        var note: String
+    }
+
+    /// A gateway numbered `number` whose readings arrive `rate` times a second, the first at
+    /// `epoch` (Unix ns).
+    init(number: Int, rate: Int, epoch: Int64) throws {
+        self.number = number
+        self.origin = "fleet.example/gw-\(number)"
+        let key = try PrivateKey.generate(.ed25519)
+        self.signer = NoteKeys.signer(for: key, name: origin)
+        self.verifierKey = NoteKeys.verifierKey(for: key, name: origin)
+        self.epoch = epoch
+        self.interval = 1_000_000_000 / Int64(max(1, rate))
+        self.topic = "plant-\(number / 10)/gw-\(number)/temperature"
+    }
+
+    /// Entries sealed so far.
+    var size: UInt64 { state.withLock { $0.size } }
+
+    // MARK: - Entries
+
+    /// Entry `index`: a QoS 1 reading on the gateway's topic with a small JSON payload, the same
+    /// bytes every time it is asked for.
+    func entry(at index: UInt64) -> [UInt8] {
+        let tenths = Int((index &* 2_654_435_761 &+ UInt64(number)) % 400) - 100
+        let payload = "{\"sensor\":\(index % 8),\"celsius\":\(tenths / 10).\(abs(tenths % 10)),\"seq\":\(index)}"
+        let entry = try! Entry(
+            index: index, receivedAt: epoch &+ Int64(index) &* interval, qos: 1, retain: false, topic: topic,
+            payload: Array(payload.utf8))
+        return entry.encode()
+    }
+
+    /// The entry bundle at `index` of `width` entries (`u16 length || entry` each).
+    func bundle(index: UInt64, width: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(width * 110)
+        let first = index * UInt64(TileID.fullWidth)
+        for i in first..<first + UInt64(width) {
+            let bytes = entry(at: i)
+            out.append(UInt8(bytes.count >> 8))
+            out.append(UInt8(bytes.count & 0xff))
+            out.append(contentsOf: bytes)
+        }
+        return out
+    }
+
+    // MARK: - Sealing
+
+    /// Appends entries up to `target` and signs a checkpoint of the new size; returns it (`nil`
+    /// when there was nothing to append and a checkpoint exists).
+    func seal(upTo target: UInt64) throws -> Published? {
+        let old = state.withLock { $0.size }
+        guard target > old || state.withLock({ $0.published == nil }) else { return nil }
+        let count = Int(max(target, old) - old)
+        var leaves: [Hash32] = []
+        leaves.reserveCapacity(count)
+        for i in old..<old + UInt64(count) {
+            leaves.append(hasher.leafHash(entry(at: i)))
+        }
+        let root: Hash32 = try state.withLock { s in
+            let ext = try TiledTree.extend(from: old, appending: leaves, reader: s.tiles, hasher: hasher)
+            s.tiles.apply(ext)
+            s.size = ext.newSize
+            return ext.root
+        }
+        let size = old + UInt64(count)
+        let note = try NoteSigning.sign(
+            text: Checkpoint(origin: origin, size: size, root: root).text, with: [signer]
+        ).serialized
+        let published = Published(size: size, note: note)
+        state.withLock { $0.published = published }
+        return published
+    }
+
+    // MARK: - Serving
+
+    /// The latest signed checkpoint, remembered as served to a collector.
+    func checkpointForCollector() -> String? {
+        state.withLock { s in
+            if s.published != nil { s.served = s.published }
+            return s.published?.note
+        }
+    }
+
+    /// What `GET /tile/…` answers for `id`: the bytes, or `nil` when the tile lies beyond the
+    /// latest checkpoint (404).
+    func tile(_ id: TileID) -> [UInt8]? {
+        let published = state.withLock { $0.published?.size ?? 0 }
+        guard id.isContained(inTreeOfSize: published) else { return nil }
+        if id.isEntryBundle { return bundle(index: id.index, width: id.width) }
+        let hashes = state.withLock { $0.tiles[level: id.level, index: id.index] }
+        guard let hashes, hashes.count >= id.width else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(id.width * 32)
+        for hash in hashes[0..<id.width] { out.append(contentsOf: hash.bytes) }
+        return out
+    }
+
+    // MARK: - Witness
+
+    /// The `add-checkpoint` body to send now, with the old size it claims: the latest checkpoint
+    /// with a consistency proof from the witness's size; while the witness holds nothing, the
+    /// checkpoint last served to a collector (a first checkpoint is cosigned only up to what the
+    /// upstream verified). `nil` when there is nothing new.
+    func witnessRequest() throws -> (oldSize: UInt64, size: UInt64, body: String)? {
+        try state.withLock { s in
+            let old = s.witnessSize
+            guard let latest = old == 0 ? s.served : s.published, latest.size > old else { return nil }
+            let proof =
+                old == 0
+                ? [] : try TiledTree.consistencyProof(from: old, to: latest.size, reader: s.tiles, hasher: hasher)
+            return (old, latest.size, WitnessRequest.body(oldSize: old, proof: proof, note: latest.note))
+        }
+    }
+
+    /// Records the size the witness holds (after a 200 or a 409).
+    func witnessHolds(_ size: UInt64) {
+        state.withLock { $0.witnessSize = size }
+    }
+
+    /// The `[[gateways]]` entry that enrolls this gateway with an upstream.
+    func enrollment(baseURL: String, witnessClient: String) -> String {
+        """
+        [[gateways]]
+        origin = "\(origin)"
+        url = "\(baseURL)/gw-\(number)"
+        verifier_keys = ["\(verifierKey.string)"]
+        witness_clients = ["\(witnessClient)"]
+        acknowledge = false
+
+        """
+    }
+}
