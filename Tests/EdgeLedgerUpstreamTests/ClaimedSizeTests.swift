@@ -127,7 +127,7 @@ struct ClaimedSizeTests {
     }
 
     @Test(
-        "the witness cosigns a first checkpoint only up to the size the collector verified",
+        "the witness cosigns nothing before the collector verified some of the log, then within max_growth of it",
         arguments: UpstreamEngine.allCases)
     func witnessFirstCheckpointBounded(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
@@ -151,9 +151,17 @@ struct ClaimedSizeTests {
             #expect(await collector.pullOnce().outcome == .verified)
             await collector.shutdown()
         }
-        // Collected: the real first checkpoint is cosigned, the claim still is not.
-        await #expect(SplitViewTests.push(witness, real.note).outcome == .cosigned)
-        #expect(try await store.witnessState(origin: gateway.origin)?.size == 300)
+        // Collected: the claim still is not cosigned (beyond max_growth); a first checkpoint newer
+        // than the one collected (a busy gateway seals every second) is.
+        let stillAbsurd = await witness.addCheckpoint(
+            body: Array(
+                WitnessRequest.body(
+                    oldSize: 0, proof: [], note: String(decoding: try Self.claim(gateway, size: 1 << 32), as: UTF8.self)
+                ).utf8))
+        #expect(stillAbsurd.outcome == .notCollected)
+        let newer = try gateway.grow(40)
+        await #expect(SplitViewTests.push(witness, newer.note).outcome == .cosigned)
+        #expect(try await store.witnessState(origin: gateway.origin)?.size == 340)
     }
 
     @Test(

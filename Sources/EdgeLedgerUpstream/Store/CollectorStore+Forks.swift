@@ -48,10 +48,10 @@ extension CollectorStore {
     ///    ``ForkEvidence`` (committed) and it is refused;
     /// 3. `decide` checks the request against the witness's own state (old size, consistency
     ///    proof) and throws to refuse it (passed through unchanged, nothing stored);
-    /// 4. with `boundFirstByCollection`, a first checkpoint of the origin larger than the
-    ///    collector's verified size, or any checkpoint more than `maxGrowth` beyond it, is not
-    ///    recorded (``WitnessAddition/notCollected(collectedSize:)``): a claimed size never becomes
-    ///    the witness's state far ahead of the entries seen;
+    /// 4. with `boundFirstByCollection`, nothing is recorded while the collector has verified
+    ///    nothing of the origin, nor a checkpoint more than `maxGrowth` beyond what it verified
+    ///    (``WitnessAddition/notCollected(collectedSize:)``): a claimed size never becomes the
+    ///    witness's state far ahead of the entries seen;
     /// 5. otherwise `next` becomes the witness's state and joins the cosigned checkpoints.
     public func addWitnessCheckpoint(
         _ next: WitnessLogState, hasher: any MerkleHasher, boundFirstByCollection: Bool, maxGrowth: UInt64 = .max,
@@ -81,8 +81,12 @@ extension CollectorStore {
             let current = try sql.witnessState(origin: origin)
             try decide(current)
             let collectedSize = collected?.verifiedSize ?? 0
-            let bound = current == nil ? collectedSize : collectedSize.addingReportingOverflow(maxGrowth).partialValue
-            let overflow = current != nil && collectedSize.addingReportingOverflow(maxGrowth).overflow
+            // Nothing collected yet: nothing is cosigned. Then a checkpoint may run at most
+            // max_growth ahead of what the collector verified — a first one too, or a busy gateway
+            // (a newer checkpoint every second) would never get its first cosignature.
+            let collectedNothing = collectedSize == 0
+            let bound = collectedNothing ? 0 : collectedSize.addingReportingOverflow(maxGrowth).partialValue
+            let overflow = !collectedNothing && collectedSize.addingReportingOverflow(maxGrowth).overflow
             if boundFirstByCollection, !overflow, next.size > bound {
                 return .notCollected(collectedSize: collectedSize)
             }
