@@ -60,10 +60,11 @@ extension CollectorStore {
         let origin = next.origin
         // Nothing is written before a refusal, so every outcome commits.
         return try await transaction(write: true, locking: origin) { sql -> WitnessAddition in
-            if let known = try sql.forkEvidence(origin: origin).first {
+            let view = try sql.witnessView(origin: origin)
+            if view.forkEvidence != nil, let known = try sql.forkEvidence(origin: origin).first {
                 return .forked(known, new: false)
             }
-            let collected = try sql.gatewayState(origin: origin)
+            let collected = view.gateway
             if let collected, next.size > 0, next.size <= collected.verifiedSize {
                 let root = try sql.collectedRoot(collected, size: next.size, hasher: hasher)
                 if root != next.root {
@@ -78,7 +79,7 @@ extension CollectorStore {
                     return .forked(try sql.insert(evidence), new: true)
                 }
             }
-            let current = try sql.witnessState(origin: origin)
+            let current = view.witness
             try decide(current)
             let collectedSize = collected?.verifiedSize ?? 0
             // Nothing collected yet: nothing is cosigned. Then a checkpoint may run at most

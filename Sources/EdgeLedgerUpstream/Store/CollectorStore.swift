@@ -136,7 +136,9 @@ public final class CollectorStore: Sendable {
     /// - Throws: ``StoreError/Kind/wrongHashAlgorithm`` when the log was registered with another
     ///   hash algorithm.
     public func registerGateway(origin: String, hash: HashAlgorithm) async throws(StoreError) -> CollectorGatewayState {
-        try await storeTransaction(write: true, locking: origin) { (sql) throws(StoreError) in
+        // Almost always registered already: a plain read, no write transaction.
+        if let existing = try await gatewayState(origin: origin), existing.hashAlgorithm == hash { return existing }
+        return try await storeTransaction(write: true, locking: origin) { (sql) throws(StoreError) in
             if let existing = try sql.gatewayState(origin: origin) {
                 guard existing.hashAlgorithm == hash else {
                     throw StoreError(

@@ -70,13 +70,15 @@ final class PostgresUpstreamDatabase: UpstreamDatabase {
     ) throws -> R {
         try withConnection { connection in
             let session = PostgresSession(connection)
-            try session.script("BEGIN", "starting a transaction")
+            // A read: each statement runs on its own (READ COMMITTED gives a transaction no
+            // snapshot of its own anyway), saving BEGIN's and COMMIT's round trips.
+            if !write && origin == nil { return try body(session) }
             do {
-                if let origin {
-                    try session.run(
-                        "SELECT pg_advisory_xact_lock(?1)", [.int(Self.lockKey(origin))], "locking the origin \(origin)"
-                    )
-                }
+                // One round trip: the transaction and, for an origin, its lock (the key is a
+                // number computed here, never text from a request).
+                try session.script(
+                    origin.map { "BEGIN; SELECT pg_advisory_xact_lock(\(Self.lockKey($0)))" } ?? "BEGIN",
+                    "starting a transaction" + (origin.map { " and locking the origin \($0)" } ?? ""))
                 let result = try body(session)
                 try session.script("COMMIT", "committing a transaction")
                 return result

@@ -22,17 +22,44 @@ extension UpstreamSQL {
 
     func gatewayStates(where clause: String, _ arguments: [SQLArgument]) throws(StoreError) -> [CollectorGatewayState] {
         try all(
-            "SELECT \(Self.gatewayColumns) FROM gateways \(clause)", arguments, "reading collected gateways"
-        ) { (row) throws(StoreError) in
-            guard let algorithm = HashAlgorithm(rawValue: row.text(2) ?? "") else {
-                throw StoreError(.newerSchema, "collected log \(row.text(1) ?? "") uses an unknown hash algorithm")
-            }
-            return CollectorGatewayState(
-                id: row.int64(0), origin: row.text(1) ?? "", hashAlgorithm: algorithm, verifiedSize: row.uint64(3),
-                verifiedRoot: row.hash(4), verifiedNote: row.text(5), verifiedAt: row.optionalInt64(6),
-                stagedSize: row.uint64(7), ackedSize: row.uint64(8), ackedAt: row.optionalInt64(9),
-                lease: row.text(10).map { CollectorLease(holder: $0, token: row.int64(11), expiresAt: row.int64(12)) })
+            "SELECT \(Self.gatewayColumns) FROM gateways \(clause)", arguments, "reading collected gateways",
+            Self.gatewayRecord)
+    }
+
+    /// A gateway's state from a row holding ``gatewayColumns`` (from its first column).
+    static func gatewayRecord(_ row: any SQLRow) throws(StoreError) -> CollectorGatewayState {
+        guard let algorithm = HashAlgorithm(rawValue: row.text(2) ?? "") else {
+            throw StoreError(.newerSchema, "collected log \(row.text(1) ?? "") uses an unknown hash algorithm")
         }
+        return CollectorGatewayState(
+            id: row.int64(0), origin: row.text(1) ?? "", hashAlgorithm: algorithm, verifiedSize: row.uint64(3),
+            verifiedRoot: row.hash(4), verifiedNote: row.text(5), verifiedAt: row.optionalInt64(6),
+            stagedSize: row.uint64(7), ackedSize: row.uint64(8), ackedAt: row.optionalInt64(9),
+            lease: row.text(10).map { CollectorLease(holder: $0, token: row.int64(11), expiresAt: row.int64(12)) })
+    }
+
+    /// What the witness's compare-and-set reads of `origin`, in one round trip: the first fork
+    /// evidence id (if any), the witness's state and the collector's state.
+    func witnessView(origin: String) throws(StoreError) -> (
+        forkEvidence: Int64?, witness: WitnessLogState?, gateway: CollectorGatewayState?
+    ) {
+        let gatewayColumns = Self.gatewayColumns.split(separator: ", ").map { "g." + $0 }.joined(separator: ", ")
+        let view = try first(
+            "SELECT (SELECT min(id) FROM fork_evidence WHERE origin = ?1), w.size, w.root, w.note, w.updated_at, "
+                + "\(gatewayColumns) FROM (SELECT 1) AS one LEFT JOIN witness_logs w ON w.origin = ?1 "
+                + "LEFT JOIN gateways g ON g.origin = ?1", [.text(origin)], "reading the state of \(origin)"
+        ) { (row) throws(StoreError) in
+            var witness: WitnessLogState? = nil
+            if !row.isNull(1) {
+                guard let root = row.hash(2) else { throw malformed("the witness state of \(origin)") }
+                witness = WitnessLogState(
+                    origin: origin, size: row.uint64(1), root: root, note: row.text(3) ?? "", updatedAt: row.int64(4))
+            }
+            let gateway = row.isNull(5) ? nil : try Self.gatewayRecord(OffsetRow(base: row, offset: 5))
+            return (row.optionalInt64(0), witness, gateway)
+        }
+        guard let view else { return (nil, nil, nil) }
+        return view
     }
 
     func gatewayState(origin: String) throws(StoreError) -> CollectorGatewayState? {

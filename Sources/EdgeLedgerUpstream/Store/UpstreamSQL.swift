@@ -47,6 +47,18 @@ extension SQLRow {
     }
 }
 
+/// The columns of another row from `offset` on, as columns 0, 1, …
+struct OffsetRow: SQLRow {
+    let base: any SQLRow
+    let offset: Int
+    func int64(_ column: Int) -> Int64 { base.int64(column + offset) }
+    func isNull(_ column: Int) -> Bool { base.isNull(column + offset) }
+    func text(_ column: Int) -> String? { base.text(column + offset) }
+    func withBlob<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        try base.withBlob(column + offset, body)
+    }
+}
+
 /// One connection of an upstream store inside one transaction, whichever the engine: the SQL
 /// both engines understand (parameters written `?1`, `?2`, …), plus the operations whose storage
 /// differs (SQLite keeps a gateway's entries as C2SP entry bundles; PostgreSQL as one row per
