@@ -40,7 +40,9 @@ extension UpstreamSQL {
 
     /// What the witness's compare-and-set reads of `origin`, in one round trip: the first fork
     /// evidence id (if any), the witness's state and the collector's state.
-    func witnessView(origin: String) throws(StoreError) -> (
+    func witnessView(
+        origin: String
+    ) throws(StoreError) -> (
         forkEvidence: Int64?, witness: WitnessLogState?, gateway: CollectorGatewayState?
     ) {
         let gatewayColumns = Self.gatewayColumns.split(separator: ", ").map { "g." + $0 }.joined(separator: ", ")
