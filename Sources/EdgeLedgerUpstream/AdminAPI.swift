@@ -63,10 +63,7 @@ public enum AdminAPI {
                 }
                 let gateway: GatewayConfiguration
                 do {
-                    gateway = try ConfigLoader.parseGateway(
-                        toml: body.split(separator: "\n", omittingEmptySubsequences: false)
-                            .filter { $0.trimmingCharacters(in: " \t\r") != "[[gateways]]" }.joined(separator: "\n"),
-                        environment: ConfigLoader.processEnvironment)
+                    gateway = try ConfigLoader.parseGateway(toml: body, environment: ConfigLoader.processEnvironment)
                 } catch {
                     return text(.unprocessableContent, "the gateway's settings are not valid:\n\(error)")
                 }
@@ -125,10 +122,7 @@ public enum AdminAPI {
         _ request: Request, _ context: some LedgerRequestContextProtocol, _ endpoint: Endpoint, _ logger: Logger,
         _ body: (WitnessClient) async throws -> Response
     ) async throws -> Response {
-        var subject: [String]? = nil
-        if request.headers[.authorization] == nil, let der = await context.peerCertificateDER() {
-            subject = CertificateSubject.components(certificateDER: der) ?? []
-        }
+        let subject = await WitnessAPI.clientSubject(request, context)
         let who: WitnessClient
         switch endpoint.authenticator.check(authorization: request.headers[.authorization], clientSubject: subject) {
         case .accepted(let client?) where endpoint.clients.contains(where: client.matches): who = client
@@ -194,13 +188,4 @@ public enum AdminAPI {
 /// A malformed admin request (400).
 struct AdminRequestError: Error {
     var message: String
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let c = s.first, set.contains(c) { s.removeFirst() }
-        while let c = s.last, set.contains(c) { s.removeLast() }
-        return s
-    }
 }

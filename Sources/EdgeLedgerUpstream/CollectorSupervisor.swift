@@ -113,16 +113,10 @@ public final class CollectorSupervisor: Service, Sendable {
     private func applyToWitness(_ entries: [RegisteredGateway]) {
         var logs: [WitnessedLog] = []
         for entry in entries where entry.enabled {
-            let gateway = entry.configuration
             do {
-                logs.append(
-                    WitnessedLog(
-                        origin: gateway.origin,
-                        verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
-                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
-                        maxGrowth: gateway.maxGrowth, policy: gateway.requireSignatures))
+                logs.append(try WitnessedLog(gateway: entry.configuration))
             } catch {
-                logger.error("gateway \(gateway.origin) is not witnessed: its verifier keys are unusable: \(error)")
+                logger.error("gateway \(entry.origin) is not witnessed: its verifier keys are unusable: \(error)")
             }
         }
         witness.setLogs(logs)

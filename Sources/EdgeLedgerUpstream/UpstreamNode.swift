@@ -52,12 +52,7 @@ public struct UpstreamNode: Sendable {
         var logs: [WitnessedLog] = []
         for gateway in configuration.gateways {
             do {
-                logs.append(
-                    WitnessedLog(
-                        origin: gateway.origin,
-                        verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
-                        hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients,
-                        maxGrowth: gateway.maxGrowth, policy: gateway.requireSignatures))
+                logs.append(try WitnessedLog(gateway: gateway))
             } catch {
                 throw UpstreamError("gateways \(gateway.origin): verifier_keys: \(error)")
             }

@@ -33,6 +33,17 @@ public struct WitnessedLog: Sendable {
         self.maxGrowth = maxGrowth
         self.policy = policy
     }
+
+    /// The log of an enrolled gateway: its verifier keys, hash, witness clients, growth bound
+    /// and signature policy.
+    ///
+    /// - Throws: the key's or the hash algorithm's error when one is unusable.
+    public init(gateway: GatewayConfiguration) throws {
+        self.init(
+            origin: gateway.origin, verifiers: try gateway.verifierKeys.map { try NoteKeys.verifier(from: $0) },
+            hasher: try OpenSSLHasher(gateway.hash), clients: gateway.witnessClients, maxGrowth: gateway.maxGrowth,
+            policy: gateway.requireSignatures)
+    }
 }
 
 /// The answer to an `add-checkpoint` request.

@@ -123,7 +123,7 @@ public enum WitnessAPI {
     /// The subject components of the connection's client certificate, asked only when the
     /// request has no `Authorization` header (a certificate with an unreadable subject is still
     /// one the TLS handshake accepted: no components, which match no `witness_clients` entry).
-    private static func clientSubject(
+    static func clientSubject(
         _ request: Request, _ context: some LedgerRequestContextProtocol
     ) async
         -> [String]?

@@ -15,9 +15,7 @@ enum UpstreamForkReport {
         let storePath = storage.url == nil ? storage.path : "the PostgreSQL store"
         do {
             if storage.url != nil {
-                var single = storage
-                single.connections = 1
-                let store = try UpstreamNode.openStore(single, migrate: false)
+                let store = try UpstreamCLI.openStore(storage, migrate: false)
                 evidence = try await store.forkEvidence()
                 await store.close()
             } else {

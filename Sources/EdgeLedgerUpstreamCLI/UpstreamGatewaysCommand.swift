@@ -43,37 +43,40 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
         @Flag(help: "Replace the settings of an origin that is already enrolled.") var update = false
 
         func run() async throws {
-            var entries: [[String]] = [[]]
+            var text = ""
             if let from {
                 do {
-                    let text = try ConfigFile.text(at: from, limit: Self.maximumFileSize)
-                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-                        if line.trimmingCharacters() == "[[gateways]]" {
-                            // Comments before the first header belong to no entry.
-                            let current = entries[entries.count - 1].map { $0.trimmingCharacters() }
-                            if !current.allSatisfy({ $0.isEmpty || $0.hasPrefix("#") }) {
-                                entries.append([])
-                            }
-                        } else {
-                            entries[entries.count - 1].append(line)
-                        }
-                    }
+                    text = try ConfigFile.text(at: from, limit: Self.maximumFileSize)
                 } catch {
                     StandardError.line("edge-ledger-upstream: cannot read \(from): \(error)")
                     throw ExitCode(1)
                 }
             }
-            if entries.count > 1 {
-                guard origin == nil, url == nil, verifierKeys.isEmpty else {
-                    StandardError.line(
-                        "edge-ledger-upstream: --origin, --url and --verifier-key cannot apply to the "
-                            + "\(entries.count) entries of \(from ?? "")")
-                    throw ExitCode(64)
-                }
+            if origin != nil || url != nil || !verifierKeys.isEmpty,
+                case .table(let root) = try? ConfigLoader.document(toml: text),
+                case .array(let items) = root["gateways"],
+                items.count > 1
+            {
+                StandardError.line(
+                    "edge-ledger-upstream: --origin, --url and --verifier-key cannot apply to the "
+                        + "\(items.count) entries of \(from ?? "")")
+                throw ExitCode(64)
             }
-            var gateways: [GatewayConfiguration] = []
-            for lines in entries {
-                gateways.append(try gateway(lines))
+            // The options replace the file's keys, and are validated with them.
+            var overrides: [String: ConfigValue] = [:]
+            if let origin { overrides["origin"] = .string(origin) }
+            if let url { overrides["url"] = .string(url) }
+            if !verifierKeys.isEmpty { overrides["verifier_keys"] = .array(verifierKeys.map { .string($0) }) }
+            if !witnessClients.isEmpty { overrides["witness_clients"] = .array(witnessClients.map { .string($0) }) }
+            if let tokenEnv { overrides["token_env"] = .string(tokenEnv) }
+            let gateways: [GatewayConfiguration]
+            do {
+                gateways = try ConfigLoader.parseGateways(
+                    toml: text, overrides: overrides, environment: ConfigLoader.processEnvironment,
+                    baseDirectory: from.map { ConfigFile.directory(of: $0) }, limit: Self.maximumFileSize)
+            } catch {
+                StandardError.line("edge-ledger-upstream: the gateway's settings are not valid:\n\(error)")
+                throw ExitCode(65)
             }
             guard let mode = RegisteredGateway.Mode(rawValue: mode) else {
                 StandardError.line("edge-ledger-upstream: --mode must be pull or push")
@@ -103,33 +106,6 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
 
         /// A file of several entries may be larger than a configuration file (~250 bytes each).
         static let maximumFileSize = 64 << 20
-
-        /// One entry's lines with the options applied, validated.
-        private func gateway(_ entry: [String]) throws -> GatewayConfiguration {
-            var lines = entry
-            func set(_ key: String, _ value: String) {
-                lines.removeAll {
-                    $0.trimmingCharacters().hasPrefix(key + " ") || $0.trimmingCharacters().hasPrefix(key + "=")
-                }
-                lines.append("\(key) = \(value)")
-            }
-            func list(_ items: [String]) -> String {
-                "[" + items.map { JSONWriter.string($0) }.joined(separator: ", ") + "]"
-            }
-            if let origin { set("origin", JSONWriter.string(origin)) }
-            if let url { set("url", JSONWriter.string(url)) }
-            if !verifierKeys.isEmpty { set("verifier_keys", list(verifierKeys)) }
-            if !witnessClients.isEmpty { set("witness_clients", list(witnessClients)) }
-            if let tokenEnv { set("token_env", JSONWriter.string(tokenEnv)) }
-            do {
-                return try ConfigLoader.parseGateway(
-                    toml: lines.joined(separator: "\n"), environment: ConfigLoader.processEnvironment,
-                    baseDirectory: from.map { ConfigFile.directory(of: $0) })
-            } catch {
-                StandardError.line("edge-ledger-upstream: the gateway's settings are not valid:\n\(error)")
-                throw ExitCode(65)
-            }
-        }
     }
 
     struct List: AsyncParsableCommand {
@@ -235,13 +211,5 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
                 for key in entry.configuration.verifierKeys { print("  \(key)") }
             }
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate func trimmingCharacters() -> String {
-        String(
-            self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 }

@@ -353,6 +353,24 @@ import Testing
         #expect(back == rich, "\(rich.toml)")
     }
 
+    @Test func gatewayEntriesWithOverrides() throws {
+        let one = try ConfigLoader.parseUpstream(toml: ConfigFixture.minimalUpstream).gateways[0]
+        let second = one.toml.replacingOccurrences(of: one.url, with: "http://second.example:8080")
+        let file = "# two entries\n[[gateways]]\n" + one.toml + "\n[[gateways]]\n" + second
+        let parsed = try ConfigLoader.parseGateways(toml: file, overrides: ["witness_clients": .array([.string("gw")])])
+        #expect(parsed.map(\.url) == [one.url, "http://second.example:8080"])
+        #expect(parsed.allSatisfy { $0.witnessClients == ["gw"] })
+        // The overrides are checked by the same rules, under each entry's path.
+        do {
+            _ = try ConfigLoader.parseGateways(toml: file, overrides: ["url": .string("ftp://x")])
+            Issue.record("an invalid override was accepted")
+        } catch {
+            #expect(error.issues.map(\.path) == ["gateways[0].url", "gateways[1].url"])
+        }
+        #expect(throws: ConfigError.self) { try ConfigLoader.parseGateway(toml: file) }
+        #expect(try ConfigLoader.parseGateway(toml: "[[gateways]]\n" + one.toml) == one)
+    }
+
     @Test func nonTableRootAndOddKeysDoNotCrash() {
         #expect(
             ConfigFixture.agentIssues("\"weird key\" = 1\n" + minimal).first == "\"weird key\": unknown key")

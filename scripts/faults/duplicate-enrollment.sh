@@ -123,26 +123,9 @@ python3 -c "import sys; sys.exit(0 if $first <= $first_limit else 1)" ||
 # --- completion -----------------------------------------------------------------------------------
 gw_simulate_stop 1
 gw_simulate_stop 2
-sizes=()
-for i in "${FLEET_GWS[@]}"; do sizes+=("$(gw_settle "$i" 60)"); done
-complete() {
-    local k=0 i
-    for i in "${FLEET_GWS[@]}"; do
-        gw_verified_at_least "$i" "${sizes[k]}" || return 1
-        k=$((k + 1))
-    done
-}
-wait_until 60 "collection complete" complete ||
-    die "collection did not complete within 60 s (sizes ${sizes[*]}; rows: $(gw_row 1) / $(gw_row 2))"
-sleep 3 # the last acknowledgements (next pull)
-ok=0 checks=""
-k=0
-for i in "${FLEET_GWS[@]}"; do
-    line=$(check_collected "$i" "${sizes[k]}") || ok=1
-    checks+="$line; "
-    k=$((k + 1))
-done
-progress "${checks%; }"
+ok=0
+fleet_collected_check 60 || ok=1
+sizes=("${FLEET_SIZES[@]}")
 upstream_alive a || die "the upstream exited"
 upstream_stop a
 

@@ -283,6 +283,38 @@ gw_settle() {
     die "gateway $i did not settle within $2 s (sealed ${sealed:-?}, entries ${entries:-?})"
 }
 
+# fleet_collected_check SECONDS: once every gateway's simulator is done (its size settled), waits
+# up to SECONDS until the upstreams verified each whole log, lets the last acknowledgements arrive
+# (the gateways' next pull), then checks each log in the database (check_collected). Sets
+# FLEET_SIZES and FLEET_TOTAL; returns non-zero when a check failed (the summary is printed as
+# progress).
+fleet_collected_check() {
+    local seconds=$1 i k=0 line failed=0 checks=""
+    FLEET_SIZES=()
+    for i in "${FLEET_GWS[@]}"; do FLEET_SIZES+=("$(gw_settle "$i" 60)"); done
+    wait_until "$seconds" "collection complete" fleet_verified_all ||
+        die "collection did not complete within $seconds s (sizes ${FLEET_SIZES[*]}; rows: $(for i in "${FLEET_GWS[@]}"; do printf '[%s] ' "$(gw_row "$i")"; done))"
+    sleep 3
+    FLEET_TOTAL=0
+    for i in "${FLEET_GWS[@]}"; do
+        line=$(check_collected "$i" "${FLEET_SIZES[k]}") || failed=1
+        checks+="$line; "
+        FLEET_TOTAL=$((FLEET_TOTAL + FLEET_SIZES[k]))
+        k=$((k + 1))
+    done
+    progress "${checks%; }"
+    return $failed
+}
+
+# fleet_verified_all: every gateway's verified size has reached its FLEET_SIZES entry.
+fleet_verified_all() {
+    local k=0 i
+    for i in "${FLEET_GWS[@]}"; do
+        gw_verified_at_least "$i" "${FLEET_SIZES[k]}" || return 1
+        k=$((k + 1))
+    done
+}
+
 # check_collected I SIZE: the database holds gateway I's log up to SIZE exactly as the gateway
 # signed it: verified = staged = SIZE, entries 0..SIZE-1 each once (count = distinct = max+1, no
 # gap, none beyond), the same bytes in the same order as `edge-ledger export --format raw` of the

@@ -156,36 +156,16 @@ for i in "${FLEET_GWS[@]}"; do
 done
 
 # --- completion and the database's content ------------------------------------------------------
-sizes=()
 for i in "${FLEET_GWS[@]}"; do gw_simulate_wait "$i" $((seconds + 120)) >/dev/null; done
-for i in "${FLEET_GWS[@]}"; do sizes+=("$(gw_settle "$i" 60)"); done
-complete() {
-    local k=0 i
-    for i in "${FLEET_GWS[@]}"; do
-        gw_verified_at_least "$i" "${sizes[k]}" || return 1
-        k=$((k + 1))
-    done
-}
-wait_until 120 "collection complete" complete ||
-    die "collection did not complete within 120 s (sizes ${sizes[*]}; rows: $(for i in "${FLEET_GWS[@]}"; do printf '[%s] ' "$(gw_row "$i")"; done))"
-# The gateways acknowledge at their next pull (1 s): let the last acknowledgements arrive.
-sleep 3
-ok=0 checks=""
-k=0
-for i in "${FLEET_GWS[@]}"; do
-    line=$(check_collected "$i" "${sizes[k]}") || ok=1
-    checks+="$line; "
-    k=$((k + 1))
-done
-progress "${checks%; }"
+ok=0
+fleet_collected_check 120 || ok=1
+sizes=("${FLEET_SIZES[@]}")
 fetched_after=0
 for i in "${FLEET_GWS[@]}"; do
     n=$(up_metric "$victim" "edge_ledger_collector_entries_fetched_total{gateway=\"${GW_ORIGIN[$i]}\"}")
     fetched_after=$((fetched_after + ${n:-0}))
 done
 upstream_alive "$survivor" || die "$survivor exited"
-total=0
-for s in "${sizes[@]}"; do total=$((total + s)); done
-
+total=$FLEET_TOTAL
 echo "fleet-takeover: $gateways gateways, ${FLEET_LEASE} lease; $victim SIGKILLed $when holding ${#taken[@]} (split $split_before), $survivor took them over in ${takeover} s (first verified checkpoint ${first_progress} s after the kill); $victim rejoined in ${rejoin} s, split $split_after, fetched $fetched_after entries after restarting; $total entries collected (${sizes[*]}), each once, in order, same bytes as the gateways, acked <= verified"
 [ $ok = 0 ]

@@ -104,27 +104,10 @@ outage() {
 outage INT "fast shutdown"
 outage KILL "crash"
 
-sizes=()
 for i in "${FLEET_GWS[@]}"; do gw_simulate_wait "$i" $((seconds + 120)) >/dev/null; done
-for i in "${FLEET_GWS[@]}"; do sizes+=("$(gw_settle "$i" 60)"); done
-complete() {
-    local k=0 i
-    for i in "${FLEET_GWS[@]}"; do
-        gw_verified_at_least "$i" "${sizes[k]}" || return 1
-        k=$((k + 1))
-    done
-}
-wait_until 120 "collection complete" complete ||
-    die "collection did not complete within 120 s (sizes ${sizes[*]}; rows: $(for i in "${FLEET_GWS[@]}"; do printf '[%s] ' "$(gw_row "$i")"; done))"
-sleep 3 # the last acknowledgements (next pull)
-ok=0 checks=""
-k=0
-for i in "${FLEET_GWS[@]}"; do
-    line=$(check_collected "$i" "${sizes[k]}") || ok=1
-    checks+="$line; "
-    k=$((k + 1))
-done
-progress "${checks%; }"
+ok=0
+fleet_collected_check 120 || ok=1
+sizes=("${FLEET_SIZES[@]}")
 upstream_alive a && upstream_alive b || die "an upstream exited"
 split_end=$(fleet_split)
 
@@ -141,7 +124,6 @@ for name in a b; do
     handovers=$((${handovers:-0} + $(grep -c "stopped collecting" "$log" || true)))
     [ "${FAULTS_VERBOSE:-0}" = 1 ] && grep -E "cannot read the gateway registry|readable again|collection failed" "$log" | cut -c1-300 >&2
 done
-total=0
-for s in "${sizes[@]}"; do total=$((total + s)); done
+total=$FLEET_TOTAL
 echo "postgres-restart: 2 instances; ${outages}both up throughout (leases handed over $handovers times, fenced; split at the end: $split_end), logs: $store_errors store failures, $recovered recoveries, $failed_pulls failed pulls; $total entries collected (${sizes[*]}), each once, in order, same bytes as the gateways, acked <= verified"
 [ $ok = 0 ]

@@ -40,15 +40,46 @@ extension GatewayConfiguration {
 }
 
 extension ConfigLoader {
-    /// Parses and validates one gateway's settings: the keys of a `[[gateways]]` entry as a TOML
-    /// document (as ``GatewayConfiguration/toml`` writes them).
+    /// Parses and validates one gateway's settings: the keys of a `[[gateways]]` entry at the top
+    /// level (as ``GatewayConfiguration/toml`` writes them), or a document holding exactly one
+    /// `[[gateways]]` entry (what `edge-ledger enroll` prints).
     public static func parseGateway(
         toml: String, environment: [String: String] = [:], baseDirectory: String? = nil
     ) throws(ConfigError) -> GatewayConfiguration {
-        let document = try self.document(toml: toml)
-        let context = ConfigContext(environment: environment, baseDirectory: baseDirectory)
-        let gateway = GatewayConfiguration(reading: ConfigTableReader.root(document, context: context))
-        try context.check()
+        let gateways = try parseGateways(toml: toml, environment: environment, baseDirectory: baseDirectory)
+        guard gateways.count == 1, let gateway = gateways.first else {
+            throw ConfigError(path: "gateways", message: "expected one [[gateways]] entry, got \(gateways.count)")
+        }
         return gateway
+    }
+
+    /// Parses and validates the gateways of a document: its `[[gateways]]` entries (any number),
+    /// or, without any, the keys of one entry at the top level. Each key of `overrides` replaces
+    /// that key in every entry before validation (the command line's options), so the entries and
+    /// the overrides are checked by the same rules as the configuration file.
+    ///
+    /// - Parameter limit: the largest document accepted, in bytes.
+    public static func parseGateways(
+        toml: String, overrides: [String: ConfigValue] = [:], environment: [String: String] = [:],
+        baseDirectory: String? = nil, limit: Int = maximumFileSize
+    ) throws(ConfigError) -> [GatewayConfiguration] {
+        guard case .table(var root) = try TOMLDocument.parse(toml, limit: limit) else { return [] }
+        let context = ConfigContext(environment: environment, baseDirectory: baseDirectory)
+        var gateways: [GatewayConfiguration] = []
+        if case .array(let items) = root["gateways"] {
+            root["gateways"] = .array(
+                items.map { item in
+                    guard case .table(let values) = item else { return item }
+                    return .table(values.merging(overrides) { _, override in override })
+                })
+            let reader = ConfigTableReader.root(.table(root), context: context)
+            gateways = reader.tableArray("gateways").map(GatewayConfiguration.init(reading:))
+            reader.finish()
+        } else {
+            root.merge(overrides) { _, override in override }
+            gateways = [GatewayConfiguration(reading: ConfigTableReader.root(.table(root), context: context))]
+        }
+        try context.check()
+        return gateways
     }
 }
