@@ -118,7 +118,7 @@ public final class Witness: Sendable {
     /// The witness's cosigner (name and key).
     public let cosigner: CosignatureV1Signer
     private let logs: Mutex<[String: WitnessedLog]>
-    private let store: CollectorStore
+    private let batcher: WitnessBatcher
     private let boundFirstByCollection: Bool
 
     /// A witness for `logs`, cosigning with `cosigner`, remembering state in `store`.
@@ -131,7 +131,7 @@ public final class Witness: Sendable {
     ) {
         self.cosigner = cosigner
         self.logs = Mutex(Dictionary(logs.map { ($0.origin, $0) }, uniquingKeysWith: { first, _ in first }))
-        self.store = store
+        self.batcher = WitnessBatcher(store: store)
         self.boundFirstByCollection = boundFirstByCollection
     }
 
@@ -192,7 +192,7 @@ public final class Witness: Sendable {
             origin: origin, size: size, root: checkpoint.root, note: request.note.serialized,
             updatedAt: SystemClock.nowNanoseconds())
         do {
-            let addition = try await store.addWitnessCheckpoint(
+            let update = WitnessUpdate(
                 next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: log.maxGrowth
             ) { current throws(WitnessRejection) in
                 let known = current?.size ?? 0
@@ -214,6 +214,8 @@ public final class Witness: Sendable {
                     }
                 }
             }
+            // Concurrent requests share a transaction (group commit).
+            let addition = try await batcher.add(update)
             switch addition {
             case .recorded: break
             case .forked(let evidence, let new):

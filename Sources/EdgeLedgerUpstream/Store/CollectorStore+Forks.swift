@@ -57,61 +57,35 @@ extension CollectorStore {
         _ next: WitnessLogState, hasher: any MerkleHasher, boundFirstByCollection: Bool, maxGrowth: UInt64 = .max,
         decide: @escaping @Sendable (WitnessLogState?) throws -> Void
     ) async throws -> WitnessAddition {
-        let origin = next.origin
+        try await addWitnessCheckpoint(
+            WitnessUpdate(
+                next, hasher: hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: maxGrowth,
+                decide: decide))
+    }
+
+    /// ``addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)`` for an update.
+    public func addWitnessCheckpoint(_ update: WitnessUpdate) async throws -> WitnessAddition {
         // Nothing is written before a refusal, so every outcome commits.
-        return try await transaction(write: true, locking: origin) { sql -> WitnessAddition in
-            let view = try sql.witnessView(origin: origin)
-            if view.forkEvidence != nil, let known = try sql.forkEvidence(origin: origin).first {
-                return .forked(known, new: false)
-            }
-            let collected = view.gateway
-            if let collected, next.size > 0, next.size <= collected.verifiedSize {
-                let root = try sql.collectedRoot(collected, size: next.size, hasher: hasher)
-                if root != next.root {
-                    let other = try sql.collectedCheckpoint(collected, atOrAbove: next.size)
-                    let evidence = ForkEvidence(
-                        origin: origin, detectedBy: .witness, witnessSize: next.size, witnessRoot: next.root,
-                        witnessNote: next.note, collectedSize: other.size, collectedRoot: other.root,
-                        collectedNote: other.note,
-                        detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
-                            + "but the entries the collector verified give \(root) at that size",
-                        detectedAt: next.updatedAt)
-                    return .forked(try sql.insert(evidence), new: true)
+        try await transaction(write: true, locking: update.next.origin) { sql in try sql.apply(update) }
+    }
+
+    /// Several witness updates in one transaction (group commit): each is decided exactly as by
+    /// ``addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)``, in order (a
+    /// later update of the same origin sees the earlier one), and every origin is locked for the
+    /// whole transaction. A refusal by an update's `decide` is that update's result and does not
+    /// touch the others; a ``StoreError`` rolls the whole group back and is thrown (retry the
+    /// updates one by one).
+    public func addWitnessCheckpoints(_ updates: [WitnessUpdate]) async throws -> [Result<WitnessAddition, any Error>] {
+        try await transaction(write: true, locking: updates.map(\.next.origin)) { sql in
+            try updates.map { update throws -> Result<WitnessAddition, any Error> in
+                do {
+                    return .success(try sql.apply(update))
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    return .failure(error)
                 }
             }
-            let current = view.witness
-            try decide(current)
-            let collectedSize = collected?.verifiedSize ?? 0
-            // Nothing collected yet: nothing is cosigned. Then a checkpoint may run at most
-            // max_growth ahead of what the collector verified — a first one too, or a busy gateway
-            // (a newer checkpoint every second) would never get its first cosignature.
-            let collectedNothing = collectedSize == 0
-            let bound = collectedNothing ? 0 : collectedSize.addingReportingOverflow(maxGrowth).partialValue
-            let overflow = !collectedNothing && collectedSize.addingReportingOverflow(maxGrowth).overflow
-            if boundFirstByCollection, !overflow, next.size > bound {
-                return .notCollected(collectedSize: collectedSize)
-            }
-            // The compare-and-set: the stored state only ever grows (the lock above serialises
-            // writers of the origin; the condition keeps it true even without the lock).
-            let arguments: [SQLArgument] = [
-                .text(origin), .uint(next.size), .hash(next.root), .text(next.note), .int(next.updatedAt),
-            ]
-            let changed = try sql.run(
-                "INSERT INTO witness_logs(origin, size, root, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-                    + "ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root, "
-                    + "note = excluded.note, updated_at = excluded.updated_at WHERE witness_logs.size <= excluded.size",
-                arguments, "recording the witness state of \(origin)")
-            guard changed == 1 else {
-                throw StoreError(
-                    .conflict, "the witness state of \(origin) moved past size \(next.size) during this request",
-                    hint: "the gateway retries with the newer state")
-            }
-            try sql.run(
-                "INSERT INTO witness_checkpoints(origin, size, root, note, cosigned_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-                    + "ON CONFLICT(origin, size) DO UPDATE SET root = excluded.root, note = excluded.note, "
-                    + "cosigned_at = excluded.cosigned_at",
-                arguments, "recording the cosigned checkpoint of \(origin)")
-            return .recorded(next)
         }
     }
 }

@@ -84,10 +84,18 @@ public final class CollectorStore: Sendable {
         write: Bool = false, locking origin: String? = nil,
         _ body: @escaping @Sendable (any UpstreamSQL) throws -> R
     ) async throws -> R {
+        try await transaction(write: write, locking: origin.map { [$0] } ?? [], body)
+    }
+
+    /// ``transaction(write:locking:_:)`` serialised with every write transaction naming one of
+    /// `origins` (the witness's grouped updates).
+    func transaction<R: Sendable>(
+        write: Bool, locking origins: [String], _ body: @escaping @Sendable (any UpstreamSQL) throws -> R
+    ) async throws -> R {
         let database = self.database
         do {
             return try await pool.runIfActive {
-                try database.transaction(write: write, locking: origin, body)
+                try database.transaction(write: write, locking: origins, body)
             }
         } catch let error as NIOThreadPoolError.ThreadPoolInactive {
             _ = error

@@ -66,19 +66,22 @@ final class PostgresUpstreamDatabase: UpstreamDatabase {
     }
 
     func transaction<R: Sendable>(
-        write: Bool, locking origin: String?, _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
     ) throws -> R {
         try withConnection { connection in
             let session = PostgresSession(connection)
             // A read: each statement runs on its own (READ COMMITTED gives a transaction no
             // snapshot of its own anyway), saving BEGIN's and COMMIT's round trips.
-            if !write && origin == nil { return try body(session) }
+            if !write && origins.isEmpty { return try body(session) }
             do {
-                // One round trip: the transaction and, for an origin, its lock (the key is a
-                // number computed here, never text from a request).
-                try session.script(
-                    origin.map { "BEGIN; SELECT pg_advisory_xact_lock(\(Self.lockKey($0)))" } ?? "BEGIN",
-                    "starting a transaction" + (origin.map { " and locking the origin \($0)" } ?? ""))
+                // One round trip: the transaction and its origins' locks, in ascending key order
+                // so that two transactions locking several origins never wait in a cycle (the
+                // keys are numbers computed here, never text from a request).
+                let keys = Set(origins.map(Self.lockKey)).sorted()
+                let locks = keys.map { "; SELECT pg_advisory_xact_lock(\($0))" }.joined()
+                let what =
+                    origins.count == 1 ? " and locking the origin \(origins[0])" : " and locking \(keys.count) origins"
+                try session.script("BEGIN" + locks, "starting a transaction" + (origins.isEmpty ? "" : what))
                 let result = try body(session)
                 try session.script("COMMIT", "committing a transaction")
                 return result

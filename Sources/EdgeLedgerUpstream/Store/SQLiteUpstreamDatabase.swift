@@ -40,7 +40,7 @@ final class SQLiteUpstreamDatabase: UpstreamDatabase {
     }
 
     func transaction<R: Sendable>(
-        write: Bool, locking origin: String?, _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
     ) throws -> R {
         try session.withLock { (session: inout SQLiteSession) throws -> R in
             let db = session.db

@@ -9,7 +9,9 @@ import EdgeLedgerStore
 /// transaction naming the same origin, on every instance sharing the database: SQLite serialises
 /// all writers (`BEGIN IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock on the
 /// origin. That is where one view per origin is kept: the witness's compare-and-set and the
-/// collector's verification of the same origin never interleave.
+/// collector's verification of the same origin never interleave. A transaction may name several
+/// origins (the witness's grouped updates); they are locked in one fixed order, so two such
+/// transactions never wait for each other in a cycle.
 protocol UpstreamDatabase: Sendable {
     /// The engine.
     var engine: UpstreamEngine { get }
@@ -19,9 +21,10 @@ protocol UpstreamDatabase: Sendable {
     var concurrency: Int { get }
 
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws (and
-    /// rethrows its error unchanged).
+    /// rethrows its error unchanged). A write transaction is serialised with every other write
+    /// transaction naming one of `origins`.
     func transaction<R: Sendable>(
-        write: Bool, locking origin: String?, _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
     ) throws -> R
 
     /// The schema version the database holds and the one this build writes.

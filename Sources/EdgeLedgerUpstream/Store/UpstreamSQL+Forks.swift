@@ -115,3 +115,64 @@ extension UpstreamSQL {
         }
     }
 }
+
+extension UpstreamSQL {
+    /// The witness's compare-and-set for one update, inside a transaction that locks its origin
+    /// (see ``CollectorStore/addWitnessCheckpoint(_:hasher:boundFirstByCollection:maxGrowth:decide:)``).
+    func apply(_ update: WitnessUpdate) throws -> WitnessAddition {
+        let next = update.next
+        let origin = next.origin
+        let view = try witnessView(origin: origin)
+        if view.forkEvidence != nil, let known = try forkEvidence(origin: origin).first {
+            return .forked(known, new: false)
+        }
+        let collected = view.gateway
+        if let collected, next.size > 0, next.size <= collected.verifiedSize {
+            let root = try collectedRoot(collected, size: next.size, hasher: update.hasher)
+            if root != next.root {
+                let other = try collectedCheckpoint(collected, atOrAbove: next.size)
+                let evidence = ForkEvidence(
+                    origin: origin, detectedBy: .witness, witnessSize: next.size, witnessRoot: next.root,
+                    witnessNote: next.note, collectedSize: other.size, collectedRoot: other.root,
+                    collectedNote: other.note,
+                    detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
+                        + "but the entries the collector verified give \(root) at that size",
+                    detectedAt: next.updatedAt)
+                return .forked(try insert(evidence), new: true)
+            }
+        }
+        let current = view.witness
+        try update.decide(current)
+        let collectedSize = collected?.verifiedSize ?? 0
+        // Nothing collected yet: nothing is cosigned. Then a checkpoint may run at most
+        // max_growth ahead of what the collector verified — a first one too, or a busy gateway
+        // (a newer checkpoint every second) would never get its first cosignature.
+        let collectedNothing = collectedSize == 0
+        let (bound, overflow) = collectedSize.addingReportingOverflow(update.maxGrowth)
+        let beyond = collectedNothing ? next.size > 0 : !overflow && next.size > bound
+        if update.boundFirstByCollection, beyond {
+            return .notCollected(collectedSize: collectedSize)
+        }
+        // The compare-and-set: the stored state only ever grows (the lock serialises writers of
+        // the origin; the condition keeps it true even without the lock).
+        let arguments: [SQLArgument] = [
+            .text(origin), .uint(next.size), .hash(next.root), .text(next.note), .int(next.updatedAt),
+        ]
+        let changed = try run(
+            "INSERT INTO witness_logs(origin, size, root, note, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                + "ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root, "
+                + "note = excluded.note, updated_at = excluded.updated_at WHERE witness_logs.size <= excluded.size",
+            arguments, "recording the witness state of \(origin)")
+        guard changed == 1 else {
+            throw StoreError(
+                .conflict, "the witness state of \(origin) moved past size \(next.size) during this request",
+                hint: "the gateway retries with the newer state")
+        }
+        try run(
+            "INSERT INTO witness_checkpoints(origin, size, root, note, cosigned_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                + "ON CONFLICT(origin, size) DO UPDATE SET root = excluded.root, note = excluded.note, "
+                + "cosigned_at = excluded.cosigned_at",
+            arguments, "recording the cosigned checkpoint of \(origin)")
+        return .recorded(next)
+    }
+}
