@@ -138,6 +138,9 @@ public final class GatewayCollector: Service, Sendable {
             duration: .zero)
         do {
             report.outcome = try await pull(&report)
+        } catch _ where Task.isCancelled {
+            // Stopping: whatever failed (the store wraps the cancellation in its own error).
+            report.outcome = .unreachable("cancelled")
         } catch let refusal as CollectorRefusal {
             report.outcome = .refused(refusal.description)
             if refusal.discardStaged {
