@@ -11,6 +11,11 @@ import Synchronization
 extension GatewayCollector {
     /// Fetches the entries from the staged size to the checkpoint's, verifies them against the
     /// gateway's tiles and the checkpoint root, and stores them; returns how many were fetched.
+    ///
+    /// Three stages overlap: up to ``parallelFetches`` bundle fetches, parsing and hashing the
+    /// next batch, and storing the previous one (one store transaction at a time, in order, each
+    /// extending the size the one before it left). What waits is bounded: twice
+    /// ``parallelFetches`` bundles fetched or in flight, and two assembled batches.
     func fetchAndStage(
         _ state: CollectorGatewayState, checkpoint: Checkpoint, collected: CollectedCheckpoint, document: String?,
         served: [TileKey: [Hash32]]
@@ -26,39 +31,33 @@ extension GatewayCollector {
         let last = (size - 1) / UInt64(TileID.fullWidth)
         var staged = start
         var verifying = Duration.zero
-        try await withThrowingTaskGroup(of: (UInt64, FetchedBundle).self) { group in
+        try await withThrowingTaskGroup(of: FetchStep.self) { group in
             var nextToFetch = first
             var nextToProcess = first
             var ready: [UInt64: FetchedBundle] = [:]
             var inFlight = 0
-            var batch = CollectorEntryBatch(reservingBytes: 1 << 20, entries: batchBundles * TileID.fullWidth)
-            var leaves: [Hash32] = []
-            var level0: [TileKey: [Hash32]] = [:]
-            var bundlesInBatch = 0
+            var assembling = AssembledBatch(from: start, capacity: batchBundles)
+            var waiting: [AssembledBatch] = []
+            var storing = false
             var warnedUnusual = false
-            while inFlight < parallelFetches && nextToFetch <= last {
-                let b = nextToFetch
-                group.addTask { (b, try await self.fetchBundle(b, treeSize: size)) }
-                nextToFetch += 1
-                inFlight += 1
-            }
-            while let (b, fetched) = try await group.next() {
-                inFlight -= 1
-                ready[b] = fetched
-                while inFlight < parallelFetches && nextToFetch <= last {
-                    let n = nextToFetch
-                    group.addTask { (n, try await self.fetchBundle(n, treeSize: size)) }
-                    nextToFetch += 1
-                    inFlight += 1
-                }
-                while let f = ready.removeValue(forKey: nextToProcess) {
+            // A bundle that could not be fetched or parsed: nothing after it is assembled, the
+            // batches before it are still stored, then it is thrown.
+            var failure: (any Error)?
+            while true {
+                while failure == nil, waiting.count < 2, let f = ready.removeValue(forKey: nextToProcess) {
                     let started = ContinuousClock.now
                     defer { verifying += ContinuousClock.now - started }
                     let skip = nextToProcess == first ? Int(start - first * UInt64(TileID.fullWidth)) : 0
-                    if let index = try TileParsing.bundle(
-                        f.bundle, id: f.bundleID, skip: skip, hasher: hasher, into: &batch, leafHashes: &leaves),
-                        !warnedUnusual
-                    {
+                    let unusual: UInt64?
+                    do {
+                        unusual = try TileParsing.bundle(
+                            f.bundle, id: f.bundleID, skip: skip, hasher: hasher, into: &assembling.entries,
+                            leafHashes: &assembling.leaves)
+                    } catch {
+                        failure = error
+                        break
+                    }
+                    if let index = unusual, !warnedUnusual {
                         warnedUnusual = true
                         logger.warning(
                             """
@@ -67,51 +66,134 @@ extension GatewayCollector {
                             """,
                             metadata: ["bundle": "\(f.bundleID.path)"])
                     }
-                    level0[TileKey(level: 0, index: nextToProcess)] = f.tile
+                    assembling.level0[TileKey(level: 0, index: nextToProcess)] = f.tile
                     nextToProcess += 1
-                    bundlesInBatch += 1
-                    if bundlesInBatch == batchBundles || nextToProcess > last {
-                        let complete = nextToProcess > last
-                        let from = staged
-                        let keys = Set(
-                            TileID.tiles(from: from, to: from + UInt64(leaves.count)).filter { $0.level >= 1 }.map {
-                                TileKey(level: $0.level, index: $0.index)
-                            })
-                        upper = upper.filter { keys.contains($0.key) }
-                        let missing = keys.filter { upper[$0] == nil }.sorted {
-                            ($0.level, $0.index) < ($1.level, $1.index)
-                        }
-                        for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
-                        let upperTiles = upper
-                        let level0Tiles = level0
-                        // Verified when the batch that completes the checkpoint is stored, not when
-                        // the pull began (a catch-up takes seconds).
-                        var verified = collected
-                        verified.verifiedAt = SystemClock.nowNanoseconds()
-                        let ext = try await store.stage(
-                            gateway: state.id, stagedSize: from, entries: batch, leafHashes: leaves, hasher: hasher,
-                            check: { ext in
-                                try Self.compare(ext, level0: level0Tiles, upper: upperTiles, stagedFrom: from)
-                                if complete && ext.root != checkpoint.root {
-                                    throw CollectorRefusal(
-                                        what: "root mismatch", location: "checkpoint size \(size)",
-                                        detail: "the entries and tiles served give root \(ext.root), but the signed "
-                                            + "checkpoint says \(checkpoint.root)",
-                                        discardStaged: true)
-                                }
-                            },
-                            complete: complete ? verified : nil, anchorDocument: complete ? document : nil,
-                            lease: lease)
-                        staged = ext.newSize
-                        batch = CollectorEntryBatch(reservingBytes: 1 << 20, entries: batchBundles * TileID.fullWidth)
-                        leaves.removeAll(keepingCapacity: true)
-                        level0.removeAll(keepingCapacity: true)
-                        bundlesInBatch = 0
+                    assembling.bundles += 1
+                    guard assembling.bundles == batchBundles || nextToProcess > last else { continue }
+                    assembling.complete = nextToProcess > last
+                    let keys = Set(
+                        TileID.tiles(from: assembling.from, to: assembling.end).filter { $0.level >= 1 }.map {
+                            TileKey(level: $0.level, index: $0.index)
+                        })
+                    upper = upper.filter { keys.contains($0.key) }
+                    let missing = keys.filter { upper[$0] == nil }.sorted {
+                        ($0.level, $0.index) < ($1.level, $1.index)
                     }
+                    do {
+                        for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
+                    } catch {
+                        failure = error
+                        break
+                    }
+                    assembling.upper = upper
+                    waiting.append(assembling)
+                    assembling = AssembledBatch(from: assembling.end, capacity: batchBundles)
                 }
+                if !storing, !waiting.isEmpty {
+                    let batch = waiting.removeFirst()
+                    group.addTask {
+                        .stored(
+                            try await self.store(
+                                batch, state: state, checkpoint: checkpoint, collected: collected, document: document))
+                    }
+                    storing = true
+                }
+                // Refill after processing: what was just parsed freed room in the window.
+                while failure == nil, inFlight < parallelFetches, inFlight + ready.count < 2 * parallelFetches,
+                    nextToFetch <= last
+                {
+                    let b = nextToFetch
+                    group.addTask {
+                        do {
+                            return .fetched(b, try await self.fetchBundle(b, treeSize: size))
+                        } catch {
+                            return .failed(error)
+                        }
+                    }
+                    nextToFetch += 1
+                    inFlight += 1
+                }
+                guard let step = try await group.next() else { break }
+                switch step {
+                case .fetched(let b, let fetched):
+                    inFlight -= 1
+                    ready[b] = fetched
+                case .stored(let newSize):
+                    staged = newSize
+                    storing = false
+                case .failed(let error):
+                    inFlight -= 1
+                    if failure == nil { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            // Nothing left in flight must mean everything was fetched, parsed and stored: never
+            // report a pull verified that stopped short.
+            guard nextToProcess > last, waiting.isEmpty, !storing, staged == size else {
+                throw UpstreamError(
+                    "the collection of \(origin) stopped at \(staged) of \(size) entries without an error",
+                    hint: "a defect in the collector; the next pull resumes from the staged entries")
             }
         }
         return (staged - start, verifying)
+    }
+
+    /// One step of ``fetchAndStage(_:checkpoint:collected:document:served:)``.
+    enum FetchStep: Sendable {
+        case fetched(UInt64, FetchedBundle)
+        case failed(any Error)
+        case stored(UInt64)
+    }
+
+    /// Entries parsed and hashed, with the tiles the gateway served over them, ready to store.
+    struct AssembledBatch: Sendable {
+        /// The staged size the batch extends.
+        var from: UInt64
+        var entries: CollectorEntryBatch
+        var leaves: [Hash32] = []
+        var level0: [TileKey: [Hash32]] = [:]
+        var upper: [TileKey: [Hash32]] = [:]
+        var bundles = 0
+        /// Whether the batch reaches the checkpoint.
+        var complete = false
+
+        init(from: UInt64, capacity bundles: Int) {
+            self.from = from
+            self.entries = CollectorEntryBatch(reservingBytes: 1 << 20, entries: bundles * TileID.fullWidth)
+            self.leaves.reserveCapacity(bundles * TileID.fullWidth)
+        }
+
+        /// The staged size after the batch.
+        var end: UInt64 { from + UInt64(leaves.count) }
+    }
+
+    /// Stores one assembled batch (the served tiles must match the computed ones; the batch that
+    /// completes the checkpoint must give its root); returns the new staged size.
+    func store(
+        _ batch: AssembledBatch, state: CollectorGatewayState, checkpoint: Checkpoint, collected: CollectedCheckpoint,
+        document: String?
+    ) async throws -> UInt64 {
+        // Verified when the batch that completes the checkpoint is stored, not when the pull began
+        // (a catch-up takes seconds).
+        var verified = collected
+        verified.verifiedAt = SystemClock.nowNanoseconds()
+        let (from, complete, level0, upper, size) = (
+            batch.from, batch.complete, batch.level0, batch.upper, checkpoint.size
+        )
+        let ext = try await store.stage(
+            gateway: state.id, stagedSize: from, entries: batch.entries, leafHashes: batch.leaves, hasher: hasher,
+            check: { ext in
+                try Self.compare(ext, level0: level0, upper: upper, stagedFrom: from)
+                if complete && ext.root != checkpoint.root {
+                    throw CollectorRefusal(
+                        what: "root mismatch", location: "checkpoint size \(size)",
+                        detail: "the entries and tiles served give root \(ext.root), but the signed "
+                            + "checkpoint says \(checkpoint.root)",
+                        discardStaged: true)
+                }
+            },
+            complete: complete ? verified : nil, anchorDocument: complete ? document : nil, lease: lease)
+        return ext.newSize
     }
 
     /// Compares the tiles computed from the entries with the ones the gateway served.
