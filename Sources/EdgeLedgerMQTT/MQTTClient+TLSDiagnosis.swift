@@ -31,16 +31,63 @@ extension MQTTClient {
         guard level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
         let line = String(cString: text)
         var verify: MQTTTLSDiagnosis.VerifyResult? = nil
-        if level & MOSQ_LOG_ERR != 0, let ssl = mosquitto_ssl_get(mosq) {
-            let code = SSL_get_verify_result(OpaquePointer(ssl))
+        var names: [String] = []
+        if level & MOSQ_LOG_ERR != 0, let ssl = mosquitto_ssl_get(mosq).map(OpaquePointer.init) {
+            let code = SSL_get_verify_result(ssl)
             if code != X509_V_OK {
                 verify = .init(code: code, text: String(cString: X509_verify_cert_error_string(code)))
             }
+            names = Self.brokerCertificateNames(ssl)
         }
         tlsDiagnosis.withLock { diagnosis in
             diagnosis.record(line)
             if diagnosis.verifyResult == nil { diagnosis.verifyResult = verify }
+            if diagnosis.brokerNames.isEmpty { diagnosis.brokerNames = names }
         }
+    }
+
+    /// The DNS names and IP addresses (subjectAltName) of the certificate the broker presented
+    /// in the handshake on `ssl`, at most ``MQTTTLSDiagnosis/maxNames``: what mqtt.host may be.
+    private static func brokerCertificateNames(_ ssl: OpaquePointer) -> [String] {
+        // The chain the broker sent is kept even when its verification failed; the leaf is first.
+        guard let chain = SSL_get_peer_cert_chain(ssl), OPENSSL_sk_num(chain) > 0,
+            let leaf = OPENSSL_sk_value(chain, 0),
+            let extensionValue = X509_get_ext_d2i(OpaquePointer(leaf), NID_subject_alt_name, nil, nil)
+        else { return [] }
+        let altNames = OpaquePointer(extensionValue)
+        defer { GENERAL_NAMES_free(altNames) }
+        var names: [String] = []
+        for i in 0..<OPENSSL_sk_num(altNames) where names.count < MQTTTLSDiagnosis.maxNames {
+            guard let raw = OPENSSL_sk_value(altNames, i) else { continue }
+            let name = raw.assumingMemoryBound(to: GENERAL_NAME.self).pointee
+            switch name.type {
+            case GEN_DNS: names.append("DNS:" + asciiText(name.d.dNSName))
+            case GEN_IPADD: names.append("IP:" + ipAddressText(name.d.iPAddress))
+            default: continue
+            }
+        }
+        return names
+    }
+
+    private static func bytes(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> UnsafeBufferPointer<UInt8> {
+        guard let string, let data = ASN1_STRING_get0_data(string) else {
+            return UnsafeBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string)))
+    }
+
+    private static func asciiText(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> String {
+        let printable = bytes(string).prefix(MQTTTLSDiagnosis.maxNameLength).map { $0 >= 0x20 && $0 < 0x7f ? $0 : 0x3f }
+        return String(decoding: printable, as: UTF8.self)
+    }
+
+    private static func ipAddressText(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> String {
+        let address = Array(bytes(string))
+        if address.count == 4 { return address.map(String.init).joined(separator: ".") }
+        let groups = stride(from: 0, to: address.count - 1, by: 2).map {
+            String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16)
+        }
+        return groups.joined(separator: ":")
     }
 
     /// Why an attempt ended with libmosquitto's `rc`: over TLS, what the handshake's log says

@@ -182,7 +182,7 @@ public final class MQTTClient: @unchecked Sendable {
             let wait = delay / 2 + Double.random(in: 0...(delay / 2))
             let retryIn = (wait * 10).rounded() / 10
             let now = SystemClock.monotonicSeconds()
-            switch retries.failed(reason: reason, now: now, wall: SystemClock.nowNanoseconds()) {
+            switch retries.failed(reason: reason, now: now, retryIn: wait, wall: SystemClock.nowNanoseconds()) {
             case .report: report(.disconnected(reason: reason, retryIn: retryIn))
             case .remind(let attempts, let since):
                 onState(.retrying(reason: reason, retryIn: retryIn, attempts: attempts, sinceNanoseconds: since))

@@ -24,8 +24,11 @@ struct MQTTRetryTracker: Sendable {
     init(interval: Double) { self.interval = interval }
 
     /// Records a failed attempt for `reason` at monotonic `now` seconds and wall-clock `wall`
-    /// (Unix nanoseconds).
-    mutating func failed(reason: String, now: Double, wall: Int64) -> Decision {
+    /// (Unix nanoseconds); the next attempt follows in `retryIn` seconds. A reminder is due when
+    /// waiting for the next failure would leave the failure unmentioned for `interval` or longer
+    /// (the backoff grows to `mqtt.reconnect.max`, so waiting for `interval` to have passed could
+    /// nearly double it).
+    mutating func failed(reason: String, now: Double, retryIn: Double, wall: Int64) -> Decision {
         attempts += 1
         let since = sinceNanoseconds ?? wall
         sinceNanoseconds = since
@@ -34,7 +37,7 @@ struct MQTTRetryTracker: Sendable {
             lastReportAt = now
             return .report
         }
-        guard interval > 0, now - lastReportAt >= interval else { return .quiet }
+        guard interval > 0, now + retryIn - lastReportAt >= interval else { return .quiet }
         lastReportAt = now
         return .remind(attempts: attempts, sinceNanoseconds: since)
     }

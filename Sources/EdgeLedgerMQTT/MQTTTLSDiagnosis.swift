@@ -12,6 +12,11 @@ struct MQTTTLSDiagnosis: Sendable, Equatable {
     /// Characters kept of each line.
     static let maxLineLength = 240
 
+    /// Names kept of the broker's certificate.
+    static let maxNames = 8
+    /// Characters kept of each name.
+    static let maxNameLength = 100
+
     /// OpenSSL's verdict on the broker's certificate (`SSL_get_verify_result`), when not "ok".
     struct VerifyResult: Sendable, Equatable {
         /// The `X509_V_ERR_*` code.
@@ -26,6 +31,9 @@ struct MQTTTLSDiagnosis: Sendable, Equatable {
     private(set) var dropped = 0
     /// Set by the first failed verification of the attempt.
     var verifyResult: VerifyResult?
+    /// The names the broker's certificate is for (`DNS:broker.example`, `IP:10.0.0.5`), when
+    /// the handshake failed with it.
+    var brokerNames: [String] = []
 
     /// Where the client connects and with which files: what the advice names.
     struct Target: Sendable {
@@ -51,9 +59,11 @@ struct MQTTTLSDiagnosis: Sendable, Equatable {
         // libmosquitto checks the host name in its own verify callback, which fails the
         // handshake without telling OpenSSL why ("unspecified certificate verification error").
         if lines.contains(where: { $0.contains("host name verification failed") }) {
-            return Self.brokerCertificate("hostname mismatch", code: Self.hostnameMismatch, target)
+            return Self.brokerCertificate("hostname mismatch", code: Self.hostnameMismatch, target, names: brokerNames)
         }
-        if let verify = verifyResult { return Self.brokerCertificate(verify.text, code: verify.code, target) }
+        if let verify = verifyResult {
+            return Self.brokerCertificate(verify.text, code: verify.code, target, names: brokerNames)
+        }
         let reasons = lines.compactMap(Self.openSSLReason)
         if let alert = reasons.lazy.compactMap(Self.alert).first { return Self.alerted(alert, target) }
         if reasons.contains("wrong version number") || reasons.contains("packet length too long") {
@@ -83,12 +93,13 @@ struct MQTTTLSDiagnosis: Sendable, Equatable {
     /// Unknown issuer, self-signed, or a chain that ends outside the trusted CAs.
     private static let untrusted: Set<Int> = [2, 18, 19, 20, 21]
 
-    private static func brokerCertificate(_ text: String, code: Int, _ target: Target) -> String {
+    private static func brokerCertificate(_ text: String, code: Int, _ target: Target, names: [String]) -> String {
         let advice: String
         switch code {
         case hostnameMismatch, ipAddressMismatch:
+            let named = names.isEmpty ? "" : " (it is for \(names.joined(separator: ", ")))"
             advice =
-                "the broker's certificate is not for host \(target.host); set mqtt.host to a name in it, "
+                "the broker's certificate is not for host \(target.host)\(named); set mqtt.host to a name in it, "
                 + "or have the broker's certificate issued for \(target.host)"
         case expired:
             advice =

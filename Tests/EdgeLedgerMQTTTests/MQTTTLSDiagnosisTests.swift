@@ -43,17 +43,24 @@ struct MQTTTLSDiagnosisTests {
     @Test("the same failure is reported once, then reminded every interval with attempts and since")
     func retryTracker() {
         var tracker = MQTTRetryTracker(interval: 60)
-        #expect(tracker.failed(reason: "a", now: 0, wall: 1_000) == .report)
-        #expect(tracker.failed(reason: "a", now: 30, wall: 2_000) == .quiet)
-        #expect(tracker.failed(reason: "a", now: 61, wall: 3_000) == .remind(attempts: 3, sinceNanoseconds: 1_000))
-        #expect(tracker.failed(reason: "a", now: 90, wall: 4_000) == .quiet)
-        #expect(tracker.failed(reason: "b", now: 91, wall: 5_000) == .report)
-        #expect(tracker.failed(reason: "b", now: 152, wall: 6_000) == .remind(attempts: 6, sinceNanoseconds: 1_000))
+        #expect(tracker.failed(reason: "a", now: 0, retryIn: 1, wall: 1_000) == .report)
+        #expect(tracker.failed(reason: "a", now: 30, retryIn: 20, wall: 2_000) == .quiet)
+        // The next failure would come after the interval: remind now, with "next attempt in".
+        #expect(
+            tracker.failed(reason: "a", now: 45, retryIn: 20, wall: 3_000)
+                == .remind(attempts: 3, sinceNanoseconds: 1_000))
+        #expect(tracker.failed(reason: "a", now: 65, retryIn: 30, wall: 4_000) == .quiet)
+        #expect(tracker.failed(reason: "b", now: 95, retryIn: 60, wall: 5_000) == .report)
+        #expect(
+            tracker.failed(reason: "b", now: 155, retryIn: 60, wall: 6_000)
+                == .remind(attempts: 6, sinceNanoseconds: 1_000))
         tracker.connected()
-        #expect(tracker.failed(reason: "b", now: 153, wall: 7_000) == .report)
-        #expect(tracker.failed(reason: "b", now: 214, wall: 8_000) == .remind(attempts: 2, sinceNanoseconds: 7_000))
+        #expect(tracker.failed(reason: "b", now: 300, retryIn: 1, wall: 7_000) == .report)
+        #expect(
+            tracker.failed(reason: "b", now: 361, retryIn: 1, wall: 8_000)
+                == .remind(attempts: 2, sinceNanoseconds: 7_000))
         var never = MQTTRetryTracker(interval: 0)
-        #expect(never.failed(reason: "a", now: 0, wall: 0) == .report)
-        #expect(never.failed(reason: "a", now: 1e6, wall: 0) == .quiet)
+        #expect(never.failed(reason: "a", now: 0, retryIn: 1, wall: 0) == .report)
+        #expect(never.failed(reason: "a", now: 1e6, retryIn: 1, wall: 0) == .quiet)
     }
 }
