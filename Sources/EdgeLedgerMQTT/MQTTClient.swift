@@ -87,7 +87,8 @@ public final class MQTTClient: @unchecked Sendable {
             }
             try check(
                 mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
-                "configuring TLS (ca_file, cert_file, key_file)")
+                "configuring TLS (ca_file, cert_file, key_file)",
+                hint: "a file may be missing or unreadable: edge-ledger check-config names it")
         }
         mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_connect_v5_callback_set(mosq) { _, obj, rc, _, _ in
@@ -103,8 +104,8 @@ public final class MQTTClient: @unchecked Sendable {
         Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
     }
 
-    private func check(_ rc: Int32, _ what: String) throws(MQTTError) {
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(what, code: rc) }
+    private func check(_ rc: Int32, _ what: String, hint: String? = nil) throws(MQTTError) {
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(what, code: rc, hint: hint) }
     }
 
     /// Starts the network thread: connect, subscribe, receive, reconnect with backoff.
