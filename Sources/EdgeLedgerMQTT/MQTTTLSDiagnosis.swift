@@ -51,9 +51,6 @@ struct MQTTTLSDiagnosis: Sendable, Equatable {
         lines.append(String(line.prefix(Self.maxLineLength)))
     }
 
-    /// Whether nothing was recorded.
-    var isEmpty: Bool { lines.isEmpty && verifyResult == nil }
-
     /// The reason to report: what failed and what to do, or `nil` when nothing was recorded.
     func explanation(for target: Target) -> String? {
         // libmosquitto checks the host name in its own verify callback, which fails the
