@@ -82,7 +82,8 @@ let package = Package(
         .target(
             name: "EdgeLedgerMQTT",
             dependencies: [
-                "EdgeLedgerCore", "EdgeLedgerSystem", "CMosquitto", .product(name: "Logging", package: "swift-log"),
+                "EdgeLedgerCore", "EdgeLedgerSystem", "CMosquitto", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

@@ -7,6 +7,9 @@
 #include <openssl/err.h>
 #include <openssl/bio.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>

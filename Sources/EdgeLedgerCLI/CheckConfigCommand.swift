@@ -12,7 +12,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
         discussion: """
             Runs the same validation as `edge-ledger run`, then loads every signing key (which \
             must be mode 0600 and match its configured algorithm), checks that TLS files are \
-            readable, and, when the store exists, that it holds this log. Problems go to standard \
+            readable (warning about a client certificate that has expired, is not valid yet or does not \
+            match its key), and, when the store exists, that it holds this log. Problems go to standard \
             error, one per line, each starting with its key path, and the exit code is 1. A valid \
             file prints a short summary and exits 0; warnings go to standard error.
             """
@@ -47,6 +48,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let keys = Self.checkKeys(config, problems: &problems)
             Self.checkVerifierKeysFile(configFile: file, keys: keys, warnings: &warnings)
             Self.checkFiles(config, problems: &problems)
+            warnings += ClientCertificateCheck.warnings(config).map(\.description)
             let store = Self.checkStore(config, problems: &problems, warnings: &warnings)
             for warning in warnings { CLI.warn(warning) }
             guard problems.isEmpty else {

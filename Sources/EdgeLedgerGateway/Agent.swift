@@ -75,6 +75,9 @@ public struct Agent: Sendable {
         let brokerConnected = AtomicFlag()
         let mqttLogger = Logger(label: "edge-ledger.mqtt")
         let broker = "\(configuration.mqtt.host):\(configuration.mqtt.port)"
+        for issue in ClientCertificateCheck.warnings(configuration) {
+            logger.warning("client certificate: \(issue)")
+        }
         let client = try MQTTClient(
             options: mqttOptions(configuration.mqtt),
             onMessage: { pipeline.handle($0) },
@@ -83,7 +86,8 @@ public struct Agent: Sendable {
                 metrics.mqttConnected.record(state.isConnected ? 1 : 0)
                 switch state {
                 case .connected: mqttLogger.info("broker connected", metadata: ["broker": "\(broker)"])
-                case .disconnected: mqttLogger.warning("broker \(state)", metadata: ["broker": "\(broker)"])
+                case .disconnected, .retrying:
+                    mqttLogger.warning("broker \(state)", metadata: ["broker": "\(broker)"])
                 case .connecting, .stopped: mqttLogger.info("broker \(state)", metadata: ["broker": "\(broker)"])
                 }
             })

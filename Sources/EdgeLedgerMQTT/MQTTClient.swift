@@ -29,20 +29,23 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Called for each PUBLISH, on the network thread.
     public typealias MessageHandler = @Sendable (MQTTMessage) -> MQTTMessageDisposition
-    /// Called once per change of connection state, on the network thread.
+    /// Called once per change of connection state, and for the periodic "still retrying"
+    /// reminder, on the network thread.
     public typealias StateHandler = @Sendable (MQTTConnectionState) -> Void
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
 
-    private let options: MQTTClientOptions
+    let options: MQTTClientOptions
     private let onMessage: MessageHandler
     private let onState: StateHandler
-    private let mosq: OpaquePointer
+    let mosq: OpaquePointer
     private let stopping = Atomic<Bool>(false)
     private let connectedThisRound = Atomic<Bool>(false)
     private let subscriptions: Mutex<[MQTTSubscription]>
     private let lastState = Mutex<MQTTConnectionState?>(nil)
     private let refusal = Mutex<String?>(nil)
+    /// What libmosquitto logged about the current attempt's TLS handshake (TLS only).
+    let tlsDiagnosis = Mutex(MQTTTLSDiagnosis())
     private let sleeper = InterruptibleSleeper()
     private var thread: NativeThread?
 
@@ -84,7 +87,8 @@ public final class MQTTClient: @unchecked Sendable {
             }
             try check(
                 mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
-                "configuring TLS (ca_file, cert_file, key_file)")
+                "configuring TLS (ca_file, cert_file, key_file)",
+                hint: "a file may be missing or unreadable: edge-ledger check-config names it")
         }
         mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_connect_v5_callback_set(mosq) { _, obj, rc, _, _ in
@@ -96,12 +100,12 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    private static func from(_ obj: UnsafeMutableRawPointer?) -> MQTTClient {
+    static func from(_ obj: UnsafeMutableRawPointer?) -> MQTTClient {
         Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
     }
 
-    private func check(_ rc: Int32, _ what: String) throws(MQTTError) {
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(what, code: rc) }
+    private func check(_ rc: Int32, _ what: String, hint: String? = nil) throws(MQTTError) {
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(what, code: rc, hint: hint) }
     }
 
     /// Starts the network thread: connect, subscribe, receive, reconnect with backoff.
@@ -152,25 +156,39 @@ public final class MQTTClient: @unchecked Sendable {
     private func runLoop() {
         var delay = max(0.05, options.reconnectInitial)
         var first = true
+        var retries = MQTTRetryTracker(interval: options.retryReportInterval)
         report(.connecting)
         while !stopping.load(ordering: .relaxed) {
             connectedThisRound.store(false, ordering: .relaxed)
             refusal.withLock { $0 = nil }
+            beginTLSDiagnosis()
             var rc = first ? connect() : mosquitto_reconnect(mosq)
             first = false
-            if rc == MOSQ_ERR_SUCCESS.rawValue {
+            let reachedBroker = rc == MOSQ_ERR_SUCCESS.rawValue
+            if reachedBroker {
                 repeat {
                     rc = mosquitto_loop(mosq, 1000, 1)
                 } while rc == MOSQ_ERR_SUCCESS.rawValue && !stopping.load(ordering: .relaxed)
             }
             if stopping.load(ordering: .relaxed) { break }
-            if connectedThisRound.load(ordering: .relaxed) {
+            let connected = connectedThisRound.load(ordering: .relaxed)
+            if connected {
                 delay = max(0.05, options.reconnectInitial)
+                retries.connected()
             }
-            let reason = refusal.withLock { $0 } ?? MQTTError.describe(rc)
+            let reason =
+                refusal.withLock { $0 }
+                ?? failureReason(rc, reachedBroker: reachedBroker, connected: connected)
             // Full jitter on the upper half: spreads a fleet's reconnects after a broker restart.
             let wait = delay / 2 + Double.random(in: 0...(delay / 2))
-            report(.disconnected(reason: reason, retryIn: (wait * 10).rounded() / 10))
+            let retryIn = (wait * 10).rounded() / 10
+            let now = SystemClock.monotonicSeconds()
+            switch retries.failed(reason: reason, now: now, retryIn: wait, wall: SystemClock.nowNanoseconds()) {
+            case .report: report(.disconnected(reason: reason, retryIn: retryIn))
+            case .remind(let attempts, let since):
+                onState(.retrying(reason: reason, retryIn: retryIn, attempts: attempts, sinceNanoseconds: since))
+            case .quiet: break
+            }
             sleeper.sleep(seconds: wait)
             delay = min(delay * 2, max(options.reconnectMax, options.reconnectInitial))
         }
@@ -198,6 +216,7 @@ public final class MQTTClient: @unchecked Sendable {
             return
         }
         connectedThisRound.store(true, ordering: .relaxed)
+        endTLSDiagnosis()
         for sub in subscriptions.withLock({ $0 }) {
             _ = mosquitto_subscribe(mosq, nil, sub.filter, Int32(Self.effectiveQoS(sub.qos)))
         }

@@ -38,12 +38,16 @@ public struct MQTTClientOptions: Sendable {
     /// Cap of the reconnect delay in seconds.
     public var reconnectMax: Double
     public var subscriptions: [MQTTSubscription]
+    /// Seconds between "still retrying" reminders while the same connection failure repeats
+    /// (``MQTTConnectionState/retrying(reason:retryIn:attempts:sinceNanoseconds:)``); 0 or less: none.
+    public var retryReportInterval: Double
 
     public init(
         host: String, port: Int, clientID: String, protocolVersion: ProtocolVersion = .v311,
         keepalive: Int = 30, username: String? = nil, password: String? = nil, tls: TLS? = nil,
         cleanSession: Bool = false, sessionExpiry: UInt32 = UInt32.max,
-        reconnectInitial: Double = 1, reconnectMax: Double = 60, subscriptions: [MQTTSubscription] = []
+        reconnectInitial: Double = 1, reconnectMax: Double = 60, subscriptions: [MQTTSubscription] = [],
+        retryReportInterval: Double = 60
     ) {
         self.host = host
         self.port = port
@@ -58,5 +62,6 @@ public struct MQTTClientOptions: Sendable {
         self.reconnectInitial = reconnectInitial
         self.reconnectMax = reconnectMax
         self.subscriptions = subscriptions
+        self.retryReportInterval = retryReportInterval
     }
 }

@@ -50,8 +50,15 @@ public final class MQTTPublisher: @unchecked Sendable {
         mosquitto_destroy(mosq)
     }
 
-    /// Connects and starts the network thread; waits up to `timeout` seconds for CONNACK.
-    public func connect(host: String, port: Int, timeout: Double = 10) throws(MQTTError) {
+    /// Connects (over `tls` when given) and starts the network thread; waits up to `timeout`
+    /// seconds for CONNACK.
+    public func connect(
+        host: String, port: Int, tls: MQTTClientOptions.TLS? = nil, timeout: Double = 10
+    ) throws(MQTTError) {
+        if let tls {
+            let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError("configuring TLS", code: rc) }
+        }
         let rc = mosquitto_connect(mosq, host, Int32(port), 30)
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             throw MQTTError("connecting to \(host):\(port)", code: rc, hint: "is the broker running?")

@@ -16,11 +16,15 @@ public final class MosquittoBroker: @unchecked Sendable {
     private let folder: TemporaryFolder
     private var process: ChildProcess?
     private let persistence: Bool
+    /// The listener's TLS, when it speaks TLS.
+    public let tls: TLSListener?
 
-    /// Starts `mosquitto` (searched in PATH and /usr/sbin) on a free port.
-    public init(persistence: Bool = true) throws {
+    /// Starts `mosquitto` (searched in PATH and /usr/sbin) on a free port; with `tls`, the
+    /// listener speaks only TLS.
+    public init(persistence: Bool = true, tls: TLSListener? = nil) throws {
         self.port = try FreePort.find()
         self.persistence = persistence
+        self.tls = tls
         self.folder = try TemporaryFolder(prefix: "mosquitto")
         try start()
     }
@@ -47,6 +51,7 @@ public final class MosquittoBroker: @unchecked Sendable {
             log_type error
             log_type warning
             """
+        if let tls { text += try tls.configuration(in: directory) }
         if persistence {
             text += "\npersistence true\npersistence_location \(directory.path)/\nautosave_interval 1\n"
         }

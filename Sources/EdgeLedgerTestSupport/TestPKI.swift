@@ -38,6 +38,37 @@ public struct TestPKI: Sendable {
         try openssl(args)
     }
 
+    /// Issues `<name>.crt` / `<name>.key` for `subject` from the CA `ca`, valid from `notBefore` to
+    /// `notAfter` (`YYYYMMDDHHMMSSZ`, UTC): an expired or a not-yet-valid certificate, without a
+    /// fake clock (`openssl x509 -days` only counts forward from now; `openssl ca` takes dates).
+    public func issue(_ name: String, subject: String, notBefore: String, notAfter: String, ca: String = "ca") throws {
+        let config = """
+            [ca]
+            default_ca = test_ca
+            [test_ca]
+            database = \(ca)-index.txt
+            new_certs_dir = .
+            certificate = \(ca).crt
+            private_key = \(ca).key
+            rand_serial = yes
+            default_md = sha256
+            policy = any_name
+            unique_subject = no
+            [any_name]
+            commonName = supplied
+
+            """
+        try config.write(to: directory.appendingPathComponent("\(ca)-ca.cnf"), atomically: true, encoding: .utf8)
+        let index = directory.appendingPathComponent("\(ca)-index.txt")
+        if !FileManager.default.fileExists(atPath: index.path) { try Data().write(to: index) }
+        try openssl(
+            "req", "-utf8", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(name).key", "-out", "\(name).csr", "-subj", subject)
+        try openssl(
+            "ca", "-config", "\(ca)-ca.cnf", "-batch", "-notext", "-startdate", notBefore, "-enddate", notAfter,
+            "-in", "\(name).csr", "-out", "\(name).crt")
+    }
+
     /// A second, unrelated CA.
     public func makeOtherCA(_ name: String) throws {
         try openssl(

@@ -114,14 +114,29 @@ final class AgentHarness: @unchecked Sendable {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts `edge-ledger run` and waits until it is connected to the broker.
-    func start() throws {
+    /// Starts `edge-ledger run` without waiting for anything.
+    func launch() throws {
         let binary = try BuiltProducts.executable("edge-ledger")
         var environment = ProcessInfo.processInfo.environment
         environment["EDGE_LEDGER_TEST_TOKEN"] = "test-token"
         agent = try ChildProcess(
             executable: binary, arguments: ["run", "--config", configPath], outputFile: logPath,
             environment: environment)
+    }
+
+    /// Waits until the agent's log has a line containing `text`; that line.
+    func waitForLogLine(containing text: String, timeout: Double = 20) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// Starts `edge-ledger run` and waits until it is connected to the broker.
+    func start() throws {
+        try launch()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if log.contains("broker connected") && log.components(separatedBy: "broker connected").count > starts {
@@ -208,10 +223,11 @@ enum Readings {
     static func json(_ i: Int) -> [UInt8] { Array("{\"seq\":\(i),\"value\":\(Double(i) / 10)}".utf8) }
 
     static func publish(
-        to broker: MosquittoBroker, range: Range<Int>, topic: String = "factory/press-1/telemetry", qos: UInt8 = 1
+        to broker: MosquittoBroker, range: Range<Int>, topic: String = "factory/press-1/telemetry", qos: UInt8 = 1,
+        tls: MQTTClientOptions.TLS? = nil
     ) throws {
         let pub = try MQTTPublisher(clientID: "pub-\(UUID().uuidString.prefix(6))")
-        try pub.connect(host: "127.0.0.1", port: broker.port)
+        try pub.connect(host: "127.0.0.1", port: broker.port, tls: tls)
         for i in range { try pub.publish(topic: topic, payload: json(i), qos: qos) }
         _ = pub.drain(timeout: 60)
         pub.disconnect()
