@@ -238,9 +238,9 @@ struct LogServingTests {
         await log.store.close()
     }
 
-    @Test("builds are bounded: one more distinct build than the limit is refused with 503")
+    @Test("builds are bounded: one at a time here, the next waits, one more distinct object is refused (503)")
     func boundedBuilds() async throws {
-        let flights = BuildFlights(limit: 1)
+        let flights = BuildFlights(limit: 1, pending: 2)
         let (gate, open) = AsyncStream<Void>.makeStream()
         let slow = Task {
             try await flights.run("a") { () throws(LogServingError) -> [UInt8] in
@@ -248,12 +248,17 @@ struct LogServingTests {
                 return [1]
             }
         }
-        while flights.inFlight == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        while flights.running == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let waiting = Task { try await flights.run("b") { () throws(LogServingError) -> [UInt8] in [2] } }
+        while flights.inFlight < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(flights.running == 1)
         await #expect(throws: LogServingError.self) {
-            _ = try await flights.run("b") { () throws(LogServingError) -> [UInt8] in [2] }
+            _ = try await flights.run("c") { () throws(LogServingError) -> [UInt8] in [3] }
         }
         open.yield()
         #expect(try await slow.value.bytes == [1])
-        #expect(try await flights.run("b") { () throws(LogServingError) -> [UInt8] in [2] }.bytes == [2])
+        #expect(try await waiting.value.bytes == [2])
+        #expect(try await flights.run("c") { () throws(LogServingError) -> [UInt8] in [3] }.bytes == [3])
+        #expect(flights.running == 0)
     }
 }

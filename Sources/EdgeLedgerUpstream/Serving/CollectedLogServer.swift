@@ -17,8 +17,9 @@ import Synchronization
 /// tree (a bundle's entries hash to its level-0 tile; a hash tile's subtree root is the hash the
 /// tile above holds for it), writes it as a file under ``directory`` (``TileFileStore``) and
 /// every later read is a file read (its digest checked; a damaged file is counted, removed and
-/// rebuilt). Reads of the same missing object share one build, and at most `maxConcurrentBuilds`
-/// objects are built at once (503 beyond). The checkpoint and the partial tiles at the right edge
+/// rebuilt). Reads of the same missing object share one build; at most `maxConcurrentBuilds`
+/// objects are built at once, the others wait their turn, and at most
+/// `max(256, 16 × maxConcurrentBuilds)` different objects may be waiting (503 beyond). The checkpoint and the partial tiles at the right edge
 /// come from the store; which logs exist and their verified sizes are read at most once per
 /// `stateLifetime` whatever the request rate (also for unknown origins).
 ///
@@ -48,7 +49,7 @@ public final class CollectedLogServer: Sendable {
     /// - Parameters:
     ///   - directory: `storage.tiles_dir`; created on the first write.
     ///   - cosigner: the mirror's key: adds its cosignature/v1 line to every served checkpoint.
-    ///   - maxConcurrentBuilds: objects built from the store at once (more: 503).
+    ///   - maxConcurrentBuilds: objects built from the store at once (more wait; see above).
     ///   - stateLifetime: how long the list of logs and their verified sizes is reused.
     public init(
         store: CollectorStore, directory: String, cosigner: CosignatureV1Signer? = nil,
@@ -59,7 +60,7 @@ public final class CollectedLogServer: Sendable {
         self.files = TileFileStore(directory: directory)
         self.cosigner = cosigner
         self.metrics = metrics
-        self.flights = BuildFlights(limit: maxConcurrentBuilds)
+        self.flights = BuildFlights(limit: maxConcurrentBuilds, pending: max(256, 16 * maxConcurrentBuilds))
         self.stateLifetime = stateLifetime
         self.logger = logger
     }
