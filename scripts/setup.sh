@@ -10,6 +10,10 @@ packages+=(faketime)
 # initdb/postgres/psql (/usr/lib/postgresql/<version>/bin) tests and benchmarks run private
 # clusters with (EdgeLedgerTestSupport's PostgresCluster, scripts/bench-postgres.sh).
 packages+=(postgresql libpq-dev)
+# zlib, for gzip-encoded entry bundles (the CZlib shim); Go with golang.org/x/mod, for the
+# independent tlog-tiles verifier (scripts/verify-tiles.sh: Go's sumdb/tlog and sumdb/note,
+# built offline in GOPATH mode) that the upstream tests run against the upstream's copy.
+packages+=(zlib1g-dev golang-go golang-golang-x-mod-dev)
 # systemd-analyze, for systemd/check-units.sh (CI checks the units). Installing the package does
 # not make systemd PID 1 (that is systemd-sysv) and is safe in a container: its maintainer
 # scripts call systemctl only when /run/systemd/system exists, i.e. under a running systemd.

@@ -29,6 +29,8 @@ public struct UpstreamNode: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// What `<prefix>/readyz` answers: the store answers reads.
     public let readiness: UpstreamReadiness
+    /// Serves the collected logs as tlog-tiles under `http.monitoring_prefix`.
+    public let logs: CollectedLogServer
     private let logger: Logger
 
     /// Opens the store, loads the witness key and prepares every service. Nothing listens yet.
@@ -90,6 +92,13 @@ public struct UpstreamNode: Sendable {
                     allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
             : nil
         let readiness = UpstreamReadiness(store: store, interval: probeInterval, onProbe: onStoreProbe)
+        // The mirror's cosigner (tlog-mirror) is wired here once the [mirror] key exists; until
+        // then the served checkpoints carry the gateway's signatures only.
+        let served = CollectedLogServer(
+            store: store, directory: configuration.storage.tilesDirectory, cosigner: nil,
+            metrics: LogServingMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            maxConcurrentBuilds: max(2, 2 * configuration.storage.connections),
+            logger: Logger(label: "edge-ledger.logs"))
         let server: WitnessService
         do {
             server = try WitnessService(
@@ -102,14 +111,14 @@ public struct UpstreamNode: Sendable {
                     }
                 },
                 metricsFactory: PrometheusMetricsFactory(registry: registry),
-                admin: AdminAPI.Endpoint(store: store, http: configuration.http),
+                admin: AdminAPI.Endpoint(store: store, http: configuration.http), logs: served,
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw UpstreamError("http: \(error)")
         }
         return UpstreamNode(
             configuration: configuration, store: store, witness: witness, supervisor: supervisor, anchorer: anchorer,
-            server: server, metrics: metrics, registry: registry, readiness: readiness, logger: logger)
+            server: server, metrics: metrics, registry: registry, readiness: readiness, logs: served, logger: logger)
     }
 
     /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what

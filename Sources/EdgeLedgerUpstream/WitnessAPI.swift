@@ -97,14 +97,17 @@ public enum WitnessAPI {
         }
     }
 
-    /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`).
+    /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`),
+    /// and with `logs`, the collected logs under its monitoring prefix (``MonitoringAPI``).
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil,
-        admin: AdminAPI.Endpoint? = nil, logger: Logger
+        admin: AdminAPI.Endpoint? = nil, logs: MonitoringAPI.Endpoint? = nil, logger: Logger
     ) -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
+        let logBudget = logBudget ?? LogBudget(logger: logger)
+        if let logs { MonitoringAPI.addRoutes(to: router, endpoint: logs, logBudget: logBudget, logger: logger) }
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         if trimmed.isEmpty {
             addRoutes(

@@ -30,12 +30,14 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
     ///     when `nil`).
     ///   - admin: serves the admin API (``AdminAPI``) when given and `http.admin_clients` is set.
+    ///   - logs: serves the collected logs as tlog-tiles under `http.monitoring_prefix` when given
+    ///     (``MonitoringAPI``; readers as `http.allow_anonymous_read` says).
     ///   - onServerRunning: called once the server listens, with the bound port.
     /// - Throws: ``UpstreamError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
         status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
-        metricsFactory: (any MetricsFactory)? = nil, admin: AdminAPI.Endpoint? = nil,
+        metricsFactory: (any MetricsFactory)? = nil, admin: AdminAPI.Endpoint? = nil, logs: CollectedLogServer? = nil,
         logger: Logger = Logger(label: "edge-ledger.witness"), onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(UpstreamError) {
         let limits = ConnectionGuard.fitting(
@@ -62,7 +64,12 @@ public struct WitnessService: Service, CustomStringConvertible {
         let authenticator = WitnessAuthenticator(allowAnonymous: http.allowAnonymous, tokens: http.tokens)
         let router = WitnessAPI.router(
             prefix: http.prefix, witness: witness, authenticator: authenticator, maxBodyBytes: http.maxBodyBytes,
-            metrics: metrics, status: status, onResult: onResult, admin: admin, logger: logger)
+            metrics: metrics, status: status, onResult: onResult, admin: admin,
+            logs: logs.map {
+                MonitoringAPI.Endpoint(
+                    server: $0, prefix: http.logsPrefix,
+                    authenticator: WitnessAuthenticator(allowAnonymous: http.allowAnonymousRead, tokens: http.tokens))
+            }, logger: logger)
         let scheme = http.tls == nil ? "http" : "https"
         let address = http.listen
         let name = witness.name

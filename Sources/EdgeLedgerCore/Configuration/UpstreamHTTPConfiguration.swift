@@ -25,14 +25,28 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
     /// the admin API (`<prefix>/admin/gateways…`: enrollment without restarts). Empty (the
     /// default): no admin API. Never anonymous, whatever `allow_anonymous` says.
     public var adminClients: [String]
+    /// `monitoring_prefix`: the path under which every collected log is served as C2SP
+    /// tlog-tiles (`<monitoring prefix>/<origin hash>/checkpoint`, `…/tile/…`). `nil`: ``logsPrefix``'s
+    /// default, `<prefix>/logs`.
+    public var monitoringPrefix: String?
+    /// `allow_anonymous_read`: serve the collected logs without a credential. Default false: a
+    /// `[[http.tokens]]` token or a client certificate from `tls.client_ca_file` is required (the
+    /// readings are the plants' data, as on the gateway).
+    public var allowAnonymousRead: Bool
+
+    /// The monitoring prefix in effect: ``monitoringPrefix`` or `<prefix>/logs`.
+    public var logsPrefix: String { monitoringPrefix ?? prefix + "/logs" }
 
     /// Creates listener settings.
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 8090), prefix: String = "",
         tls: HTTPServerTLSConfiguration? = nil, allowPlaintext: Bool = false, allowAnonymous: Bool = true,
         maxBodyBytes: Int = 65_536, requestTimeout: Duration = .seconds(30), tokens: [HTTPTokenConfiguration] = [],
-        limits: ConnectionLimits = ConnectionLimits(), adminClients: [String] = []
+        limits: ConnectionLimits = ConnectionLimits(), adminClients: [String] = [], monitoringPrefix: String? = nil,
+        allowAnonymousRead: Bool = false
     ) {
+        self.monitoringPrefix = monitoringPrefix
+        self.allowAnonymousRead = allowAnonymousRead
         self.adminClients = adminClients
         self.listen = listen
         self.prefix = prefix
@@ -78,9 +92,19 @@ public struct UpstreamHTTPConfiguration: Sendable, Equatable {
             r.error(
                 "admin_clients", "the admin API needs [http.tls] on a non-loopback listener (tokens cross the network)")
         }
+        let monitoring = r.string("monitoring_prefix")
+        if let monitoring {
+            if monitoring.isEmpty {
+                r.error("monitoring_prefix", "must not be empty; leave it out for \"<prefix>/logs\"")
+            } else if let problem = ConfigNames.problem(withPrefix: monitoring) {
+                r.error("monitoring_prefix", problem)
+            }
+        }
+        let anonymousRead = r.bool("allow_anonymous_read", default: d.allowAnonymousRead)
         self.init(
             listen: listen, prefix: prefix, tls: tls, allowPlaintext: allowPlaintext, allowAnonymous: anonymous,
-            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens, limits: limits, adminClients: admins)
+            maxBodyBytes: maxBody, requestTimeout: timeout, tokens: tokens, limits: limits, adminClients: admins,
+            monitoringPrefix: monitoring, allowAnonymousRead: anonymousRead)
         r.finish()
     }
 }

@@ -20,6 +20,24 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
     /// `registry_interval`: how often the gateway registry is read for enrolled, changed or
     /// disabled gateways. Default 2 s.
     public var registryInterval: Duration
+    /// `tiles_dir`: where this instance keeps the immutable tiles and entry bundles it serves
+    /// (docs/UPSTREAM.md, "Reading what the upstream holds"); relative paths resolve against the
+    /// configuration file's directory. `nil`: ``defaultTilesDirectory``.
+    public var tilesDir: String?
+
+    /// The directory the served tiles are written to: ``tilesDir``, or by default `tiles` beside
+    /// the SQLite file (`/var/lib/edge-ledger/tiles` for the default path) and
+    /// `/var/lib/edge-ledger/upstream-tiles` with PostgreSQL (each instance keeps its own: the
+    /// files are a cache of the database, rebuilt from it on demand).
+    public var tilesDirectory: String { tilesDir ?? defaultTilesDirectory }
+
+    /// ``tilesDirectory`` when `tiles_dir` is not set.
+    public var defaultTilesDirectory: String {
+        if isPostgres { return "/var/lib/edge-ledger/upstream-tiles" }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        let directory = parts.joined(separator: "/")
+        return (parts.isEmpty ? "." : directory.isEmpty ? "" : directory) + "/tiles"
+    }
 
     /// Whether the store is a PostgreSQL database.
     public var isPostgres: Bool { url != nil }
@@ -28,8 +46,9 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
     public init(
         path: String = "/var/lib/edge-ledger/upstream.db", durability: StorageDurability = .power,
         url: ConfigSecret? = nil, connections: Int = 8, instanceID: String? = nil, lease: Duration = .seconds(30),
-        registryInterval: Duration = .seconds(2)
+        registryInterval: Duration = .seconds(2), tilesDir: String? = nil
     ) {
+        self.tilesDir = tilesDir
         self.path = path
         self.durability = durability
         self.url = url
@@ -53,7 +72,8 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
             instanceID: r.string("instance_id"),
             lease: r.duration("lease", default: d.lease, in: .seconds(2)...(.seconds(3600))),
             registryInterval: r.duration(
-                "registry_interval", default: d.registryInterval, in: .milliseconds(100)...(.seconds(600))))
+                "registry_interval", default: d.registryInterval, in: .milliseconds(100)...(.seconds(600))),
+            tilesDir: r.filePath("tiles_dir"))
         r.finish()
     }
 }

@@ -1,5 +1,17 @@
 /// The C2SP tlog-tiles entry bundle layout: `u16 big-endian length || entry`, repeated.
 public enum CollectorBundle {
+    /// The bundle of `entries`, in order.
+    public static func encode(_ entries: [[UInt8]]) -> [UInt8] {
+        var data: [UInt8] = []
+        data.reserveCapacity(entries.reduce(0) { $0 + 2 + $1.count })
+        for entry in entries {
+            data.append(UInt8(truncatingIfNeeded: entry.count >> 8))
+            data.append(UInt8(truncatingIfNeeded: entry.count))
+            data.append(contentsOf: entry)
+        }
+        return data
+    }
+
     /// The byte ranges of the entries of a bundle holding exactly `width` entries, or `nil` when
     /// it is malformed.
     public static func split(_ data: UnsafeRawBufferPointer, width: Int) -> [Range<Int>]? {

@@ -31,14 +31,7 @@ extension CollectorStore {
     public func entryBundle(gateway id: Int64, index: UInt64) async throws(StoreError) -> (width: Int, data: [UInt8])? {
         let entries = try await entries(gateway: id, from: index &* 256, to: index &* 256 &+ 256)
         guard !entries.isEmpty else { return nil }
-        var data: [UInt8] = []
-        data.reserveCapacity(entries.reduce(0) { $0 + 2 + $1.count })
-        for entry in entries {
-            data.append(UInt8(truncatingIfNeeded: entry.count >> 8))
-            data.append(UInt8(truncatingIfNeeded: entry.count))
-            data.append(contentsOf: entry)
-        }
-        return (entries.count, data)
+        return (entries.count, CollectorBundle.encode(entries))
     }
 
     /// The number of entries stored for gateway `id`.

@@ -1,0 +1,91 @@
+import CZlib
+
+/// HTTP `gzip` content coding (RFC 1952) over the system zlib (`CZlib`): one-shot compression of
+/// a response body, bounded decompression, and reading `Accept-Encoding`.
+public enum Gzip {
+    /// Compresses `bytes` into one gzip member at `level` (1 fastest ... 9 smallest; 6 is zlib's
+    /// default). Returns `nil` only when zlib fails (out of memory).
+    public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 6) -> [UInt8]? {
+        var stream = z_stream()
+        guard czlib_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
+        var out = [UInt8](repeating: 0, count: bound)
+        let status = out.withUnsafeMutableBytes { output -> Int32 in
+            // zlib takes a null input pointer with a zero length.
+            stream.next_in = bytes.baseAddress.map {
+                UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self))
+            }
+            stream.avail_in = uInt(bytes.count)
+            stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(output.count)
+            return deflate(&stream, Z_FINISH)
+        }
+        guard status == Z_STREAM_END else { return nil }
+        out.removeLast(out.count - Int(stream.total_out))
+        return out
+    }
+
+    /// Compresses `bytes`; see ``compress(_:level:)-(UnsafeRawBufferPointer,_)``.
+    public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8]? {
+        bytes.withUnsafeBytes { compress($0, level: level) }
+    }
+
+    /// Decompresses one gzip member, refusing output beyond `limit` bytes (a claim never sizes an
+    /// allocation: the output grows with what is actually inflated). Returns `nil` for malformed
+    /// or truncated input, or when the output would exceed `limit`.
+    public static func decompress(_ bytes: [UInt8], limit: Int) -> [UInt8]? {
+        var stream = z_stream()
+        guard czlib_inflate_init_gzip(&stream) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        return bytes.withUnsafeBytes { input -> [UInt8]? in
+            guard let base = input.baseAddress, !input.isEmpty else { return nil }
+            stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(input.count)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBytes { output -> (Int32, Int) in
+                    stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = uInt(output.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    return (status, output.count - Int(stream.avail_out))
+                }
+                guard status == Z_OK || status == Z_STREAM_END else { return nil }
+                guard out.count + produced <= limit else { return nil }
+                out.append(contentsOf: chunk[0..<produced])
+                if status == Z_STREAM_END { return stream.avail_in == 0 ? out : nil }
+                if produced == 0 && stream.avail_in == 0 { return nil }  // truncated
+            }
+        }
+    }
+
+    /// Whether an `Accept-Encoding` header value accepts `gzip` (or `*`) with a non-zero
+    /// quality, e.g. `gzip, deflate, br` or `br;q=1.0, gzip;q=0.8`; `gzip;q=0` refuses it.
+    public static func isAccepted(byAcceptEncoding header: String?) -> Bool {
+        guard let header else { return false }
+        var wildcard = false
+        for item in header.split(separator: ",") {
+            let parts = item.split(separator: ";")
+            guard let first = parts.first else { continue }
+            let coding = first.trimmingSpaces.lowercased()
+            var quality = 1.0
+            for parameter in parts.dropFirst() {
+                let pair = parameter.trimmingSpaces.lowercased()
+                if pair.hasPrefix("q=") { quality = Double(pair.dropFirst(2)) ?? 0 }
+            }
+            if coding == "gzip" || coding == "x-gzip" { return quality > 0 }
+            if coding == "*" { wildcard = quality > 0 }
+        }
+        return wildcard
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var s = self
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return s
+    }
+}
