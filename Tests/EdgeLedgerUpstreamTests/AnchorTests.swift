@@ -97,13 +97,16 @@ struct AnchorTests {
                 command: ["/bin/sh", "-c", "cat >/dev/null; echo boom >&2; exit 4"], timeout: .seconds(10),
                 retry: BackoffConfiguration(initial: .milliseconds(100), max: .seconds(1))),
             store: store, logger: testLogger("test.anchor", level: .critical))
+        let beforeFailure = SystemClock.nowNanoseconds()
         #expect(await failing.runDueJobs() == 0)
         var job = try #require(try await store.anchorJobs().first)
         #expect(job.attempts == 1)
         #expect(job.doneAt == nil)
         #expect(job.lastError?.contains("status 4") == true)
         #expect(job.lastError?.contains("boom") == true)
-        #expect(job.nextAttemptAt > SystemClock.nowNanoseconds())
+        // Backed off: at least half the initial 100 ms after the failure (not "later than now",
+        // which a loaded machine can outrun).
+        #expect(job.nextAttemptAt >= beforeFailure + 50_000_000)
 
         let hanging = Anchorer(
             configuration: AnchorConfiguration(
