@@ -8,7 +8,7 @@ import PackageDescription
 /// - `EdgeLedgerCore`: pure formats and their proofs (entry, note, checkpoint, tiles,
 ///   tlog-proof, witness request, JSON), Merkle math, the configuration model and its TOML
 ///   parser. No I/O, no C.
-/// - `COpenSSL`, `CSQLite`, `CMosquitto`, `CPostgres`: thin system-library shims.
+/// - `COpenSSL`, `CSQLite`, `CMosquitto`, `CPostgres`, `CZlib`: thin system-library shims.
 /// - `EdgeLedgerSystem`: libc, threads for blocking C loops, clocks, backoff, logging, systemd,
 ///   reading configuration files.
 /// - `EdgeLedgerCrypto`: keys, note signers and verifiers, cosignature/v1 (OpenSSL).
@@ -71,6 +71,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: System layer and adapters
         .target(
@@ -92,7 +97,7 @@ let package = Package(
         .target(
             name: "EdgeLedgerHTTP",
             dependencies: [
-                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerSystem",
+                "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerSystem", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

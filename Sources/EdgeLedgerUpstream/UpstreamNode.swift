@@ -17,6 +17,8 @@ public struct UpstreamNode: Sendable {
     public let store: CollectorStore
     /// The witness.
     public let witness: Witness
+    /// The mirror (`[mirror]` configured: gateways may push), or `nil`.
+    public let mirror: Mirror?
     /// Runs this instance's share of the collectors (enrolled gateways, leases).
     public let supervisor: CollectorSupervisor
     /// The anchoring hook.
@@ -68,6 +70,7 @@ public struct UpstreamNode: Sendable {
         let metrics = UpstreamMetrics(
             gateways: configuration.gateways.map(\.origin),
             witnessOutcomes: WitnessResponse.Outcome.allCases.map(\.rawValue),
+            mirrorOutcomes: configuration.mirror == nil ? [] : MirrorResponse.Outcome.allCases.map(\.rawValue),
             factory: PrometheusMetricsFactory(registry: registry))
         let instanceID = configuration.storage.instanceID ?? defaultInstanceID()
         let anchorer = Anchorer(
@@ -90,6 +93,22 @@ public struct UpstreamNode: Sendable {
                     allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
             : nil
         let readiness = UpstreamReadiness(store: store, interval: probeInterval, onProbe: onStoreProbe)
+        let mirror = try configuration.mirror.map { mirrorConfiguration in
+            Mirror(
+                cosigner: try loadMirrorCosigner(mirrorConfiguration, witness: cosigner), witness: witness,
+                store: store,
+                anchoring: anchoring, cosigners: [witnessVerifier], onVerified: { _ in anchorer.nudge() })
+        }
+        let mirrorEndpoint = mirror.map { mirror in
+            MirrorAPI.Endpoint(mirror: mirror, http: configuration.http) { endpoint, result in
+                metrics.recordMirror(
+                    endpoint: endpoint, outcome: result.outcome.rawValue, storedEntries: result.storedEntries,
+                    refusal: result.refusal)
+                if result.outcome == .forked, let origin = result.origin {
+                    metrics.recordFork(gateway: origin, new: result.forkDetected)
+                }
+            }
+        }
         let server: WitnessService
         do {
             server = try WitnessService(
@@ -102,13 +121,14 @@ public struct UpstreamNode: Sendable {
                     }
                 },
                 metricsFactory: PrometheusMetricsFactory(registry: registry),
-                admin: AdminAPI.Endpoint(store: store, http: configuration.http),
+                admin: AdminAPI.Endpoint(store: store, http: configuration.http), mirror: mirrorEndpoint,
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw UpstreamError("http: \(error)")
         }
         return UpstreamNode(
-            configuration: configuration, store: store, witness: witness, supervisor: supervisor, anchorer: anchorer,
+            configuration: configuration, store: store, witness: witness, mirror: mirror, supervisor: supervisor,
+            anchorer: anchorer,
             server: server, metrics: metrics, registry: registry, readiness: readiness, logger: logger)
     }
 
@@ -125,6 +145,25 @@ public struct UpstreamNode: Sendable {
         } catch {
             throw UpstreamError("witness.key_file: \(error)")
         }
+    }
+
+    /// The mirror's cosigner from `[mirror]`: its key must differ from the witness's (C2SP
+    /// tlog-mirror: the mirror is a distinct cosigner).
+    static func loadMirrorCosigner(
+        _ mirror: MirrorConfiguration, witness: CosignatureV1Signer
+    ) throws -> CosignatureV1Signer {
+        let signer: CosignatureV1Signer
+        do {
+            signer = try CosignatureV1Signer(name: mirror.name, privateKey: try KeyFile.load(path: mirror.keyFile))
+        } catch {
+            throw UpstreamError("mirror.key_file: \(error)")
+        }
+        guard signer.verifierKey.keyBytes != witness.verifierKey.keyBytes else {
+            throw UpstreamError(
+                "mirror.key_file: the mirror's key is the witness's key",
+                hint: "the mirror must be a distinct cosigner: make a key with `edge-ledger keygen --alg ed25519`")
+        }
+        return signer
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down cleanly.

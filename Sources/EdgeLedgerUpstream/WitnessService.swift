@@ -30,13 +30,15 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///   - metricsFactory: where the connection counters go (the bootstrapped `MetricsSystem`
     ///     when `nil`).
     ///   - admin: serves the admin API (``AdminAPI``) when given and `http.admin_clients` is set.
+    ///   - mirror: serves the tlog-mirror routes under `<prefix>/mirror` when given.
     ///   - onServerRunning: called once the server listens, with the bound port.
     /// - Throws: ``UpstreamError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
         status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
         metricsFactory: (any MetricsFactory)? = nil, admin: AdminAPI.Endpoint? = nil,
-        logger: Logger = Logger(label: "edge-ledger.witness"), onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        mirror: MirrorAPI.Endpoint? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(UpstreamError) {
         let limits = ConnectionGuard.fitting(
             ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
@@ -62,7 +64,7 @@ public struct WitnessService: Service, CustomStringConvertible {
         let authenticator = WitnessAuthenticator(allowAnonymous: http.allowAnonymous, tokens: http.tokens)
         let router = WitnessAPI.router(
             prefix: http.prefix, witness: witness, authenticator: authenticator, maxBodyBytes: http.maxBodyBytes,
-            metrics: metrics, status: status, onResult: onResult, admin: admin, logger: logger)
+            metrics: metrics, status: status, onResult: onResult, admin: admin, mirror: mirror, logger: logger)
         let scheme = http.tls == nil ? "http" : "https"
         let address = http.listen
         let name = witness.name

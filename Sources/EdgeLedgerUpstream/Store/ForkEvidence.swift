@@ -15,6 +15,9 @@ public struct ForkEvidence: Sendable, Hashable {
         case witness
         /// A verified checkpoint conflicted with a cosigned one.
         case collector
+        /// A checkpoint pushed to the mirror (`mirror/add-checkpoint`) conflicted with the
+        /// collected tree, a cosigned checkpoint or another pending one.
+        case mirror
     }
 
     /// Row id.
