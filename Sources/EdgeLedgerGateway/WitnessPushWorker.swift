@@ -20,6 +20,9 @@ final class WitnessPushWorker: Sendable {
     let pollInterval: Duration
     let logger: Logger
     let onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
+    /// For an upstream with `mode = "push"`: the checkpoint goes to the mirror's `add-checkpoint`
+    /// (an empty 200), then this uploads the entries; `nil` for a witness.
+    let mirror: MirrorUploader?
     let wakeup = WakeupSignal()
 
     /// In-memory state of the worker, guarded (attempts run one at a time per worker).
@@ -38,8 +41,9 @@ final class WitnessPushWorker: Sendable {
     init(
         name: String, url: String, client: PeerHTTPClient, verifier: (any NoteVerifier)?, backoff: Backoff,
         store: LedgerStore, pollInterval: Duration, logger: Logger,
-        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
+        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?, mirror: MirrorUploader? = nil
     ) {
+        self.mirror = mirror
         self.name = name
         self.url = url
         self.client = client
@@ -167,6 +171,7 @@ final class WitnessPushWorker: Sendable {
         }
         switch response.status {
         case 200:
+            if let mirror { return .done(await mirror.upload(latest)) }
             return .done(storeCosignatures(response.body, latest: latest))
         case 409:
             let text = String(decoding: response.body, as: UTF8.self)
@@ -174,28 +179,31 @@ final class WitnessPushWorker: Sendable {
                 return .done(.rejected("HTTP 409 without a tree size in its body: \(response.bodyExcerpt)"))
             }
             return .conflict(size)
-        case 400:
-            return .done(.rejected("HTTP 400 (malformed request): \(response.bodyExcerpt)"))
-        case 401:
-            return .done(
-                .rejected("HTTP 401 (the witness wants a bearer token: set upstreams.token): \(response.bodyExcerpt)"))
-        case 403:
-            return .done(
-                .rejected(
-                    "HTTP 403 (the witness does not accept this log's signature or token: does it have this log's "
-                        + "verifier key?): \(response.bodyExcerpt)"))
-        case 404:
-            return .done(
-                .rejected(
-                    "HTTP 404 (the witness does not know this log's origin, or the URL is wrong): \(response.bodyExcerpt)"
-                ))
-        case 422:
-            return .done(
-                .rejected(
-                    "HTTP 422 (the witness refused the consistency proof: it holds another history of this log): "
-                        + response.bodyExcerpt))
         default:
-            return .done(.unreachable("HTTP \(response.status): \(response.bodyExcerpt)"))
+            return .done(
+                Self.refusal(status: response.status, response.bodyExcerpt, peer: mirror == nil ? "witness" : "mirror"))
+        }
+    }
+
+    /// What a refusal by a witness or a mirror (`peer`) means: 4xx are configuration problems
+    /// (retried every `backoff.max`), anything else is retried with backoff.
+    static func refusal(status: Int, _ excerpt: String, peer: String) -> Outcome {
+        switch status {
+        case 400:
+            return .rejected("HTTP 400 (malformed request): \(excerpt)")
+        case 401:
+            return .rejected("HTTP 401 (the \(peer) wants a bearer token: set upstreams.token): \(excerpt)")
+        case 403:
+            return .rejected(
+                "HTTP 403 (the \(peer) does not accept this log's signature or token: does it have this log's "
+                    + "verifier key?): \(excerpt)")
+        case 404:
+            return .rejected("HTTP 404 (the \(peer) does not know this log's origin, or the URL is wrong): \(excerpt)")
+        case 422:
+            return .rejected(
+                "HTTP 422 (the \(peer) refused a proof: it holds another history of this log): \(excerpt)")
+        default:
+            return .unreachable("HTTP \(status): \(excerpt)")
         }
     }
 

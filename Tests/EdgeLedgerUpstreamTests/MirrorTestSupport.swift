@@ -48,13 +48,19 @@ struct MirrorClient {
     let port: Int
     var token: String? = "token-1"
 
-    func post(_ path: String, _ body: [UInt8], gzip: Bool = false) async throws -> PeerHTTPResponse {
+    /// POSTs `body` (gzip-compressed here with `gzip`; sent as gzip without compressing it again
+    /// with `gzipped`).
+    func post(
+        _ path: String, _ body: [UInt8], gzip: Bool = false, gzipped: Bool = false
+    ) async throws
+        -> PeerHTTPResponse
+    {
         let client = try PeerHTTPClient(
             baseURL: "http://127.0.0.1:\(port)", token: token, tls: nil, timeout: .seconds(30))
         defer { Task { await client.shutdown() } }
         return try await client.post(
             path, body: gzip ? GzipInflater.gzip(body) : body, contentType: "application/octet-stream",
-            headers: gzip ? [("Content-Encoding", "gzip")] : [])
+            headers: gzip || gzipped ? [("Content-Encoding", "gzip")] : [])
     }
 
     /// `mirror/add-checkpoint` of `note` from `old` (with the gateway's consistency proof).
