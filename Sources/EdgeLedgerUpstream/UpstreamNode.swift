@@ -138,6 +138,13 @@ public struct UpstreamNode: Sendable {
         try loadCosigner(configuration).verifierKey
     }
 
+    /// The verifier key of the mirror's cosignatures (what pushing gateways configure as
+    /// `upstreams[].mirror_key`), or `nil` without `[mirror]`.
+    public static func mirrorVerifierKey(configuration: UpstreamConfiguration) throws -> VerifierKey? {
+        guard let mirror = configuration.mirror else { return nil }
+        return try loadMirrorCosigner(mirror, witness: loadCosigner(configuration)).verifierKey
+    }
+
     static func loadCosigner(_ configuration: UpstreamConfiguration) throws -> CosignatureV1Signer {
         do {
             let key = try KeyFile.load(path: configuration.witness.keyFile)
@@ -177,6 +184,7 @@ public struct UpstreamNode: Sendable {
                 "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
                 "instance": "\(supervisor.instanceID)", "store": "\(store.engine.rawValue):\(store.location)",
                 "anchoring": "\(configuration.anchor.isEnabled)",
+                "mirror": "\(mirror.map { "\($0.name) \($0.verifierKey.string)" } ?? "off")",
             ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: readiness), .init(service: server),

@@ -86,6 +86,7 @@ struct MirrorUploadTests {
             let expectedPackages = boundaries.filter { $0 <= cut }.count - 1
             #expect(packages == max(0, expectedPackages), "cut at \(cut)")
             #expect(decoder.hasPartialItem == (cut > 0 && !boundaries.contains(cut)), "cut at \(cut)")
+            #expect(decoder.consumedBytes == UInt64(boundaries.filter { $0 <= cut }.max() ?? 0), "cut at \(cut)")
             #expect(!decoder.isComplete)
             // A prefix of the canonical sequence decodes; a cut inside an item does not.
             let decoded = try? MirrorUploadDecoder.decode(bytes[..<cut])

@@ -10,6 +10,17 @@ import Testing
 
 @Suite("Push: the agent's pusher uploads to the upstream's mirror; pull and push of one origin")
 struct MirrorPushTests {
+    /// A gateway with 300 entries and a twin signing another 300 with the same key and origin.
+    static func twins(
+        _ dir: TemporaryFolder
+    ) throws -> (GatewayFixture, CheckpointRecord, GatewayFixture, CheckpointRecord) {
+        let gateway = try GatewayFixture(dir: dir)
+        let honest = try gateway.grow(300)
+        let twin = try GatewayFixture(dir: dir, file: "twin.db", key: gateway.key)
+        try twin.append(299, payloadSize: 40)
+        return (gateway, honest, twin, try twin.grow(1))
+    }
+
     static func pusher(_ gateway: GatewayFixture, _ m: MirrorFixture, port: Int) throws -> WitnessPusher {
         try WitnessPusher(
             store: gateway.store,
@@ -107,11 +118,7 @@ struct MirrorPushTests {
         arguments: UpstreamEngine.allCases)
     func forkThroughTheMirror(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
-        let gateway = try GatewayFixture(dir: dir)
-        let honest = try gateway.grow(300)
-        let twin = try GatewayFixture(dir: dir, file: "twin.db", key: gateway.key)
-        try twin.append(299, payloadSize: 40)
-        let forked = try twin.grow(1)
+        let (gateway, honest, twin, forked) = try Self.twins(dir)
         let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(m.router) { port in
             let client = MirrorClient(port: port)
@@ -124,6 +131,37 @@ struct MirrorPushTests {
             // The origin takes nothing more.
             #expect(try await client.addEntries(gateway, start: 300, end: 300).status == 422)
         }
+    }
+
+    @Test(
+        "the witness and the collector check the mirror's pending checkpoints too (one view per origin)",
+        arguments: UpstreamEngine.allCases)
+    func pendingCheckpointsAreChecked(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let (gateway, honest, twin, forked) = try Self.twins(dir)
+        // The witness: a pushed checkpoint of the size of a pending one, with another root.
+        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
+        try await withServer(m.router) { port in
+            let client = MirrorClient(port: port)
+            #expect(try await client.addCheckpoint(gateway, old: 0, note: honest.note, size: 300).status == 200)
+            let r = try await post(
+                port: port, "add-checkpoint", body: WitnessRequest.body(oldSize: 0, proof: [], note: forked.note))
+            #expect(r.status == 422, "\(r.text)")
+        }
+        #expect(try await m.store.forkEvidence(origin: gateway.origin).first?.detectedBy == .witness)
+        // The collector: it verifies the twin's tree against a pending checkpoint of the honest log.
+        let m2 = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine, file: "second.db")
+        let tiles = try TestTileServer(gateway: twin)
+        try await withServer(tiles.router) { tilesPort in
+            try await withServer(m2.router) { port in
+                let client = MirrorClient(port: port)
+                #expect(try await client.addCheckpoint(gateway, old: 0, note: honest.note, size: 300).status == 200)
+                let collector = try await CollectorTests.collector(twin, port: tilesPort, store: m2.store)
+                _ = await collector.pullOnce()
+                await collector.shutdown()
+            }
+        }
+        #expect(try await m2.store.forkEvidence(origin: gateway.origin).first?.detectedBy == .collector)
     }
 
     @Test("a gzip bomb stops at the bound (413), having stored nothing", arguments: [UpstreamEngine.sqlite])

@@ -24,9 +24,10 @@ struct MirrorFixture {
 
     init(
         dir: TemporaryFolder, gateways: [GatewayFixture], engine: UpstreamEngine,
-        limits: MirrorUploadDecoder.Limits = MirrorUploadDecoder.Limits(), maxRequestBytes: Int = 64 << 20
+        limits: MirrorUploadDecoder.Limits = MirrorUploadDecoder.Limits(), maxRequestBytes: Int = 64 << 20,
+        file: String = "witness.db"
     ) throws {
-        witness = try WitnessFixture(dir: dir, gateways: gateways, engine: engine)
+        witness = try WitnessFixture(dir: dir, gateways: gateways, file: file, engine: engine)
         let cosigner = try CosignatureV1Signer(name: "mirror.example/m1", privateKey: PrivateKey.generate(.ed25519))
         mirror = Mirror(
             cosigner: cosigner, witness: witness.witness, store: witness.store, limits: limits,

@@ -48,8 +48,11 @@ public struct MirrorUploadDecoder: Sendable {
     public private(set) var header: MirrorUploadHeader?
     /// The index of the next package to decode.
     public private(set) var nextPackage: UInt64 = 0
-    /// Bytes consumed by the items returned so far.
-    public private(set) var consumedBytes: UInt64 = 0
+    /// Bytes of the items returned so far (the entries of an incomplete package not included).
+    public var consumedBytes: UInt64 { consumed - UInt64(packageBytes) }
+
+    /// Bytes read so far, including the entries of the current, incomplete package.
+    private var consumed: UInt64 = 0
 
     private var buffer: [UInt8] = []
     private var offset = 0
@@ -89,7 +92,7 @@ public struct MirrorUploadDecoder: Sendable {
         guard nextPackage < header.packageCount else {
             if offset < buffer.count {
                 throw MirrorUploadError(
-                    "\(buffer.count - offset) bytes follow the last package (at byte \(consumedBytes))",
+                    "\(buffer.count - offset) bytes follow the last package (at byte \(consumed))",
                     hint: "a request carries a prefix of the canonical package sequence and nothing else")
             }
             return nil
@@ -109,7 +112,7 @@ public struct MirrorUploadDecoder: Sendable {
 
     private mutating func consume(_ count: Int) {
         offset += count
-        consumedBytes += UInt64(count)
+        consumed += UInt64(count)
     }
 
     private mutating func decodeHeader() throws(MirrorUploadError) -> MirrorUploadHeader? {

@@ -44,7 +44,8 @@ extension CollectorStore {
     ///
     /// 1. an origin with fork evidence is refused (``WitnessAddition/forked(_:new:)``);
     /// 2. a checkpoint no larger than the collector's verified size must have the root the
-    ///    collected entries give at its size; otherwise both signed checkpoints are stored as
+    ///    collected entries give at its size, and one of the size of a pending checkpoint of the
+    ///    mirror must have its root; otherwise both signed checkpoints are stored as
     ///    ``ForkEvidence`` (committed) and it is refused;
     /// 3. `decide` checks the request against the witness's own state (old size, consistency
     ///    proof) and throws to refuse it (passed through unchanged, nothing stored);
@@ -70,14 +71,19 @@ extension CollectorStore {
                 if root != next.root {
                     let other = try sql.collectedCheckpoint(collected, atOrAbove: next.size)
                     let evidence = ForkEvidence(
-                        origin: origin, detectedBy: .witness, witnessSize: next.size, witnessRoot: next.root,
-                        witnessNote: next.note, collectedSize: other.size, collectedRoot: other.root,
-                        collectedNote: other.note,
+                        pushed: next, detectedBy: .witness, against: other.size, other.root, other.note,
                         detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
-                            + "but the entries the collector verified give \(root) at that size",
-                        detectedAt: next.updatedAt)
+                            + "but the entries the collector verified give \(root) at that size")
                     return .forked(try sql.insert(evidence), new: true)
                 }
+            }
+            // A pending checkpoint of the mirror (pushed by the gateway) of the same size.
+            if let pending = try sql.mirrorCheckpoint(origin: origin, size: next.size), pending.root != next.root {
+                let evidence = ForkEvidence(
+                    pushed: next, detectedBy: .witness, against: pending.size, pending.root, pending.note,
+                    detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
+                        + "but the mirror holds a pending checkpoint with root \(pending.root) at that size")
+                return .forked(try sql.insert(evidence), new: true)
             }
             let current = view.witness
             try decide(current)

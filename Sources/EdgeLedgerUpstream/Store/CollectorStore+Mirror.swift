@@ -172,10 +172,8 @@ extension UpstreamSQL {
         let origin = next.origin
         func evidence(_ other: WitnessLogState, _ what: String) -> ForkEvidence {
             ForkEvidence(
-                origin: origin, detectedBy: .mirror, witnessSize: next.size, witnessRoot: next.root,
-                witnessNote: next.note, collectedSize: other.size, collectedRoot: other.root, collectedNote: other.note,
-                detail: "the checkpoint pushed to the mirror has root \(next.root) at size \(next.size), but \(what)",
-                detectedAt: next.updatedAt)
+                pushed: next, detectedBy: .mirror, against: other.size, other.root, other.note,
+                detail: "the checkpoint pushed to the mirror has root \(next.root) at size \(next.size), but \(what)")
         }
         if let gateway, next.size > 0, next.size <= gateway.verifiedSize {
             let root = try collectedRoot(gateway, size: next.size, hasher: hasher)
