@@ -106,6 +106,9 @@ final class MirrorUploader: Sendable {
             return .rejected("the mirror's cosignature does not verify with mirror_key: \(error)")
         }
         do {
+            // The mirror holds these entries because this gateway uploaded them (or that upstream
+            // pulled them with its own credential): retention may count its cosignature as far.
+            try store.recordFetched(upstream: name, below: latest.size)
             try store.recordAcknowledgement(upstream: name, size: latest.size, root: latest.root)
         } catch {
             return .rejected("cannot record the mirror's acknowledgement: \(error)")

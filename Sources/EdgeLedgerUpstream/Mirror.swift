@@ -83,6 +83,11 @@ public final class Mirror: Sendable {
             _ = try await store.registerGateway(origin: origin, hash: log.hasher.algorithm)
             let addition = try await store.addMirrorCheckpoint(next, hasher: log.hasher) { current in
                 try Witness.checkRules(request, checkpoint, hasher: log.hasher, current: current)
+                // As the collector: a claim far beyond what is held is refused before any upload.
+                let known = current?.size ?? 0
+                if checkpoint.size > known, checkpoint.size - known > log.maxGrowth {
+                    throw MirrorGrowthRefusal(size: checkpoint.size, known: known, maxGrowth: log.maxGrowth)
+                }
             }
             switch addition {
             case .recorded:
@@ -109,6 +114,12 @@ public final class Mirror: Sendable {
             case .badProof(let why):
                 return .failure(.badProof, 422, "consistency proof does not verify: \(why)", origin: origin)
             }
+        } catch let refusal as MirrorGrowthRefusal {
+            return .failure(
+                .badProof, 422,
+                "the checkpoint claims \(refusal.size - refusal.known) entries beyond the mirror's size \(refusal.known), "
+                    + "more than gateways.max_growth = \(refusal.maxGrowth); nothing was recorded (raise max_growth if "
+                    + "the gateway really logged that much)", origin: origin)
         } catch {
             return .failure(.internalError, 500, "cannot record the pending checkpoint: \(error)", origin: origin)
         }
@@ -130,4 +141,11 @@ public final class Mirror: Sendable {
             outcome: outcome, status: refusal.status, contentType: refusal.contentType, body: refusal.body,
             origin: refusal.origin, message: refusal.message)
     }
+}
+
+/// A pending checkpoint more than `max_growth` beyond the mirror's size (HTTP 422).
+struct MirrorGrowthRefusal: Error {
+    var size: UInt64
+    var known: UInt64
+    var maxGrowth: UInt64
 }

@@ -50,6 +50,9 @@ struct MirrorPushTests {
             #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 9100)
             #expect(await pusher.pushOnce() == ["dc-1": "idle"])
             await pusher.shutdown()
+            // Retention with required_for_retention prunes what the mirror acknowledged.
+            let pruned = try gateway.store.prune(requiredUpstreams: ["dc-1"], minAge: .zero, now: .max)
+            #expect(pruned.prunedEntries == 9100)
         }
     }
 

@@ -25,9 +25,9 @@ struct MirrorFixture {
     init(
         dir: TemporaryFolder, gateways: [GatewayFixture], engine: UpstreamEngine,
         limits: MirrorUploadDecoder.Limits = MirrorUploadDecoder.Limits(), maxRequestBytes: Int = 64 << 20,
-        file: String = "witness.db"
+        file: String = "witness.db", maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
     ) throws {
-        witness = try WitnessFixture(dir: dir, gateways: gateways, file: file, engine: engine)
+        witness = try WitnessFixture(dir: dir, gateways: gateways, file: file, engine: engine, maxGrowth: maxGrowth)
         let cosigner = try CosignatureV1Signer(name: "mirror.example/m1", privateKey: PrivateKey.generate(.ed25519))
         mirror = Mirror(
             cosigner: cosigner, witness: witness.witness, store: witness.store, limits: limits,

@@ -176,4 +176,21 @@ struct MirrorTests {
         }
         try await Self.expectHolds(gateway, m, size: 600)
     }
+
+    @Test("a pending checkpoint more than max_growth beyond the mirror's size is refused (422), nothing recorded")
+    func absurdGrowthRefused() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        let small = try gateway.grow(100)
+        let large = try gateway.grow(300)
+        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: .sqlite, maxGrowth: 200)
+        try await withServer(m.router) { port in
+            let client = MirrorClient(port: port)
+            let r = try await client.addCheckpoint(gateway, old: 0, note: large.note, size: 400)
+            #expect(r.status == 422 && r.text.contains("max_growth"), "\(r.text)")
+            #expect(try await client.addCheckpoint(gateway, old: 0, note: small.note, size: 100).status == 200)
+            #expect(try await client.addCheckpoint(gateway, old: 100, note: large.note, size: 400).status == 422)
+        }
+        #expect(try await m.store.mirrorCheckpoints(origin: gateway.origin).map(\.size) == [100])
+    }
 }
