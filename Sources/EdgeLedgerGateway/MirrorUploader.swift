@@ -40,9 +40,10 @@ final class MirrorUploader: Sendable {
         guard let origin = store.origin else { return .rejected("the store has no origin yet") }
         var start = nextEntry.withLock { $0 } ?? size
         if start > size { start = size }
-        // Each round either finishes or moves the next entry forward; a bound guards against a
-        // mirror that keeps answering the same.
-        let rounds = (size - min(start, size)) / (256 * Self.maxPackagesPerRequest) + 4
+        // Each round either finishes or moves the next entry forward (at least one package, at
+        // most 32); a bound guards against a mirror that keeps answering the same. The first
+        // round may be a question (start unknown), so the whole log is the worst case.
+        let rounds = size / (256 * Self.maxPackagesPerRequest) + 8
         for _ in 0..<rounds {
             let header = MirrorUploadHeader(origin: origin, uploadStart: start, uploadEnd: size)
             var body = header.encoded

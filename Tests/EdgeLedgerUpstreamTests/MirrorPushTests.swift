@@ -37,22 +37,22 @@ struct MirrorPushTests {
     func agentPushesBacklog(engine: UpstreamEngine) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
-        try gateway.grow(9000)  // 36 packages: two requests
+        try gateway.grow(33_000)  // 129 packages: a question, then five requests
         let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
         try await withServer(m.router) { port in
             let pusher = try Self.pusher(gateway, m, port: port)
             #expect(await pusher.pushOnce() == ["dc-1": "ok"])
-            try await MirrorTests.expectHolds(gateway, m, size: 9000)
-            #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 9000)
+            try await MirrorTests.expectHolds(gateway, m, size: 33_000)
+            #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 33_000)
             try gateway.grow(100)
             #expect(await pusher.pushOnce() == ["dc-1": "ok"])
-            try await MirrorTests.expectHolds(gateway, m, size: 9100)
-            #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 9100)
+            try await MirrorTests.expectHolds(gateway, m, size: 33_100)
+            #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == 33_100)
             #expect(await pusher.pushOnce() == ["dc-1": "idle"])
             await pusher.shutdown()
             // Retention with required_for_retention prunes what the mirror acknowledged.
             let pruned = try gateway.store.prune(requiredUpstreams: ["dc-1"], minAge: .zero, now: .max)
-            #expect(pruned.prunedEntries == 9100)
+            #expect(pruned.prunedEntries == 33_100)
         }
     }
 
