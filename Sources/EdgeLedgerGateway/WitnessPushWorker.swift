@@ -24,6 +24,8 @@ final class WitnessPushWorker: Sendable {
     /// (an empty 200), then this uploads the entries; `nil` for a witness.
     let mirror: MirrorUploader?
     let wakeup = WakeupSignal()
+    /// What the logs call the upstream: `witness`, or `mirror` for a push upstream.
+    var peer: String { mirror == nil ? "witness" : "mirror" }
 
     /// In-memory state of the worker, guarded (attempts run one at a time per worker).
     private struct Memory {
@@ -119,7 +121,7 @@ final class WitnessPushWorker: Sendable {
             switch outcome {
             case .conflict(let witnessSize) where !retried && witnessSize <= latest.size:
                 logger.info(
-                    "witness holds another size; retrying from it",
+                    "\(peer) holds another size; retrying from it",
                     metadata: ["believed": "\(old)", "witness_size": "\(witnessSize)", "size": "\(latest.size)"])
                 memory.withLock { $0.witnessSize = witnessSize }
                 retried = true
@@ -181,7 +183,7 @@ final class WitnessPushWorker: Sendable {
             return .conflict(size)
         default:
             return .done(
-                Self.refusal(status: response.status, response.bodyExcerpt, peer: mirror == nil ? "witness" : "mirror"))
+                Self.refusal(status: response.status, response.bodyExcerpt, peer: peer))
         }
     }
 
@@ -273,7 +275,7 @@ final class WitnessPushWorker: Sendable {
         case .cosigned(let size, let count):
             if previous != nil {
                 logger.notice(
-                    "witness reachable again: cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
+                    "\(peer) reachable again: cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
             } else {
                 logger.debug("cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
             }
@@ -281,14 +283,14 @@ final class WitnessPushWorker: Sendable {
         case .rejected(let why):
             if previous != "rejected: " + why {
                 metadata["retry_in"] = "\(ConfigDuration.format(backoff.max))"
-                logger.error("witness refused the checkpoint (configuration problem): \(why)", metadata: metadata)
+                logger.error("\(peer) refused the checkpoint (configuration problem): \(why)", metadata: metadata)
             }
             save(now: now, result: why, pushedSize: nil, failures: failures, next: now + backoff.max.nanosecondsClamped)
         case .unreachable(let why):
             let delay = backoff.nominal(afterFailures: failures)
             if !(previous?.hasPrefix("unreachable: ") ?? false) {
                 logger.warning(
-                    "witness unreachable: \(why); retrying with backoff up to \(ConfigDuration.format(backoff.max))",
+                    "\(peer) unreachable: \(why); retrying with backoff up to \(ConfigDuration.format(backoff.max))",
                     metadata: metadata)
             }
             save(now: now, result: why, pushedSize: nil, failures: failures, next: now + delay.nanosecondsClamped)
