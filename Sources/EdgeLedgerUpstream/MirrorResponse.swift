@@ -50,6 +50,8 @@ public struct MirrorResponse: Sendable, Equatable {
     public var refusal: String?
     /// Whether this request revealed a fork (fork evidence was stored).
     public var forkDetected = false
+    /// The size of the checkpoint committed and cosigned (200 to add-entries).
+    public var committedSize: UInt64?
 
     static func failure(_ outcome: Outcome, _ status: Int, _ message: String, origin: String? = nil) -> MirrorResponse {
         MirrorResponse(

@@ -139,6 +139,7 @@ extension MirrorUploadSession {
                 outcome: .committed, status: 200, contentType: "text/plain; charset=utf-8", body: line + "\n",
                 origin: origin, message: "committed and cosigned size \(pending.size)")
             response.storedEntries = storedEntries
+            response.committedSize = pending.size
             return response
         } catch {
             return .failure(.internalError, 500, "cannot cosign \(origin) at \(pending.size): \(error)", origin: origin)

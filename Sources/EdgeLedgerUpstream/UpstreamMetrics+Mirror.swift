@@ -11,4 +11,17 @@ extension UpstreamMetrics {
         if storedEntries > 0 { mirrorEntries.increment(by: Int64(clamping: storedEntries)) }
         if let refusal { mirrorRefusals[refusal]?.increment() }
     }
+
+    /// Records a checkpoint of `origin` committed by the mirror (a push): the gateway's verified
+    /// size, its latest size seen, no lag, and the size acknowledged to it (the cosignature), as a
+    /// pull would.
+    public func recordMirrorCommit(gateway origin: String, size: UInt64) {
+        guard let gateway = gateways.withLock({ $0[origin] }) else { return }
+        let value = Int64(clamping: size)
+        gateway.collected.record(value)
+        gateway.size.record(value)
+        gateway.lag.record(0)
+        gateway.acked.record(value)
+        gateway.verified.increment()
+    }
 }

@@ -85,7 +85,7 @@ public final class UpstreamMetrics: Sendable {
         let forked: Gauge
     }
 
-    private let gateways: Mutex<[String: Gateway]>
+    let gateways: Mutex<[String: Gateway]>
     private let factory: any MetricsFactory
     private let witnessOutcomes: [String: Counter]
     let mirrorOutcomes: [String: Counter]

@@ -107,6 +107,9 @@ public struct UpstreamNode: Sendable {
                 if result.outcome == .forked, let origin = result.origin {
                     metrics.recordFork(gateway: origin, new: result.forkDetected)
                 }
+                if let size = result.committedSize, let origin = result.origin {
+                    metrics.recordMirrorCommit(gateway: origin, size: size)
+                }
             }
         }
         let server: WitnessService

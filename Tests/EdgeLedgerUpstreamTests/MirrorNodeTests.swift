@@ -53,6 +53,9 @@ struct MirrorNodeTests {
             node.registry.emit(into: &text)
             let metrics = String(decoding: text, as: UTF8.self)
             #expect(metrics.contains("edge_ledger_mirror_entries_stored_total 1500"))
+            // The collector's series of the gateway say what the push verified, as a pull's would.
+            #expect(metrics.contains(#"edge_ledger_collector_entries{gateway="test.example/gw-1"} 1500"#))
+            #expect(metrics.contains(#"edge_ledger_collector_acked_size{gateway="test.example/gw-1"} 1500"#))
             #expect(
                 metrics.contains(#"edge_ledger_mirror_requests_total{endpoint="add-entries",outcome="committed"} 1"#))
             group.cancelAll()
