@@ -62,4 +62,21 @@ struct MirrorNodeTests {
             while let _ = try? await group.next() {}
         }
     }
+
+    @Test("a mirror key that is the witness's key (under another file name) is refused at start")
+    func mirrorKeyMustDifferFromWitnessKey() throws {
+        let dir = try TemporaryFolder()
+        let key = try PrivateKey.generate(.ed25519)
+        try KeyFile.save(key, to: dir.file("witness.pem"))
+        try KeyFile.save(key, to: dir.file("copy.pem"))
+        let configuration = UpstreamConfiguration(
+            witness: WitnessConfiguration(name: "witness.example/dc-1", keyFile: dir.file("witness.pem")),
+            storage: UpstreamStorageConfiguration(path: dir.file("upstream.db"), durability: .process),
+            gateways: [], mirror: MirrorConfiguration(name: "mirror.example/dc-1", keyFile: dir.file("copy.pem")))
+        #expect {
+            try UpstreamNode.mirrorVerifierKey(configuration: configuration)
+        } throws: { error in
+            "\(error)".contains("the mirror's key is the witness's key")
+        }
+    }
 }
