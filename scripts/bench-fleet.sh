@@ -258,7 +258,7 @@ read -r after50 after99 aftermax aftern _ <<<"$(lag "$((KILL - pull_s * 10000000
 read -r all50 all99 allmax alln allmiss <<<"$(lag "$warm" "$tail_end")"
 
 first=$(awk -F, -v t="$(echo "$t0 + $warmup" | bc)" '$1 >= t { s[$1] += $3; n[$1]++ } END { for (k in s) print k, s[k] }' \
-    "$work/samples.csv" | sort -n | head -1)
+    "$work/samples.csv" | sort -n | sed -n 1p)
 last=$(awk -F, '{ s[$1] += $3 } END { for (k in s) print k, s[k] }' "$work/samples.csv" | sort -n | tail -1)
 rate_verified=$(echo "${first% *} ${first#* } ${last% *} ${last#* }" | awk '{ printf "%.0f", ($4 - $2) / ($3 - $1) }')
 backlog_id=$(q "SELECT coalesce((SELECT id FROM gateways WHERE origin = '$backlog_origin'), -1)")

@@ -3,6 +3,7 @@
 #   entry            the Entry v1 decoder                      (Sources/EdgeLedgerCore/Entry.swift)
 #   note             signed notes, checkpoints, signature lines, verifier keys (EdgeLedgerCore)
 #   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerCore/WitnessRequest.swift)
+#   mirror-upload    the tlog-mirror add-entries body and mirror-info (Sources/EdgeLedgerCore/Mirror/)
 #   tile-path        the tlog-tiles path parser, TileID         (Sources/EdgeLedgerCore/TileID.swift)
 #   toml-config      the configuration loader: the TOML 1.0 parser, conversion, schema validation
 # Each target is built from the project's sources with coverage and AddressSanitizer (the harnesses
@@ -25,7 +26,7 @@ if (($#)) && [[ $1 =~ ^[0-9]+$ ]]; then
     seconds=$1
     shift
 fi
-all_targets=(entry note witness-request tile-path toml-config)
+all_targets=(entry note witness-request mirror-upload tile-path toml-config)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do

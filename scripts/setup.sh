@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
+# zlib: gzip request bodies of the tlog-mirror push (CZlib).
+packages+=(zlib1g-dev)
 # libfaketime, for the clock-jump fault test (scripts/faults/clock-jumps.sh).
 packages+=(faketime)
 # PostgreSQL: libpq for the upstream's store (EdgeLedgerPostgres), and the server, whose

@@ -20,7 +20,12 @@ final class WitnessPushWorker: Sendable {
     let pollInterval: Duration
     let logger: Logger
     let onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
+    /// For an upstream with `mode = "push"`: the checkpoint goes to the mirror's `add-checkpoint`
+    /// (an empty 200), then this uploads the entries; `nil` for a witness.
+    let mirror: MirrorUploader?
     let wakeup = WakeupSignal()
+    /// What the logs call the upstream: `witness`, or `mirror` for a push upstream.
+    var peer: String { mirror == nil ? "witness" : "mirror" }
 
     /// In-memory state of the worker, guarded (attempts run one at a time per worker).
     private struct Memory {
@@ -38,8 +43,9 @@ final class WitnessPushWorker: Sendable {
     init(
         name: String, url: String, client: PeerHTTPClient, verifier: (any NoteVerifier)?, backoff: Backoff,
         store: LedgerStore, pollInterval: Duration, logger: Logger,
-        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?
+        onAttempt: (@Sendable (_ failed: Bool, _ state: UpstreamState) -> Void)?, mirror: MirrorUploader? = nil
     ) {
+        self.mirror = mirror
         self.name = name
         self.url = url
         self.client = client
@@ -115,7 +121,7 @@ final class WitnessPushWorker: Sendable {
             switch outcome {
             case .conflict(let witnessSize) where !retried && witnessSize <= latest.size:
                 logger.info(
-                    "witness holds another size; retrying from it",
+                    "\(peer) holds another size; retrying from it",
                     metadata: ["believed": "\(old)", "witness_size": "\(witnessSize)", "size": "\(latest.size)"])
                 memory.withLock { $0.witnessSize = witnessSize }
                 retried = true
@@ -167,6 +173,7 @@ final class WitnessPushWorker: Sendable {
         }
         switch response.status {
         case 200:
+            if let mirror { return .done(await mirror.upload(latest)) }
             return .done(storeCosignatures(response.body, latest: latest))
         case 409:
             let text = String(decoding: response.body, as: UTF8.self)
@@ -174,28 +181,31 @@ final class WitnessPushWorker: Sendable {
                 return .done(.rejected("HTTP 409 without a tree size in its body: \(response.bodyExcerpt)"))
             }
             return .conflict(size)
-        case 400:
-            return .done(.rejected("HTTP 400 (malformed request): \(response.bodyExcerpt)"))
-        case 401:
-            return .done(
-                .rejected("HTTP 401 (the witness wants a bearer token: set upstreams.token): \(response.bodyExcerpt)"))
-        case 403:
-            return .done(
-                .rejected(
-                    "HTTP 403 (the witness does not accept this log's signature or token: does it have this log's "
-                        + "verifier key?): \(response.bodyExcerpt)"))
-        case 404:
-            return .done(
-                .rejected(
-                    "HTTP 404 (the witness does not know this log's origin, or the URL is wrong): \(response.bodyExcerpt)"
-                ))
-        case 422:
-            return .done(
-                .rejected(
-                    "HTTP 422 (the witness refused the consistency proof: it holds another history of this log): "
-                        + response.bodyExcerpt))
         default:
-            return .done(.unreachable("HTTP \(response.status): \(response.bodyExcerpt)"))
+            return .done(
+                Self.refusal(status: response.status, response.bodyExcerpt, peer: peer))
+        }
+    }
+
+    /// What a refusal by a witness or a mirror (`peer`) means: 4xx are configuration problems
+    /// (retried every `backoff.max`), anything else is retried with backoff.
+    static func refusal(status: Int, _ excerpt: String, peer: String) -> Outcome {
+        switch status {
+        case 400:
+            return .rejected("HTTP 400 (malformed request): \(excerpt)")
+        case 401:
+            return .rejected("HTTP 401 (the \(peer) wants a bearer token: set upstreams.token): \(excerpt)")
+        case 403:
+            return .rejected(
+                "HTTP 403 (the \(peer) does not accept this log's signature or token: does it have this log's "
+                    + "verifier key?): \(excerpt)")
+        case 404:
+            return .rejected("HTTP 404 (the \(peer) does not know this log's origin, or the URL is wrong): \(excerpt)")
+        case 422:
+            return .rejected(
+                "HTTP 422 (the \(peer) refused a proof: it holds another history of this log): \(excerpt)")
+        default:
+            return .unreachable("HTTP \(status): \(excerpt)")
         }
     }
 
@@ -265,7 +275,7 @@ final class WitnessPushWorker: Sendable {
         case .cosigned(let size, let count):
             if previous != nil {
                 logger.notice(
-                    "witness reachable again: cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
+                    "\(peer) reachable again: cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
             } else {
                 logger.debug("cosigned", metadata: metadata.merging(["lines": "\(count)"]) { $1 })
             }
@@ -273,14 +283,14 @@ final class WitnessPushWorker: Sendable {
         case .rejected(let why):
             if previous != "rejected: " + why {
                 metadata["retry_in"] = "\(ConfigDuration.format(backoff.max))"
-                logger.error("witness refused the checkpoint (configuration problem): \(why)", metadata: metadata)
+                logger.error("\(peer) refused the checkpoint (configuration problem): \(why)", metadata: metadata)
             }
             save(now: now, result: why, pushedSize: nil, failures: failures, next: now + backoff.max.nanosecondsClamped)
         case .unreachable(let why):
             let delay = backoff.nominal(afterFailures: failures)
             if !(previous?.hasPrefix("unreachable: ") ?? false) {
                 logger.warning(
-                    "witness unreachable: \(why); retrying with backoff up to \(ConfigDuration.format(backoff.max))",
+                    "\(peer) unreachable: \(why); retrying with backoff up to \(ConfigDuration.format(backoff.max))",
                     metadata: metadata)
             }
             save(now: now, result: why, pushedSize: nil, failures: failures, next: now + delay.nanosecondsClamped)

@@ -10,6 +10,11 @@ import Synchronization
 /// Pushes the agent's checkpoints to its witnesses (C2SP tlog-witness `add-checkpoint`) and keeps
 /// the cosignatures they return; part of `edge-ledger run`.
 ///
+/// For every `[[upstreams]]` entry with `mode = "push"` the worker pushes to the upstream's
+/// mirror instead (C2SP tlog-mirror): the checkpoint to `<url>/add-checkpoint`, then the entries
+/// the mirror lacks to `<url>/add-entries` (``MirrorUploader``); the mirror's cosignature, checked
+/// with `mirror_key`, becomes the upstream's acknowledgement.
+///
 /// For every `[[upstreams]]` entry with `witness = true`, a worker watches the store's latest
 /// checkpoint (polling every ``pollInterval``, or at once after ``nudge()``) and, when it is newer
 /// than the last one the witness cosigned, POSTs it with a consistency proof from the size the
@@ -59,15 +64,8 @@ public final class WitnessPusher: Service, Sendable {
         for upstream in upstreams where upstream.witness {
             guard let url = upstream.url else { continue }
             var verifier: (any NoteVerifier)? = nil
-            if let key = upstream.verifierKey, upstream.verify {
-                do {
-                    let parsed = try VerifierKey(parsing: key)
-                    verifier =
-                        parsed.type == CosignatureV1.signatureType
-                        ? try CosignatureV1Verifier(verifierKey: parsed) : try NoteKeys.verifier(from: parsed)
-                } catch {
-                    throw AgentError("upstreams \(upstream.name): verifier_key is unusable: \(error)")
-                }
+            if upstream.mode == .pull, let key = upstream.verifierKey, upstream.verify {
+                verifier = try Self.verifier(key, upstream: upstream.name, key: "verifier_key")
             }
             let client: PeerHTTPClient
             do {
@@ -79,7 +77,15 @@ public final class WitnessPusher: Service, Sendable {
             }
             var workerLogger = logger
             workerLogger[metadataKey: "upstream"] = "\(upstream.name)"
-            if verifier == nil {
+            var mirror: MirrorUploader? = nil
+            if upstream.mode == .push {
+                guard let key = upstream.mirrorKey else {
+                    throw AgentError("upstreams \(upstream.name): mode = \"push\" needs mirror_key")
+                }
+                mirror = MirrorUploader(
+                    name: upstream.name, client: client, store: store,
+                    verifier: try Self.verifier(key, upstream: upstream.name, key: "mirror_key"), logger: workerLogger)
+            } else if verifier == nil {
                 workerLogger.warning(
                     """
                     cosignatures of this witness are NOT verified (no verifier_key, or verify = false): none is \
@@ -90,9 +96,21 @@ public final class WitnessPusher: Service, Sendable {
                 WitnessPushWorker(
                     name: upstream.name, url: url, client: client, verifier: verifier,
                     backoff: Backoff(upstream.backoff),
-                    store: store, pollInterval: pollInterval, logger: workerLogger, onAttempt: onAttempt))
+                    store: store, pollInterval: pollInterval, logger: workerLogger, onAttempt: onAttempt,
+                    mirror: mirror))
         }
         self.workers = workers
+    }
+
+    /// A verifier of a witness's or mirror's cosignatures (or of a note key) from configuration.
+    static func verifier(_ text: String, upstream: String, key: String) throws -> any NoteVerifier {
+        do {
+            let parsed = try VerifierKey(parsing: text)
+            return parsed.type == CosignatureV1.signatureType
+                ? try CosignatureV1Verifier(verifierKey: parsed) : try NoteKeys.verifier(from: parsed)
+        } catch {
+            throw AgentError("upstreams \(upstream): \(key) is unusable: \(error)")
+        }
     }
 
     /// The names of the upstreams pushed to.

@@ -35,29 +35,14 @@ public enum Gzip {
     /// allocation: the output grows with what is actually inflated). Returns `nil` for malformed
     /// or truncated input, or when the output would exceed `limit`.
     public static func decompress(_ bytes: [UInt8], limit: Int) -> [UInt8]? {
-        var stream = z_stream()
-        guard czlib_inflate_init_gzip(&stream) == Z_OK else { return nil }
-        defer { inflateEnd(&stream) }
+        guard !bytes.isEmpty, let inflater = try? GzipInflater(maxOutputBytes: limit) else { return nil }
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        return bytes.withUnsafeBytes { input -> [UInt8]? in
-            guard let base = input.baseAddress, !input.isEmpty else { return nil }
-            stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(input.count)
-            while true {
-                let (status, produced) = chunk.withUnsafeMutableBytes { output -> (Int32, Int) in
-                    stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_out = uInt(output.count)
-                    let status = inflate(&stream, Z_NO_FLUSH)
-                    return (status, output.count - Int(stream.avail_out))
-                }
-                guard status == Z_OK || status == Z_STREAM_END else { return nil }
-                guard out.count + produced <= limit else { return nil }
-                out.append(contentsOf: chunk[0..<produced])
-                if status == Z_STREAM_END { return stream.avail_in == 0 ? out : nil }
-                if produced == 0 && stream.avail_in == 0 { return nil }  // truncated
-            }
+        do {
+            try inflater.inflate(bytes) { (piece: UnsafeRawBufferPointer) in out.append(contentsOf: piece) }
+        } catch {
+            return nil
         }
+        return inflater.finish() ? out : nil
     }
 
     /// Whether an `Accept-Encoding` header value accepts `gzip` (or `*`) with a non-zero

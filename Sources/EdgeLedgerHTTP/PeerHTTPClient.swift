@@ -73,22 +73,24 @@ package final class PeerHTTPClient: Sendable {
         try await send(path, method: .GET, body: nil, contentType: nil, limit: limit)
     }
 
-    /// `POST <base>/<path>` with `body`.
+    /// `POST <base>/<path>` with `body` (and extra `headers`, e.g. `Content-Encoding`).
     package func post(
-        _ path: String, body: [UInt8], contentType: String, limit: Int = 1 << 16
+        _ path: String, body: [UInt8], contentType: String, limit: Int = 1 << 16, headers: [(String, String)] = []
     ) async throws
         -> PeerHTTPResponse
     {
-        try await send(path, method: .POST, body: body, contentType: contentType, limit: limit)
+        try await send(path, method: .POST, body: body, contentType: contentType, limit: limit, headers: headers)
     }
 
     private func send(
-        _ path: String, method: HTTPMethod, body: [UInt8]?, contentType: String?, limit: Int
+        _ path: String, method: HTTPMethod, body: [UInt8]?, contentType: String?, limit: Int,
+        headers: [(String, String)] = []
     )
         async throws -> PeerHTTPResponse
     {
         var request = HTTPClientRequest(url: baseURL + "/" + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")

@@ -49,6 +49,14 @@ public final class UpstreamMetrics: Sendable {
         public static let anchorAlready = "edge_ledger_anchor_already_anchored_total"
         /// Anchoring jobs waiting (due or backing off), as of the anchorer's last look.
         public static let anchorPending = "edge_ledger_anchor_pending"
+        /// Counter, labels `endpoint` (`add-checkpoint`, `add-entries`) and `outcome`
+        /// (`MirrorResponse.Outcome`): requests to the mirror.
+        public static let mirrorRequests = "edge_ledger_mirror_requests_total"
+        /// Counter: entries uploaded to the mirror, verified and stored (held ones not counted).
+        public static let mirrorEntries = "edge_ledger_mirror_entries_stored_total"
+        /// Counter, label `reason` (`bad_proof`, `held_entry_differs`, `malformed`, `too_large`):
+        /// entry packages refused.
+        public static let mirrorRefusedPackages = "edge_ledger_mirror_packages_refused_total"
     }
 
     /// Why a pull failed: the `reason` label of ``Name/pullFailures``.
@@ -77,9 +85,13 @@ public final class UpstreamMetrics: Sendable {
         let forked: Gauge
     }
 
-    private let gateways: Mutex<[String: Gateway]>
+    let gateways: Mutex<[String: Gateway]>
     private let factory: any MetricsFactory
     private let witnessOutcomes: [String: Counter]
+    let mirrorOutcomes: [String: Counter]
+    let mirrorRefusals: [String: Counter]
+    /// ``Name/mirrorEntries``.
+    public let mirrorEntries: Counter
     /// ``Name/anchored``.
     public let anchored: Counter
     /// ``Name/anchorFailures``.
@@ -96,7 +108,11 @@ public final class UpstreamMetrics: Sendable {
     ///   - witnessOutcomes: the values of the witness's `outcome` label.
     ///   - factory: where the metrics go (a `PrometheusMetricsFactory` over the registry that
     ///     `/metrics` prints).
-    public init(gateways origins: [String], witnessOutcomes: [String], factory: any MetricsFactory) {
+    ///   - mirrorOutcomes: the values of the mirror's `outcome` label.
+    public init(
+        gateways origins: [String], witnessOutcomes: [String], mirrorOutcomes: [String] = [],
+        factory: any MetricsFactory
+    ) {
         self.factory = factory
         self.gateways = Mutex([:])
         var outcomes: [String: Counter] = [:]
@@ -105,6 +121,22 @@ public final class UpstreamMetrics: Sendable {
                 label: Name.witnessRequests, dimensions: [("outcome", outcome)], factory: factory)
         }
         self.witnessOutcomes = outcomes
+        var mirror: [String: Counter] = [:]
+        for endpoint in ["add-checkpoint", "add-entries"] {
+            for outcome in mirrorOutcomes {
+                mirror[endpoint + " " + outcome] = Counter(
+                    label: Name.mirrorRequests, dimensions: [("endpoint", endpoint), ("outcome", outcome)],
+                    factory: factory)
+            }
+        }
+        self.mirrorOutcomes = mirror
+        var refusals: [String: Counter] = [:]
+        for reason in Self.mirrorRefusalReasons {
+            refusals[reason] = Counter(
+                label: Name.mirrorRefusedPackages, dimensions: [("reason", reason)], factory: factory)
+        }
+        self.mirrorRefusals = refusals
+        mirrorEntries = Counter(label: Name.mirrorEntries, dimensions: [], factory: factory)
         anchored = Counter(label: Name.anchored, dimensions: [], factory: factory)
         anchorFailures = Counter(label: Name.anchorFailures, dimensions: [], factory: factory)
         anchorAlready = Counter(label: Name.anchorAlready, dimensions: [], factory: factory)

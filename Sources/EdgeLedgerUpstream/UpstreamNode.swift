@@ -17,6 +17,8 @@ public struct UpstreamNode: Sendable {
     public let store: CollectorStore
     /// The witness.
     public let witness: Witness
+    /// The mirror (`[mirror]` configured: gateways may push), or `nil`.
+    public let mirror: Mirror?
     /// Runs this instance's share of the collectors (enrolled gateways, leases).
     public let supervisor: CollectorSupervisor
     /// The anchoring hook.
@@ -70,6 +72,7 @@ public struct UpstreamNode: Sendable {
         let metrics = UpstreamMetrics(
             gateways: configuration.gateways.map(\.origin),
             witnessOutcomes: WitnessResponse.Outcome.allCases.map(\.rawValue),
+            mirrorOutcomes: configuration.mirror == nil ? [] : MirrorResponse.Outcome.allCases.map(\.rawValue),
             factory: PrometheusMetricsFactory(registry: registry))
         let instanceID = configuration.storage.instanceID ?? defaultInstanceID()
         let anchorer = Anchorer(
@@ -92,10 +95,28 @@ public struct UpstreamNode: Sendable {
                     allowAnonymous: configuration.metrics.allowAnonymous, tokens: configuration.http.tokens))
             : nil
         let readiness = UpstreamReadiness(store: store, interval: probeInterval, onProbe: onStoreProbe)
-        // The mirror's cosigner (tlog-mirror) is wired here once the [mirror] key exists; until
-        // then the served checkpoints carry the gateway's signatures only.
+        let mirror = try configuration.mirror.map { mirrorConfiguration in
+            Mirror(
+                cosigner: try loadMirrorCosigner(mirrorConfiguration, witness: cosigner), witness: witness,
+                store: store,
+                anchoring: anchoring, cosigners: [witnessVerifier], onVerified: { _ in anchorer.nudge() })
+        }
+        let mirrorEndpoint = mirror.map { mirror in
+            MirrorAPI.Endpoint(mirror: mirror, http: configuration.http) { endpoint, result in
+                metrics.recordMirror(
+                    endpoint: endpoint, outcome: result.outcome.rawValue, storedEntries: result.storedEntries,
+                    refusal: result.refusal)
+                if result.outcome == .forked, let origin = result.origin {
+                    metrics.recordFork(gateway: origin, new: result.forkDetected)
+                }
+                if let size = result.committedSize, let origin = result.origin {
+                    metrics.recordMirrorCommit(gateway: origin, size: size)
+                }
+            }
+        }
+        // The served checkpoints carry the mirror's cosignature (tlog-mirror) when it has a key.
         let served = CollectedLogServer(
-            store: store, directory: configuration.storage.tilesDirectory, cosigner: nil,
+            store: store, directory: configuration.storage.tilesDirectory, cosigner: mirror?.cosigner,
             metrics: LogServingMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             maxConcurrentBuilds: max(2, 2 * configuration.storage.connections),
             logger: Logger(label: "edge-ledger.logs"))
@@ -111,20 +132,29 @@ public struct UpstreamNode: Sendable {
                     }
                 },
                 metricsFactory: PrometheusMetricsFactory(registry: registry),
-                admin: AdminAPI.Endpoint(store: store, http: configuration.http), logs: served,
+                admin: AdminAPI.Endpoint(store: store, http: configuration.http), logs: served, mirror: mirrorEndpoint,
                 logger: Logger(label: "edge-ledger.witness"), onServerRunning: onServerRunning)
         } catch {
             throw UpstreamError("http: \(error)")
         }
         return UpstreamNode(
-            configuration: configuration, store: store, witness: witness, supervisor: supervisor, anchorer: anchorer,
-            server: server, metrics: metrics, registry: registry, readiness: readiness, logs: served, logger: logger)
+            configuration: configuration, store: store, witness: witness, mirror: mirror, supervisor: supervisor,
+            anchorer: anchorer, server: server, metrics: metrics, registry: registry, readiness: readiness,
+            logs: served,
+            logger: logger)
     }
 
     /// The verifier key of the witness's cosignatures (`name+keyid+base64(0x04 || key)`): what
     /// gateways configure as `upstreams[].verifier_key`.
     public static func witnessVerifierKey(configuration: UpstreamConfiguration) throws -> VerifierKey {
         try loadCosigner(configuration).verifierKey
+    }
+
+    /// The verifier key of the mirror's cosignatures (what pushing gateways configure as
+    /// `upstreams[].mirror_key`), or `nil` without `[mirror]`.
+    public static func mirrorVerifierKey(configuration: UpstreamConfiguration) throws -> VerifierKey? {
+        guard let mirror = configuration.mirror else { return nil }
+        return try loadMirrorCosigner(mirror, witness: loadCosigner(configuration)).verifierKey
     }
 
     static func loadCosigner(_ configuration: UpstreamConfiguration) throws -> CosignatureV1Signer {
@@ -134,6 +164,25 @@ public struct UpstreamNode: Sendable {
         } catch {
             throw UpstreamError("witness.key_file: \(error)")
         }
+    }
+
+    /// The mirror's cosigner from `[mirror]`: its key must differ from the witness's (C2SP
+    /// tlog-mirror: the mirror is a distinct cosigner).
+    static func loadMirrorCosigner(
+        _ mirror: MirrorConfiguration, witness: CosignatureV1Signer
+    ) throws -> CosignatureV1Signer {
+        let signer: CosignatureV1Signer
+        do {
+            signer = try CosignatureV1Signer(name: mirror.name, privateKey: try KeyFile.load(path: mirror.keyFile))
+        } catch {
+            throw UpstreamError("mirror.key_file: \(error)")
+        }
+        guard signer.verifierKey.keyBytes != witness.verifierKey.keyBytes else {
+            throw UpstreamError(
+                "mirror.key_file: the mirror's key is the witness's key",
+                hint: "the mirror must be a distinct cosigner: make a key with `edge-ledger keygen --alg ed25519`")
+        }
+        return signer
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down cleanly.
@@ -147,6 +196,7 @@ public struct UpstreamNode: Sendable {
                 "witness": "\(witness.name)", "verifier_key": "\(witness.verifierKey.string)",
                 "instance": "\(supervisor.instanceID)", "store": "\(store.engine.rawValue):\(store.location)",
                 "anchoring": "\(configuration.anchor.isEnabled)",
+                "mirror": "\(mirror.map { "\($0.name) \($0.verifierKey.string)" } ?? "off")",
             ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: readiness), .init(service: server),

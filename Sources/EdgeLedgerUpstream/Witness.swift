@@ -145,6 +145,9 @@ public final class Witness: Sendable {
         self.logs.withLock { $0 = table }
     }
 
+    /// The log of `origin`, when the witness accepts it (the mirror shares the witness's logs).
+    func log(origin: String) -> WitnessedLog? { logs.withLock { $0[origin] } }
+
     /// The origins the witness accepts.
     public var origins: [String] { logs.withLock { $0.keys.sorted() } }
 
@@ -154,40 +157,14 @@ public final class Witness: Sendable {
     /// Handles an `add-checkpoint` request body from `client` (`nil`: anonymous).
     public func addCheckpoint(body: [UInt8], client: WitnessClient? = nil) async -> WitnessResponse {
         let request: WitnessRequest
-        do {
-            request = try WitnessRequest(parsing: body)
-        } catch {
-            return .failure(.malformed, 400, "malformed add-checkpoint request: \(error.message)")
-        }
         let checkpoint: Checkpoint
-        do {
-            checkpoint = try Checkpoint(parsing: request.note.text)
-        } catch {
-            return .failure(.malformed, 400, "malformed checkpoint: \(error.message)")
+        let log: WitnessedLog
+        switch admit(body: body, client: client) {
+        case .refused(let response): return response
+        case .admitted(let r, let c, let l): (request, checkpoint, log) = (r, c, l)
         }
         let origin = checkpoint.origin
         let size = checkpoint.size
-        guard let log = logs.withLock({ $0[origin] }) else {
-            return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin, size: size)
-        }
-        if let client, !log.clients.contains(where: client.matches) {
-            return .failure(
-                .clientNotAllowed, 403,
-                "the \(client) may not submit checkpoints of \"\(origin)\" (list it in that gateway's witness_clients)",
-                origin: origin, size: size)
-        }
-        do {
-            _ = try NoteSigning.open(request.note, verifiers: log.verifiers, policy: log.policy)
-        } catch {
-            return .failure(
-                .badSignature, 403, "checkpoint signature does not verify: \(error.message)", origin: origin, size: size
-            )
-        }
-        guard request.oldSize <= size else {
-            return .failure(
-                .malformed, 400, "old size \(request.oldSize) is larger than the checkpoint size \(size)",
-                origin: origin, size: size)
-        }
         let next = WitnessLogState(
             origin: origin, size: size, root: checkpoint.root, note: request.note.serialized,
             updatedAt: SystemClock.nowNanoseconds())
@@ -195,24 +172,7 @@ public final class Witness: Sendable {
             let update = WitnessUpdate(
                 next, hasher: log.hasher, boundFirstByCollection: boundFirstByCollection, maxGrowth: log.maxGrowth
             ) { current throws(WitnessRejection) in
-                let known = current?.size ?? 0
-                guard request.oldSize == known else { throw .conflict(known, "old size \(request.oldSize) is not") }
-                if request.oldSize == 0 {
-                    guard request.proof.isEmpty else {
-                        throw .malformed("a consistency proof from old size 0 must be empty")
-                    }
-                } else if let current {
-                    if request.oldSize == size && checkpoint.root != current.root {
-                        throw .conflict(known, "fork: a checkpoint of size \(size) with another root was cosigned;")
-                    }
-                    do throws(ProofError) {
-                        try Merkle.verifyConsistency(
-                            oldSize: request.oldSize, newSize: size, oldRoot: current.root, newRoot: checkpoint.root,
-                            proof: request.proof, hasher: log.hasher)
-                    } catch {
-                        throw .badProof(error.message)
-                    }
-                }
+                try Self.checkRules(request, checkpoint, hasher: log.hasher, current: current)
             }
             // Concurrent requests share a transaction (group commit).
             let addition = try await batcher.add(update)

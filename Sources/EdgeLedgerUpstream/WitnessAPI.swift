@@ -6,7 +6,8 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint`,
+/// The reference upstream's HTTP routes: C2SP tlog-witness `POST <prefix>/add-checkpoint`, the
+/// mirror's `POST <prefix>/mirror/add-checkpoint` and `.../add-entries` (``MirrorAPI``) when given,
 /// `GET <prefix>/healthz`, with a status `GET <prefix>/readyz` (anonymous, 200 `ready` or 503
 /// `not ready` and one problem per line, as the agent's) and, with a metrics endpoint,
 /// `GET <prefix>/metrics`.
@@ -38,9 +39,15 @@ public enum WitnessAPI {
         to router: Routes, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil,
-        admin: AdminAPI.Endpoint? = nil, logger: Logger
+        admin: AdminAPI.Endpoint? = nil, mirror: MirrorAPI.Endpoint? = nil, logger: Logger
     ) where Routes.Context: LedgerRequestContextProtocol {
         let logBudget = logBudget ?? LogBudget(logger: logger)
+        if let mirror {
+            MirrorAPI.addRoutes(
+                to: router, mirror: mirror.mirror, authenticator: mirror.authenticator,
+                maxCheckpointBytes: maxBodyBytes,
+                onResult: mirror.onResult, logger: logger)
+        }
         if let admin, !admin.clients.isEmpty {
             AdminAPI.addRoutes(to: router, endpoint: admin, maxBodyBytes: maxBodyBytes, logger: logger)
         }
@@ -103,7 +110,8 @@ public enum WitnessAPI {
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
         onResult: (@Sendable (WitnessResponse) -> Void)? = nil, logBudget: LogBudget? = nil,
-        admin: AdminAPI.Endpoint? = nil, logs: MonitoringAPI.Endpoint? = nil, logger: Logger
+        admin: AdminAPI.Endpoint? = nil, logs: MonitoringAPI.Endpoint? = nil, mirror: MirrorAPI.Endpoint? = nil,
+        logger: Logger
     ) -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
         let logBudget = logBudget ?? LogBudget(logger: logger)
@@ -112,13 +120,13 @@ public enum WitnessAPI {
         if trimmed.isEmpty {
             addRoutes(
                 to: router, witness: witness, authenticator: authenticator, maxBodyBytes: maxBodyBytes,
-                metrics: metrics, status: status, onResult: onResult, logBudget: logBudget, admin: admin, logger: logger
-            )
+                metrics: metrics, status: status, onResult: onResult, logBudget: logBudget, admin: admin,
+                mirror: mirror, logger: logger)
         } else {
             addRoutes(
                 to: router.group(RouterPath(trimmed)), witness: witness, authenticator: authenticator,
                 maxBodyBytes: maxBodyBytes, metrics: metrics, status: status, onResult: onResult,
-                logBudget: logBudget, admin: admin, logger: logger)
+                logBudget: logBudget, admin: admin, mirror: mirror, logger: logger)
         }
         return router
     }

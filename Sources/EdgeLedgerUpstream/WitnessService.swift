@@ -32,13 +32,15 @@ public struct WitnessService: Service, CustomStringConvertible {
     ///   - admin: serves the admin API (``AdminAPI``) when given and `http.admin_clients` is set.
     ///   - logs: serves the collected logs as tlog-tiles under `http.monitoring_prefix` when given
     ///     (``MonitoringAPI``; readers as `http.allow_anonymous_read` says).
+    ///   - mirror: serves the tlog-mirror routes under `<prefix>/mirror` when given.
     ///   - onServerRunning: called once the server listens, with the bound port.
     /// - Throws: ``UpstreamError`` when the TLS files cannot be read or used.
     public init(
         witness: Witness, http: UpstreamHTTPConfiguration, metrics: WitnessAPI.MetricsEndpoint? = nil,
         status: (any LedgerAPIStatus)? = nil, onResult: (@Sendable (WitnessResponse) -> Void)? = nil,
         metricsFactory: (any MetricsFactory)? = nil, admin: AdminAPI.Endpoint? = nil, logs: CollectedLogServer? = nil,
-        logger: Logger = Logger(label: "edge-ledger.witness"), onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        mirror: MirrorAPI.Endpoint? = nil, logger: Logger = Logger(label: "edge-ledger.witness"),
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws(UpstreamError) {
         let limits = ConnectionGuard.fitting(
             ConnectionGuard.Limits(http.limits, requestTimeout: http.requestTimeout, prefix: http.prefix),
@@ -69,7 +71,7 @@ public struct WitnessService: Service, CustomStringConvertible {
                 MonitoringAPI.Endpoint(
                     server: $0, prefix: http.logsPrefix,
                     authenticator: WitnessAuthenticator(allowAnonymous: http.allowAnonymousRead, tokens: http.tokens))
-            }, logger: logger)
+            }, mirror: mirror, logger: logger)
         let scheme = http.tls == nil ? "http" : "https"
         let address = http.listen
         let name = witness.name

@@ -30,6 +30,9 @@ struct UpstreamRunCommand: AsyncParsableCommand {
     @Flag(help: "Print the witness's cosignature verifier key and exit.")
     var printVerifierKey = false
 
+    @Flag(help: "Print the mirror's cosignature verifier key ([mirror]; gateways' upstreams.mirror_key) and exit.")
+    var printMirrorKey = false
+
     @Flag(help: "Print the fork evidence in the store and exit (status 3 when there is any).")
     var printForks = false
 
@@ -49,6 +52,21 @@ struct UpstreamRunCommand: AsyncParsableCommand {
         if printVerifierKey {
             do {
                 print(try UpstreamNode.witnessVerifierKey(configuration: configuration).string)
+            } catch {
+                StandardError.line("edge-ledger-upstream: \(error)")
+                throw ExitCode(1)
+            }
+            return
+        }
+        if printMirrorKey {
+            do {
+                guard let key = try UpstreamNode.mirrorVerifierKey(configuration: configuration) else {
+                    StandardError.line("edge-ledger-upstream: no [mirror] in \(config): this upstream takes no pushes")
+                    throw ExitCode(1)
+                }
+                print(key.string)
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 StandardError.line("edge-ledger-upstream: \(error)")
                 throw ExitCode(1)

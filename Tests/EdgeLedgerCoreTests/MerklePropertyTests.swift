@@ -5,7 +5,7 @@ import Testing
 
 extension Hash32 {
     /// This hash with bit `bit` (0...255) inverted.
-    fileprivate func flipping(bit: Int) -> Hash32 {
+    func flipping(bit: Int) -> Hash32 {
         var copy = self
         copy.withUnsafeMutableBytes { $0[bit / 8] ^= UInt8(1) << UInt8(bit % 8) }
         return copy

@@ -19,6 +19,11 @@ final class UpstreamHarness: @unchecked Sendable {
     static let witnessName = "witness.test/dc-1"
     /// The witness's cosignature verifier key (type 0x04), for the gateway's `[[upstreams]]`.
     let witnessKey: String
+    static let mirrorName = "mirror.test/dc-1"
+    /// The mirror's cosignature verifier key, for a pushing gateway's `mirror_key`.
+    let mirrorKey: String
+    /// The bearer token a pushing gateway sends (its hash is in the upstream's `[[http.tokens]]`).
+    static let pushToken = "push-token-for-tests"
     var process: ChildProcess?
     var configPath: String { directory.appendingPathComponent("upstream.toml").path }
     var storePath: String { directory.appendingPathComponent("data/upstream.db").path }
@@ -36,6 +41,9 @@ final class UpstreamHarness: @unchecked Sendable {
         let key = try PrivateKey.generate(.ed25519)
         try KeyFile.save(key, to: keys.appendingPathComponent("witness.key").path)
         witnessKey = try CosignatureV1Signer(name: Self.witnessName, privateKey: key).verifierKey.string
+        let mirror = try PrivateKey.generate(.ed25519)
+        try KeyFile.save(mirror, to: keys.appendingPathComponent("mirror.key").path)
+        mirrorKey = try CosignatureV1Signer(name: Self.mirrorName, privateKey: mirror).verifierKey.string
         try FileManager.default.createDirectory(atPath: anchorsPath, withIntermediateDirectories: true)
         let hook = """
             #!/bin/sh
@@ -62,9 +70,47 @@ final class UpstreamHarness: @unchecked Sendable {
         """
     }
 
-    /// Writes `upstream.toml` for `gateway` (its origin, verifier key, API port and token).
-    func configure(gateway: AgentHarness) throws {
-        guard let apiPort = gateway.httpPort else { throw TestSupportError("the gateway has no HTTP API") }
+    /// The `[[upstreams]]` entry that makes `gateway` push its log to this upstream's mirror
+    /// (C2SP tlog-mirror; the gateway needs no API).
+    var gatewayPushEntry: String {
+        """
+        [[upstreams]]
+        name = "dc-1"
+        mode = "push"
+        url = "http://127.0.0.1:\(port)/mirror"
+        mirror_key = "\(mirrorKey)"
+        token = "\(Self.pushToken)"
+        required_for_retention = true
+
+        [upstreams.backoff]
+        initial = "100ms"
+        max = "1s"
+        """
+    }
+
+    /// Writes `upstream.toml` for `gateway` (its origin, verifier key, API port and token); with
+    /// `push`, a `[mirror]` and the token the gateway pushes with, and no gateway API to pull.
+    func configure(gateway: AgentHarness, push: Bool = false) throws {
+        let apiPort: Int
+        if push {
+            apiPort = 1  // nobody listens there: the gateway pushes
+        } else {
+            guard let port = gateway.httpPort else { throw TestSupportError("the gateway has no HTTP API") }
+            apiPort = port
+        }
+        let mirror =
+            push
+            ? """
+
+            [mirror]
+            name = "\(Self.mirrorName)"
+            key_file = "keys/mirror.key"
+
+            [[http.tokens]]
+            name = "gw-push"
+            token_sha256 = "\(OpenSSLHasher.sha256.hash(Array(Self.pushToken.utf8)).hex)"
+            """ : ""
+        let clients = push ? "witness_clients = [\"gw-push\"]" : ""
         let toml = """
             [witness]
             name = "\(Self.witnessName)"
@@ -72,6 +118,7 @@ final class UpstreamHarness: @unchecked Sendable {
 
             [http]
             listen = "127.0.0.1:\(port)"
+            \(mirror)
 
             [storage]
             path = "data/upstream.db"
@@ -83,6 +130,7 @@ final class UpstreamHarness: @unchecked Sendable {
             verifier_keys = ["\(gateway.verifierKey)"]
             token = "test-token"
             pull_interval = "1s"
+            \(clients)
 
             [gateways.backoff]
             initial = "100ms"

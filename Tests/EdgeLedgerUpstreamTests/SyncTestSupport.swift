@@ -108,7 +108,8 @@ struct WitnessFixture {
 
     init(
         dir: TemporaryFolder, gateways: [GatewayFixture], name: String = "witness.example/w1",
-        file: String = "witness.db", engine: UpstreamEngine = .sqlite
+        file: String = "witness.db", engine: UpstreamEngine = .sqlite,
+        maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
     )
         throws
     {
@@ -117,7 +118,7 @@ struct WitnessFixture {
         let logs = try gateways.map { g in
             WitnessedLog(
                 origin: g.origin, verifiers: [try NoteKeys.verifier(from: g.verifierKey)], hasher: OpenSSLHasher.sha256,
-                clients: ["gw-1", "/O=Example/CN=gw-1"])
+                clients: ["gw-1", "/O=Example/CN=gw-1"], maxGrowth: maxGrowth)
         }
         // No collector shares this store: a plain tlog-witness (first checkpoints of any size).
         witness = Witness(cosigner: cosigner, logs: logs, store: store, boundFirstByCollection: false)

@@ -104,7 +104,8 @@ public struct AgentConfiguration: Sendable, Equatable {
             if upstream.clientSubject != nil, http.tls?.clientCAFile == nil {
                 r.error("client_subject", "requires http.tls.client_ca_file (mutual TLS)")
             }
-            if upstream.requiredForRetention {
+            // A push upstream acknowledges with the mirror's cosignature, not over the agent's API.
+            if upstream.requiredForRetention, upstream.mode == .pull {
                 if !http.enabled {
                     r.error("required_for_retention", "acknowledgements arrive over HTTP, but http.enabled = false")
                 } else if upstream.clientSubject == nil, !http.tokens.contains(where: { $0.name == upstream.name }) {

@@ -11,6 +11,8 @@ public struct UpstreamConfiguration: Sendable, Equatable {
 
     /// `[witness]`: the cosigning identity.
     public var witness: WitnessConfiguration
+    /// `[mirror]`: the tlog-mirror identity; gateways may push only when it is set.
+    public var mirror: MirrorConfiguration?
     /// `[http]`: the witness endpoint.
     public var http: UpstreamHTTPConfiguration
     /// `[storage]` (or `[store]`).
@@ -31,9 +33,11 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         witness: WitnessConfiguration, http: UpstreamHTTPConfiguration = UpstreamHTTPConfiguration(),
         storage: UpstreamStorageConfiguration = UpstreamStorageConfiguration(), gateways: [GatewayConfiguration],
         anchor: AnchorConfiguration = AnchorConfiguration(), log: LogConfiguration = LogConfiguration(),
-        metrics: MetricsConfiguration = MetricsConfiguration(), warnings: [ConfigIssue] = []
+        metrics: MetricsConfiguration = MetricsConfiguration(), mirror: MirrorConfiguration? = nil,
+        warnings: [ConfigIssue] = []
     ) {
         self.witness = witness
+        self.mirror = mirror
         self.http = http
         self.storage = storage
         self.gateways = gateways
@@ -53,6 +57,7 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         let context = ConfigContext(environment: environment, baseDirectory: baseDirectory)
         let root = ConfigTableReader.root(document, context: context)
         let witness = WitnessConfiguration(reading: root.table("witness"))
+        let mirror = root.optionalTable("mirror").map { MirrorConfiguration(reading: $0, witness: witness) }
         let http = UpstreamHTTPConfiguration(reading: root.table("http"))
         if root.has("store") && root.has("storage") {
             root.error("store", "[store] and [storage] are the same table: keep one")
@@ -90,6 +95,6 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         try context.check()
         self.init(
             witness: witness, http: http, storage: storage, gateways: gateways, anchor: anchor, log: log,
-            metrics: metrics, warnings: context.warnings)
+            metrics: metrics, mirror: mirror, warnings: context.warnings)
     }
 }

@@ -2,6 +2,21 @@
 /// (C2SP tlog-witness `add-checkpoint`), and/or a collector whose acknowledgements gate
 /// payload pruning.
 public struct UpstreamPeerConfiguration: Sendable, Equatable {
+    /// How the upstream gets the log (`mode`).
+    public enum Mode: String, Sendable, Equatable {
+        /// The upstream pulls the log (C2SP tlog-tiles) and the agent pushes checkpoints to its
+        /// witness (tlog-witness) — the default.
+        case pull
+        /// The agent pushes its log to the upstream's mirror (C2SP tlog-mirror): ``url`` is the
+        /// mirror's submission prefix (`https://dc.example/mirror`), ``mirrorKey`` its key.
+        case push
+    }
+
+    /// `pull` (default) or `push`.
+    public var mode: Mode
+    /// The mirror's C2SP verifier key (cosignature/v1): a complete upload is acknowledged only
+    /// when the mirror's cosignature verifies with it. Required with `mode = "push"`.
+    public var mirrorKey: String?
     /// Unique name (`[A-Za-z0-9._-]`, 1...64). Acknowledgements (`POST /ack`) count for this
     /// upstream when made with the `[[http.tokens]]` entry of the same name or with a client
     /// certificate whose subject is ``clientSubject``.
@@ -36,8 +51,10 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         token: ConfigSecret? = nil, clientSubject: String? = nil, verifierKey: String? = nil,
         timeout: Duration = .seconds(10), tls: TLSClientConfiguration? = nil,
         backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300)),
-        verify: Bool = true
+        verify: Bool = true, mode: Mode = .pull, mirrorKey: String? = nil
     ) {
+        self.mode = mode
+        self.mirrorKey = mirrorKey
         self.name = name
         self.url = url
         self.witness = witness
@@ -55,7 +72,30 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         let d = UpstreamPeerConfiguration(name: "")
         let name = r.requiredString("name") ?? ""
         if !name.isEmpty, let problem = ConfigNames.problem(withClientName: name) { r.error("name", problem) }
-        let witness = r.bool("witness", default: d.witness)
+        var mode = Mode.pull
+        if let text = r.string("mode") {
+            if let parsed = Mode(rawValue: text) {
+                mode = parsed
+            } else {
+                r.error("mode", "expected \"pull\" or \"push\", got \(ConfigValue.quote(text))")
+            }
+        }
+        var mirrorKey = r.string("mirror_key")
+        if let key = mirrorKey, let problem = ConfigVerifierKey.problem(with: key, expectedName: nil) {
+            r.error("mirror_key", problem)
+            mirrorKey = nil
+        }
+        if mode == .push, !r.has("mirror_key") {
+            r.error(
+                "mirror_key",
+                "required key is missing with mode = \"push\": a complete upload counts only when the mirror's "
+                    + "cosignature verifies with it (`edge-ledger-upstream --print-verifier-key` prints it)")
+        } else if mode == .pull, r.has("mirror_key") {
+            r.warn("mirror_key", "unused: mode = \"pull\"")
+        }
+        // Pushing to a mirror replaces the witness push to this upstream.
+        let witnessSetting = r.bool("witness", default: d.witness)
+        let witness = mode == .push ? true : witnessSetting
         var url = r.string("url")
         if let u = url {
             if let problem = ConfigNames.problem(withURL: u) {
@@ -64,7 +104,9 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
             } else {
                 url = ConfigNames.trimmedURL(u)
             }
-        } else if witness, !r.has("url") {
+        } else if mode == .push {
+            r.error("url", "required key is missing with mode = \"push\" (the mirror's submission prefix)")
+        } else if witnessSetting, !r.has("url") {
             r.error("url", "required key is missing (needed to push checkpoints; or set witness = false)")
         }
         let required = r.bool("required_for_retention", default: d.requiredForRetention)
@@ -76,7 +118,9 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
             verifierKey = nil
         }
         let verify = r.bool("verify", default: d.verify)
-        if witness, verify, !r.has("verifier_key") {
+        if mode == .push {
+            if r.has("witness") { r.warn("witness", "unused: mode = \"push\" (the mirror takes the checkpoints)") }
+        } else if witness, verify, !r.has("verifier_key") {
             r.error(
                 "verifier_key",
                 "required key is missing: cosignatures are kept and served only after they verify with the "
@@ -106,7 +150,7 @@ public struct UpstreamPeerConfiguration: Sendable, Equatable {
         self.init(
             name: name, url: url, witness: witness, requiredForRetention: required, token: token,
             clientSubject: subject, verifierKey: verifierKey, timeout: timeout, tls: tls, backoff: backoff,
-            verify: verify)
+            verify: verify, mode: mode, mirrorKey: mirrorKey)
         r.finish()
     }
 }

@@ -131,6 +131,19 @@ enum CollectorSchema {
             heartbeat_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // Push (issue 14, C2SP tlog-mirror): the pending checkpoints gateways set with the
+        // mirror's add-checkpoint, by size; entries uploaded against them go to the collected
+        // log's tables like pulled ones.
+        """
+        CREATE TABLE mirror_checkpoints(
+            origin   TEXT NOT NULL,
+            size     INTEGER NOT NULL,
+            root     BLOB NOT NULL,
+            note     TEXT NOT NULL,
+            added_at INTEGER NOT NULL,
+            PRIMARY KEY (origin, size)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Refuses files that are not upstream stores, or are newer than this build.

@@ -16,6 +16,7 @@ extension CollectorStore {
     ///     checkpoint's root; then the checkpoint becomes the verified one, is stored, and (with an
     ///     `anchorDocument`) an anchoring job is queued, in the same transaction.
     ///   - lease: the collector's lease; the write is refused when it is no longer current.
+    ///   - origin: take the origin's lock (one view per origin) even without `complete`.
     /// - Returns: the extension that was stored.
     /// - Throws: whatever `check` throws, unchanged; ``StoreError/Kind/conflict`` when the staged
     ///   size moved, or when the root at `complete.size` differs from `complete.root`;
@@ -25,10 +26,11 @@ extension CollectorStore {
     public func stage(
         gateway id: Int64, stagedSize: UInt64, entries: CollectorEntryBatch, leafHashes: [Hash32],
         hasher: any MerkleHasher, check: @escaping @Sendable (TileExtension) throws -> Void = { _ in },
-        complete: CollectedCheckpoint? = nil, anchorDocument: String? = nil, lease: CollectorLease? = nil
+        complete: CollectedCheckpoint? = nil, anchorDocument: String? = nil, lease: CollectorLease? = nil,
+        locking origin: String? = nil
     ) async throws -> TileExtension {
         precondition(entries.count == leafHashes.count, "stage: \(entries.count) entries, \(leafHashes.count) hashes")
-        return try await transaction(write: true, locking: complete?.origin) { sql in
+        return try await transaction(write: true, locking: origin ?? complete?.origin) { sql in
             let state = try sql.fencedGatewayState(id: id, lease: lease)
             guard state.stagedSize == stagedSize else {
                 throw StoreError(

@@ -15,6 +15,9 @@ public struct ForkEvidence: Sendable, Hashable {
         case witness
         /// A verified checkpoint conflicted with a cosigned one.
         case collector
+        /// A checkpoint pushed to the mirror (`mirror/add-checkpoint`) conflicted with the
+        /// collected tree, a cosigned checkpoint or another pending one.
+        case mirror
     }
 
     /// Row id.
@@ -58,5 +61,19 @@ public struct ForkEvidence: Sendable, Hashable {
         self.collectedNote = collectedNote
         self.detail = detail
         self.detectedAt = detectedAt
+    }
+}
+
+extension ForkEvidence {
+    /// Evidence that `pushed` (a checkpoint pushed to the witness or the mirror) contradicts the
+    /// signed checkpoint of `size`, `root` and `note` the upstream already holds.
+    init(
+        pushed: WitnessLogState, detectedBy: Detector, against size: UInt64, _ root: Hash32, _ note: String,
+        detail: String
+    ) {
+        self.init(
+            origin: pushed.origin, detectedBy: detectedBy, witnessSize: pushed.size, witnessRoot: pushed.root,
+            witnessNote: pushed.note, collectedSize: size, collectedRoot: root, collectedNote: note, detail: detail,
+            detectedAt: pushed.updatedAt)
     }
 }

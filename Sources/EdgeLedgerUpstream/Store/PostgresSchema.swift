@@ -109,6 +109,17 @@ enum PostgresSchema {
             started_at   BIGINT NOT NULL,
             heartbeat_at BIGINT NOT NULL
         );
+        """,
+        // Push (C2SP tlog-mirror): the pending checkpoints set by the mirror's add-checkpoint.
         """
+        CREATE TABLE mirror_checkpoints(
+            origin   TEXT NOT NULL,
+            size     BIGINT NOT NULL,
+            root     BYTEA NOT NULL,
+            note     TEXT NOT NULL,
+            added_at BIGINT NOT NULL,
+            PRIMARY KEY (origin, size)
+        );
+        """,
     ]
 }

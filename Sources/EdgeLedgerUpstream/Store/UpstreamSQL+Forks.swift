@@ -5,7 +5,8 @@ import EdgeLedgerStore
 /// with the collector's verified trees, and the fork evidence they store.
 extension UpstreamSQL {
     /// Checks a checkpoint the collector just verified (its tiles already stored in this
-    /// transaction) against the largest checkpoint the witness cosigned at or below its size;
+    /// transaction) against the largest checkpoint the witness cosigned at or below its size, and
+    /// the largest pending checkpoint of the mirror at or below it;
     /// stores ``ForkEvidence`` when the collected entries give another root there, and otherwise
     /// drops the cosigned checkpoints below that one (so the table holds only what the collector
     /// has not checked yet, plus one).
@@ -15,34 +16,41 @@ extension UpstreamSQL {
         _ gateway: CollectorGatewayState, verified c: CollectedCheckpoint, hasher: any MerkleHasher
     ) throws(StoreError) -> Bool {
         if try !forkEvidence(origin: c.origin).isEmpty { return true }
-        let cosigned = try first(
-            "SELECT size, root, note FROM witness_checkpoints WHERE origin = ?1 AND size BETWEEN 1 AND ?2 "
-                + "ORDER BY size DESC LIMIT 1", [.text(c.origin), .uint(c.size)],
-            "reading the cosigned checkpoints of \(c.origin)"
-        ) { (row) throws(StoreError) -> (size: UInt64, root: Hash32, note: String) in
-            guard let root = row.hash(1) else { throw malformed("a cosigned checkpoint of \(c.origin)") }
-            return (row.uint64(0), root, row.text(2) ?? "")
+        // The witness's cosigned checkpoints, then the mirror's pending ones (pushed by the gateway).
+        for (table, who) in [
+            ("witness_checkpoints", "the witness cosigned"),
+            ("mirror_checkpoints", "the mirror holds a pending checkpoint with"),
+        ] {
+            let known = try first(
+                "SELECT size, root, note FROM \(table) WHERE origin = ?1 AND size BETWEEN 1 AND ?2 "
+                    + "ORDER BY size DESC LIMIT 1", [.text(c.origin), .uint(c.size)],
+                "reading the checkpoints of \(c.origin) in \(table)"
+            ) { (row) throws(StoreError) -> (size: UInt64, root: Hash32, note: String) in
+                guard let root = row.hash(1) else { throw malformed("a checkpoint of \(c.origin) in \(table)") }
+                return (row.uint64(0), root, row.text(2) ?? "")
+            }
+            guard let (size, knownRoot, note) = known else { continue }
+            let root = try collectedRoot(gateway, size: size, hasher: hasher)
+            guard root != knownRoot else {
+                // Checked: the smaller ones are covered by this one (the consistency proofs the
+                // witness and the mirror checked chain them), so only this and larger ones are kept.
+                try run(
+                    "DELETE FROM \(table) WHERE origin = ?1 AND size < ?2", [.text(c.origin), .uint(size)],
+                    "pruning the checkpoints of \(c.origin) in \(table) below \(size)")
+                continue
+            }
+            let other = size == c.size ? c : try collectedCheckpoint(gateway, atOrAbove: size, verified: c)
+            _ = try insert(
+                ForkEvidence(
+                    origin: c.origin, detectedBy: .collector, witnessSize: size, witnessRoot: knownRoot,
+                    witnessNote: note,
+                    collectedSize: other.size, collectedRoot: other.root, collectedNote: other.note,
+                    detail: "\(who) root \(knownRoot) at size \(size), but the entries the collector "
+                        + "verified against the checkpoint of size \(c.size) give \(root) at that size",
+                    detectedAt: c.verifiedAt))
+            return true
         }
-        guard let (size, witnessRoot, note) = cosigned else { return false }
-        let root = try collectedRoot(gateway, size: size, hasher: hasher)
-        guard root != witnessRoot else {
-            // Checked: the smaller cosigned checkpoints are covered by this one (the witness's
-            // proofs chain them), so only this and larger ones are kept.
-            try run(
-                "DELETE FROM witness_checkpoints WHERE origin = ?1 AND size < ?2", [.text(c.origin), .uint(size)],
-                "pruning the cosigned checkpoints of \(c.origin) below \(size)")
-            return false
-        }
-        let other = size == c.size ? c : try collectedCheckpoint(gateway, atOrAbove: size, verified: c)
-        _ = try insert(
-            ForkEvidence(
-                origin: c.origin, detectedBy: .collector, witnessSize: size, witnessRoot: witnessRoot,
-                witnessNote: note,
-                collectedSize: other.size, collectedRoot: other.root, collectedNote: other.note,
-                detail: "the witness cosigned root \(witnessRoot) at size \(size), but the entries the collector "
-                    + "verified against the checkpoint of size \(c.size) give \(root) at that size",
-                detectedAt: c.verifiedAt))
-        return true
+        return false
     }
 
     /// The root of the collected tree of `gateway` at `size` (at most its staged size).
@@ -132,14 +140,19 @@ extension UpstreamSQL {
             if root != next.root {
                 let other = try collectedCheckpoint(collected, atOrAbove: next.size)
                 let evidence = ForkEvidence(
-                    origin: origin, detectedBy: .witness, witnessSize: next.size, witnessRoot: next.root,
-                    witnessNote: next.note, collectedSize: other.size, collectedRoot: other.root,
-                    collectedNote: other.note,
+                    pushed: next, detectedBy: .witness, against: other.size, other.root, other.note,
                     detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
-                        + "but the entries the collector verified give \(root) at that size",
-                    detectedAt: next.updatedAt)
+                        + "but the entries the collector verified give \(root) at that size")
                 return .forked(try insert(evidence), new: true)
             }
+        }
+        // A pending checkpoint of the mirror (pushed by the gateway) of the same size.
+        if let pending = try mirrorCheckpoint(origin: origin, size: next.size), pending.root != next.root {
+            let evidence = ForkEvidence(
+                pushed: next, detectedBy: .witness, against: pending.size, pending.root, pending.note,
+                detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
+                    + "but the mirror holds a pending checkpoint with root \(pending.root) at that size")
+            return .forked(try insert(evidence), new: true)
         }
         let current = view.witness
         try update.decide(current)

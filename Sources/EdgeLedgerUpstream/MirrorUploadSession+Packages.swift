@@ -1,0 +1,148 @@
+import EdgeLedgerCore
+import EdgeLedgerStore
+import EdgeLedgerSystem
+
+extension MirrorUploadSession {
+    /// Verifies `package` against the pending checkpoint and stores the entries not held yet, by
+    /// compare-and-set on the next entry (retried when a concurrent pull or upload moved it).
+    /// Returns the answer when the package is refused or cannot be placed.
+    func store(_ package: MirrorPackage, _ upload: Upload) async -> MirrorResponse? {
+        let store = mirror.store
+        let hasher = upload.log.hasher
+        let pending = upload.pending
+        let origin = upload.header.origin
+        let leafHashes = package.entries.map { hasher.leafHash($0) }
+        let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
+        for _ in 0..<3 {
+            let state: CollectorGatewayState
+            do {
+                guard let read = try await store.gatewayState(origin: origin) else {
+                    return .failure(.internalError, 500, "\(origin) is no longer registered", origin: origin)
+                }
+                state = read
+            } catch {
+                return .failure(.internalError, 500, "cannot read the state of \(origin): \(error)", origin: origin)
+            }
+            let staged = state.stagedSize
+            guard package.start <= staged else {
+                return await resume(.conflict, 409, "entries before \(package.start) are no longer held")
+            }
+            do {
+                if package.end <= staged {
+                    // Every entry is held: authenticate the package anyway, store nothing.
+                    let held = try await store.tile(gateway: upload.gateway, level: 0, index: tileIndex) ?? []
+                    try package.verify(
+                        leafHashes: leafHashes, held: held[...], treeSize: pending.size, root: pending.root,
+                        hasher: hasher)
+                    return nil
+                }
+                let fresh = Int(staged - package.start)
+                var batch = CollectorEntryBatch()
+                for entry in package.entries[fresh...] { batch.append(entry) }
+                let heldCount = Int(staged - package.subtreeStart)
+                try await store.stage(
+                    gateway: upload.gateway, stagedSize: staged, entries: batch,
+                    leafHashes: Array(leafHashes[fresh...]),
+                    hasher: hasher,
+                    check: { ext in
+                        let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
+                        try package.verify(
+                            leafHashes: leafHashes, held: tile.prefix(heldCount), treeSize: pending.size,
+                            root: pending.root, hasher: hasher)
+                    }, locking: origin)
+                storedEntries += UInt64(batch.count)
+                return nil
+            } catch let refusal as MirrorPackageRefusal {
+                return await refuse(package, refusal, state: state, upload)
+            } catch let error as StoreError where error.kind == .conflict {
+                continue
+            } catch {
+                return .failure(.internalError, 500, "cannot store entries of \(origin): \(error)", origin: origin)
+            }
+        }
+        return await resume(.conflict, 409, "the next entry kept moving (a concurrent pull or upload)")
+    }
+
+    private func refuse(
+        _ package: MirrorPackage, _ refusal: MirrorPackageRefusal, state: CollectorGatewayState, _ upload: Upload
+    ) async -> MirrorResponse {
+        let origin = upload.header.origin
+        let entries = "entries \(package.start)..<\(package.end)"
+        var response: MirrorResponse
+        switch refusal {
+        case .badProof(let error):
+            response = .failure(
+                .badProof, 422,
+                "package \(package.index) (\(entries)) does not verify against the checkpoint of size "
+                    + "\(upload.pending.size): \(error.message); nothing of it was stored", origin: origin)
+            response.refusal = "bad_proof"
+        case .heldEntryDiffers(let index) where index >= state.verifiedSize:
+            // Proven against the signed checkpoint, the upload is right: the held entries beyond
+            // the verified size (staged by a pull, unverified) are not the log's. Discard them.
+            _ = try? await mirror.store.discardStaged(gateway: upload.gateway)
+            response = await resume(
+                .conflict, 409,
+                "entry \(index) differs from the unverified one held; the unverified entries were discarded")
+            response.refusal = "held_entry_differs"
+        case .heldEntryDiffers(let index):
+            response = .failure(
+                .badProof, 422, "entry \(index) differs from the verified one the mirror holds", origin: origin)
+            response.refusal = "held_entry_differs"
+        case .missingHeld(let needed, let held):
+            response = .failure(
+                .internalError, 500,
+                "the stored tile before \(package.start) holds \(held) hashes, \(needed) are needed", origin: origin)
+        }
+        return response
+    }
+
+    /// Every package is in: verifies the tree at `upload_end` like a pull and makes the pending
+    /// checkpoint the verified one, then cosigns it (only after the commit).
+    func commit(_ upload: Upload) async -> MirrorResponse {
+        let origin = upload.header.origin
+        let pending = upload.pending
+        let checkpoint = CollectedCheckpoint(
+            origin: origin, size: pending.size, root: pending.root, note: pending.note,
+            verifiedAt: SystemClock.nowNanoseconds())
+        let hash = upload.log.hasher.algorithm
+        let document =
+            mirror.anchoring
+            ? AnchorDocument.json(
+                origin: origin, size: pending.size, root: pending.root, hash: hash, note: pending.note,
+                cosigners: mirror.cosigners) : nil
+        let commit: MirrorCommit
+        do {
+            commit = try await mirror.store.commitMirrored(
+                gateway: upload.gateway, checkpoint: checkpoint, hasher: upload.log.hasher, anchorDocument: document)
+        } catch  where error.kind == .conflict {
+            _ = try? await mirror.store.discardStaged(gateway: upload.gateway)
+            return await resume(.conflict, 409, "\(error.message); the unverified entries were discarded")
+        } catch {
+            return .failure(.internalError, 500, "cannot commit \(origin) at \(pending.size): \(error)", origin: origin)
+        }
+        switch commit {
+        case .committed: break
+        case .behind(let verified):
+            return .info(
+                .conflict, 409, MirrorInfo(treeSize: verified, nextEntry: verified), origin: origin,
+                "the mirror checkpoint is at \(verified), beyond upload_end \(pending.size)")
+        case .missing(let staged):
+            return await resume(.conflict, 409, "only \(staged) entries are held")
+        case .forked:
+            return .failure(.forked, 422, "\"\(origin)\" is forked: the mirror cosigns nothing of it", origin: origin)
+        }
+        mirror.onVerified?(checkpoint)
+        do {
+            let text = try Note(parsing: Array(pending.note.utf8)).text
+            let line = try mirror.cosigner.cosign(text: text).line
+            var response = MirrorResponse(
+                outcome: .committed, status: 200, contentType: "text/plain; charset=utf-8", body: line + "\n",
+                origin: origin, message: "committed and cosigned size \(pending.size)")
+            response.storedEntries = storedEntries
+            response.committedSize = pending.size
+            return response
+        } catch {
+            return .failure(.internalError, 500, "cannot cosign \(origin) at \(pending.size): \(error)", origin: origin)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import EdgeLedgerCore
+import EdgeLedgerHTTP
+import EdgeLedgerStore
+import EdgeLedgerSystem
+
+/// One `mirror/add-entries` request as its body arrives (used by one task): inflates, decodes,
+/// checks the header, verifies and stores each package as soon as it is complete, and answers.
+/// See ``Mirror/addEntries(body:gzip:client:)``.
+final class MirrorUploadSession {
+    /// What the header check established.
+    struct Upload {
+        var header: MirrorUploadHeader
+        var log: WitnessedLog
+        var gateway: Int64
+        var pending: WitnessLogState
+    }
+
+    let mirror: Mirror
+    let client: WitnessClient
+    private var decoder: MirrorUploadDecoder
+    private let inflater: GzipInflater?
+    private var upload: Upload?
+    private var receivedBytes = 0
+    /// Packages verified (stored, or held already): a partial request answers 202 when any was.
+    var acceptedPackages = 0
+    var storedEntries: UInt64 = 0
+
+    init(mirror: Mirror, client: WitnessClient, gzip: Bool) throws(GzipError) {
+        self.mirror = mirror
+        self.client = client
+        self.decoder = MirrorUploadDecoder(limits: mirror.limits)
+        self.inflater = gzip ? try GzipInflater(maxOutputBytes: mirror.maxRequestBytes) : nil
+    }
+
+    /// Takes the next received bytes; returns the answer when the request is decided before the
+    /// body ends (refused header, refused package, bounds exceeded).
+    func receive(_ bytes: [UInt8]) async -> MirrorResponse? {
+        receivedBytes += bytes.count
+        guard receivedBytes <= mirror.maxRequestBytes else {
+            return await stop(
+                .tooLarge, 413, "the request exceeds \(mirror.maxRequestBytes) bytes", refusal: "too_large")
+        }
+        if let inflater {
+            do {
+                try inflater.inflate(bytes) { (piece: UnsafeRawBufferPointer) in decoder.append(piece) }
+            } catch let error as GzipError {
+                let tooLarge = inflater.outputBytes > mirror.maxRequestBytes
+                return await stop(
+                    tooLarge ? .tooLarge : .malformed, tooLarge ? 413 : 400, error.message,
+                    refusal: tooLarge ? "too_large" : "malformed")
+            } catch {
+                return await stop(.malformed, 400, "\(error)", refusal: "malformed")
+            }
+        } else {
+            decoder.append(bytes)
+        }
+        return await drain()
+    }
+
+    /// The body ended: the answer.
+    func end() async -> MirrorResponse {
+        if let inflater, !inflater.finish(), receivedBytes > 0, acceptedPackages == 0, !decoder.isComplete {
+            return .failure(.malformed, 400, "the gzip body ends before its end", origin: upload?.header.origin)
+        }
+        guard let upload else {
+            return .failure(.malformed, 400, "the body ends inside the add-entries header")
+        }
+        guard decoder.isComplete else {
+            if acceptedPackages > 0 { return await resume(.accepted, 202, "\(acceptedPackages) packages stored") }
+            return .failure(
+                .malformed, 400, "the body ends before the first package is complete", origin: upload.header.origin)
+        }
+        return await commit(upload)
+    }
+
+    // MARK: - Decoding
+
+    private func drain() async -> MirrorResponse? {
+        while true {
+            let item: MirrorUploadDecoder.Item?
+            do {
+                item = try decoder.next()
+            } catch {
+                return await stop(.malformed, 400, "malformed add-entries body: \(error.message)", refusal: "malformed")
+            }
+            switch item {
+            case nil: return nil
+            case .header(let header):
+                if let refusal = await begin(header) { return refusal }
+            case .package(let package):
+                guard let upload else { return nil }
+                if let refusal = await store(package, upload) { return refusal }
+                acceptedPackages += 1
+            }
+        }
+    }
+
+    /// Ends the request early: 202 when packages were stored (the partial bytes are discarded),
+    /// otherwise this failure.
+    private func stop(
+        _ outcome: MirrorResponse.Outcome, _ status: Int, _ message: String, refusal: String
+    ) async -> MirrorResponse {
+        if acceptedPackages > 0, upload != nil {
+            var response = await resume(.accepted, 202, "\(acceptedPackages) packages stored, then: \(message)")
+            response.refusal = refusal
+            return response
+        }
+        var response = MirrorResponse.failure(outcome, status, message, origin: upload?.header.origin)
+        response.refusal = refusal
+        return response
+    }
+
+    // MARK: - Header
+
+    private func begin(_ header: MirrorUploadHeader) async -> MirrorResponse? {
+        let origin = header.origin
+        guard let log = mirror.witness.log(origin: origin) else {
+            return .failure(.unknownLog, 404, "unknown log \"\(origin)\"", origin: origin)
+        }
+        guard log.clients.contains(where: client.matches) else {
+            return .failure(
+                .forbidden, 403,
+                "the \(client) may not upload entries of \"\(origin)\" (list it in that gateway's witness_clients)",
+                origin: origin)
+        }
+        let view: MirrorView
+        do {
+            view = try await mirror.store.mirrorView(origin: origin, uploadEnd: header.uploadEnd)
+        } catch {
+            return .failure(.internalError, 500, "cannot read the state of \(origin): \(error)", origin: origin)
+        }
+        if view.forked {
+            return .failure(.forked, 422, "\"\(origin)\" is forked: the mirror takes nothing of it", origin: origin)
+        }
+        let staged = view.gateway?.stagedSize ?? 0
+        guard let gateway = view.gateway, let pending = view.pending, header.uploadEnd >= gateway.verifiedSize else {
+            return .info(
+                .conflict, 409, MirrorInfo(treeSize: view.latestSize, nextEntry: staged), origin: origin,
+                "upload_end \(header.uploadEnd) is not a pending checkpoint size")
+        }
+        guard header.uploadStart <= staged else {
+            return .info(
+                .conflict, 409, MirrorInfo(treeSize: header.uploadEnd, nextEntry: staged), origin: origin,
+                "upload_start \(header.uploadStart) is beyond the next entry \(staged)")
+        }
+        upload = Upload(header: header, log: log, gateway: gateway.id, pending: pending)
+        return nil
+    }
+
+    /// 202 or 409 with the mirror-info of the current upload (its end, the next entry now).
+    func resume(_ outcome: MirrorResponse.Outcome, _ status: Int, _ message: String) async -> MirrorResponse {
+        guard let upload else { return .failure(.internalError, 500, message) }
+        let origin = upload.header.origin
+        let staged = (try? await mirror.store.gatewayState(origin: origin))?.stagedSize ?? 0
+        var response = MirrorResponse.info(
+            outcome, status, MirrorInfo(treeSize: upload.header.uploadEnd, nextEntry: staged), origin: origin, message)
+        response.storedEntries = storedEntries
+        return response
+    }
+}
