@@ -63,6 +63,15 @@ struct MirrorNodeTests {
                 })
             #expect(
                 metrics().contains(#"edge_ledger_mirror_requests_total{endpoint="add-entries",outcome="committed"} 1"#))
+            // The copy is served under the monitoring prefix, its checkpoint cosigned by the mirror.
+            let reader = try PeerHTTPClient(
+                baseURL: "http://127.0.0.1:\(port)/v1/logs/\(CollectedLogServer.originHash(gateway.origin))",
+                token: "token-1", tls: nil, timeout: .seconds(10))
+            let served = try await reader.get("checkpoint", limit: 1 << 16)
+            await reader.shutdown()
+            #expect(served.status == 200)
+            let note = try Note(parsing: String(decoding: served.body, as: UTF8.self))
+            #expect(try NoteSigning.open(note, verifiers: [try CosignatureV1Verifier(verifierKey: key)]).count == 1)
             group.cancelAll()
             while let _ = try? await group.next() {}
         }
