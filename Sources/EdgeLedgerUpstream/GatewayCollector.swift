@@ -160,11 +160,16 @@ public final class GatewayCollector: Service, Sendable {
             report.outcome = .failed("\(error)")
             report.storeUnavailable = (error as? StoreError)?.kind == .unavailable
         }
+        report.duration = ContinuousClock.now - started
+        if Task.isCancelled {
+            // Stopping, or the gateway was handed to another instance: nothing failed.
+            logger.debug("pull cancelled (the collector is stopping)")
+            return report
+        }
         if let state = try? await store.gatewayState(origin: origin) {
             report.verifiedSize = state.verifiedSize
             report.ackedSize = state.ackedSize
         }
-        report.duration = ContinuousClock.now - started
         logOutcome(report)
         metrics?.record(report, gateway: origin)
         return report
