@@ -130,7 +130,7 @@ extension UpstreamSQL {
     func apply(_ update: WitnessUpdate) throws -> WitnessAddition {
         let next = update.next
         let origin = next.origin
-        let view = try witnessView(origin: origin)
+        let view = try witnessView(origin: origin, size: next.size)
         if view.forkEvidence != nil, let known = try forkEvidence(origin: origin).first {
             return .forked(known, new: false)
         }
@@ -147,7 +147,9 @@ extension UpstreamSQL {
             }
         }
         // A pending checkpoint of the mirror (pushed by the gateway) of the same size.
-        if let pending = try mirrorCheckpoint(origin: origin, size: next.size), pending.root != next.root {
+        if let pendingRoot = view.pendingRoot, pendingRoot != next.root,
+            let pending = try mirrorCheckpoint(origin: origin, size: next.size)
+        {
             let evidence = ForkEvidence(
                 pushed: next, detectedBy: .witness, against: pending.size, pending.root, pending.note,
                 detail: "the checkpoint pushed to the witness has root \(next.root) at size \(next.size), "
