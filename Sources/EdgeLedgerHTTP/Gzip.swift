@@ -9,21 +9,26 @@ public enum Gzip {
         var stream = z_stream()
         guard czlib_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
-        var out = [UInt8](repeating: 0, count: bound)
-        let status = out.withUnsafeMutableBytes { output -> Int32 in
-            // zlib takes a null input pointer with a zero length.
-            stream.next_in = bytes.baseAddress.map {
-                UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self))
-            }
-            stream.avail_in = uInt(bytes.count)
-            stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.avail_out = uInt(output.count)
-            return deflate(&stream, Z_FINISH)
+        // zlib takes a null input pointer with a zero length.
+        stream.next_in = bytes.baseAddress.map {
+            UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self))
         }
-        guard status == Z_STREAM_END else { return nil }
-        out.removeLast(out.count - Int(stream.total_out))
-        return out
+        stream.avail_in = uInt(bytes.count)
+        // The output grows with what deflate produces (a 64 MiB body of zeros is 64 KiB
+        // compressed), 64 KiB at a time, never sized by the input.
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var status = Z_OK
+        while status == Z_OK {
+            let produced = chunk.withUnsafeMutableBytes { output -> Int in
+                stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(output.count)
+                status = deflate(&stream, Z_FINISH)
+                return output.count - Int(stream.avail_out)
+            }
+            out.append(contentsOf: chunk[0..<produced])
+        }
+        return status == Z_STREAM_END ? out : nil
     }
 
     /// Compresses `bytes`; see ``compress(_:level:)-(UnsafeRawBufferPointer,_)``.
