@@ -5,6 +5,9 @@
 # instances on one database. During the run: a backlog gateway is enrolled (its backlog must clear
 # while the fleet keeps its lag), LATER gateways are enrolled while running (time to their first
 # collection), and one instance is SIGKILLed at the midpoint (takeover time, lag after it).
+# PUSH of the gateways push their logs to the upstreams' mirror instead of being pulled (issue 14,
+# item 4): their lag is reported apart, both from the samples and as the gateways see it (signed →
+# mirror cosignature received).
 # Prints the table of docs/PERFORMANCE.md, "Fleet upstream (PostgreSQL, two instances)".
 #
 # Usage:  scripts/bench-fleet.sh
@@ -12,6 +15,8 @@
 #   DURATION=S [1800]   seconds the upstreams run; the events are placed at fractions of it:
 #                       backlog at 20 %, LATER gateways at 35 %, SIGKILL at 50 %
 #   GATEWAYS=N [1000]   RATE=R [10] readings/s each   LATER=M [100]   BACKLOG=E [1000000] (0: none)
+#   PUSH=N [200]        of the GATEWAYS, how many push (the last N); the others are pulled
+#   BACKLOG_MODE=pull|push [pull]  whether the backlog gateway is pulled or pushes its backlog
 #   LEASE=D ["10s"]     storage.lease: the takeover time after a SIGKILL (default 30 s is too long
 #                       for the "p99 ≤ 25 s after SIGKILL" target)
 #   PULL=D ["10s"]      gateways' pull_interval        CONNECTIONS=N [8] storage.connections
@@ -39,6 +44,10 @@ LEASE=${LEASE:-10s}
 PULL=${PULL:-10s}
 CONNECTIONS=${CONNECTIONS:-8}
 WITNESS=${WITNESS:-1}
+PUSH=${PUSH:-200}
+BACKLOG_MODE=${BACKLOG_MODE:-pull}
+case $BACKLOG_MODE in pull | push) ;; *) die "BACKLOG_MODE must be pull or push" ;; esac
+[ "$PUSH" -le "$GATEWAYS" ] || die "PUSH must not exceed GATEWAYS"
 BIN=${BIN:-.build/release}
 [ "$DURATION" -ge 60 ] || die "DURATION must be at least 60 s"
 
@@ -73,12 +82,18 @@ token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 export FLEET_TOKEN=$token
 "$BIN/edge-ledger" keygen --alg ed25519 --name witness.example/bench --out "$work/keys" >/dev/null 2>&1 ||
     die "edge-ledger keygen failed"
+"$BIN/edge-ledger" keygen --alg ed25519 --name mirror.example/bench --out "$work/mirror-keys" >/dev/null 2>&1 ||
+    die "edge-ledger keygen failed"
 sim_port=$(free_port)
 config() { # config NAME PORT
     cat <<TOML
 [witness]
 name = "witness.example/bench"
 key_file = "$work/keys/ed25519.key"
+
+[mirror]
+name = "mirror.example/bench"
+key_file = "$work/mirror-keys/ed25519.key"
 
 [http]
 listen = "127.0.0.1:$2"
@@ -115,8 +130,14 @@ backlog_at=$((DURATION * 20 / 100))
 kill_at=$((DURATION / 2))
 witnesses=()
 [ "$WITNESS" = 0 ] || witnesses=(--witness "http://127.0.0.1:$a_port" --witness "http://127.0.0.1:$b_port")
+mirrors=()
+if [ "$PUSH" -gt 0 ] || [ "$BACKLOG_MODE" = push ]; then
+    mirrors=(--push "$PUSH" --mirror "http://127.0.0.1:$a_port/mirror" --mirror "http://127.0.0.1:$b_port/mirror"
+        --ack-log "$work/acks.csv")
+    [ "$BACKLOG_MODE" = pull ] || mirrors+=(--push-backlog)
+fi
 "$BIN/edge-ledger-fleet" --gateways "$GATEWAYS" --rate "$RATE" --port "$sim_port" "${witnesses[@]}" --token "$token" \
-    --enroll-dir "$work/enroll" --backlog "$BACKLOG" --add-later "$LATER" --add-after "$later_at" \
+    "${mirrors[@]}" --enroll-dir "$work/enroll" --backlog "$BACKLOG" --add-later "$LATER" --add-after "$later_at" \
     --signing-log "$work/signed.csv" >"$work/fleet.log" 2>&1 &
 sim_pid=$!
 deadline=$((SECONDS + 120))
@@ -126,14 +147,15 @@ until [ -s "$work/enroll/ready" ]; do
     sleep 0.2
 done
 sim_start=$(date +%s.%N) # its --add-after counts from about here (key generation and backlog took place before)
-enroll() { # enroll FILE
+enroll() { # enroll FILE [MODE]
     [ -s "$1" ] || return 0
-    "$BIN/edge-ledger-upstream" gateways add --config "$work/a.toml" --from "$1" >>"$work/enroll.log" 2>&1 ||
-        die "enrolling $1 failed: $(tail -3 "$work/enroll.log")"
+    "$BIN/edge-ledger-upstream" gateways add --config "$work/a.toml" --from "$1" --mode "${2:-pull}" \
+        >>"$work/enroll.log" 2>&1 || die "enrolling $1 failed: $(tail -3 "$work/enroll.log")"
 }
 t=$(date +%s.%N)
 enroll "$work/enroll/gateways.toml"
-say "enrolled $GATEWAYS gateways in $(echo "$(date +%s.%N) - $t" | bc) s"
+enroll "$work/enroll/push.toml" push
+say "enrolled $GATEWAYS gateways ($PUSH pushing) in $(echo "$(date +%s.%N) - $t" | bc) s"
 
 # --- Two instances -------------------------------------------------------------------------------
 "$BIN/edge-ledger-upstream" run --config "$work/a.toml" >"$work/a.log" 2>&1 &
@@ -187,8 +209,8 @@ backlog_t=""
 if [ "$BACKLOG" -gt 0 ]; then
     counters >>"$work/counters.csv"
     backlog_t=$(date +%s.%N)
-    enroll "$work/enroll/backlog.toml"
-    say "t=$backlog_at s: enrolled the backlog gateway ($BACKLOG entries)"
+    enroll "$work/enroll/backlog.toml" "$BACKLOG_MODE"
+    say "t=$backlog_at s: enrolled the backlog gateway ($BACKLOG entries, $BACKLOG_MODE)"
 fi
 # The later gateways appear in the fleet $later_at s after it started; enroll them then.
 wait=$(echo "$sim_start + $later_at - $(date +%s.%N)" | bc)
@@ -235,18 +257,30 @@ backlog_origin="fleet.example/gw-$((GATEWAYS + LATER))"
 # Lag of a signed checkpoint: the first sample in which its gateway's verified size reached its size.
 q "CREATE INDEX ON bench_samples(gateway, verified, t);
    CREATE TABLE bench_lag AS
-   SELECT s.origin, s.size, s.signed_at, v.t - s.signed_at / 1e9 AS lag
+   SELECT s.origin, s.size, s.signed_at, v.t - s.signed_at / 1e9 AS lag,
+          substring(s.origin FROM 'gw-([0-9]+)$')::int BETWEEN $((GATEWAYS - PUSH)) AND $((GATEWAYS - 1)) AS pushed
    FROM bench_signed s JOIN gateways g ON g.origin = s.origin
    LEFT JOIN LATERAL (SELECT t FROM bench_samples b WHERE b.gateway = g.id AND b.verified >= s.size
                       ORDER BY b.verified, b.t LIMIT 1) v ON true
    WHERE s.origin <> '$backlog_origin'"
-lag() { # lag FROM_NS TO_NS: p50 p99 max count unverified
-    q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 2) || ' ' ||
+lag() { # lag FROM_NS TO_NS [CONDITION [TABLE]]: p50 p99 max count unverified (pulled gateways by default)
+    local where="signed_at BETWEEN $1 AND $2 AND ${3:-NOT pushed}" table=${4:-bench_lag}
+    q "SELECT coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 2) || ' ' ||
               round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag)::numeric, 2) || ' ' ||
-              round(max(lag)::numeric, 2) || ' ' || count(*) || ' ' ||
-              (SELECT count(*) FROM bench_lag WHERE lag IS NULL AND signed_at BETWEEN $1 AND $2)
-       FROM bench_lag WHERE lag IS NOT NULL AND signed_at BETWEEN $1 AND $2"
+              round(max(lag)::numeric, 2), '- - -') || ' ' || count(*) || ' ' ||
+              (SELECT count(*) FROM $table WHERE lag IS NULL AND $where)
+       FROM $table WHERE lag IS NOT NULL AND $where"
 }
+# Pushing gateways, as they see it: signed → the first mirror cosignature of at least that size.
+q "CREATE TABLE bench_acks(origin TEXT, size BIGINT, acked_at BIGINT)"
+[ ! -s "$work/acks.csv" ] || q "\\copy bench_acks FROM '$work/acks.csv' WITH CSV"
+q "CREATE INDEX ON bench_acks(origin, size);
+   CREATE TABLE bench_ack_lag AS
+   SELECT s.origin, s.size, s.signed_at, (a.acked_at - s.signed_at) / 1e9 AS lag, true AS pushed
+   FROM bench_signed s LEFT JOIN LATERAL (SELECT acked_at FROM bench_acks a WHERE a.origin = s.origin
+                                          AND a.size >= s.size ORDER BY a.size LIMIT 1) a ON true
+   WHERE s.origin IN (SELECT origin FROM bench_lag WHERE pushed)"
+
 warmup=$((DURATION / 10 > 60 ? 60 : DURATION / 10)) # the first pulls of every gateway at once
 warm=$((T0 + warmup * 1000000000))
 tail_end=$((END - 20000000000))
@@ -256,6 +290,10 @@ read -r steady50 steady99 steadymax steadyn _ <<<"$(lag "$warm" "$((KILL - 10000
 pull_s=${PULL%s}
 read -r after50 after99 aftermax aftern _ <<<"$(lag "$((KILL - pull_s * 1000000000))" "$((KILL + 60000000000))")"
 read -r all50 all99 allmax alln allmiss <<<"$(lag "$warm" "$tail_end")"
+read -r push50 push99 pushmax pushn _ <<<"$(lag "$warm" "$((KILL - 10000000000))" pushed)"
+read -r pushafter50 pushafter99 pushaftermax pushaftern _ <<<"$(lag "$((KILL - 2000000000))" "$((KILL + 60000000000))" pushed)"
+read -r ack50 ack99 ackmax ackn ackmiss <<<"$(lag "$warm" "$tail_end" pushed bench_ack_lag)"
+read -r pushall50 pushall99 pushallmax pushalln pushallmiss <<<"$(lag "$warm" "$tail_end" pushed)"
 
 first=$(awk -F, -v t="$(echo "$t0 + $warmup" | bc)" '$1 >= t { s[$1] += $3; n[$1]++ } END { for (k in s) print k, s[k] }' \
     "$work/samples.csv" | sort -n | sed -n 1p)
@@ -329,6 +367,9 @@ syncs=$(echo "($w1 - $w0) / $secs" | bc)
 flushes=$(echo "(${f1:-0} - ${f0:-0}) / $secs" | bc)
 witness=$(awk '/^edge_ledger_witness_requests_total/ { split($0, p, "outcome=\""); split(p[2], o, "\"");
     n[o[1]] += $NF } END { for (k in n) printf "%s=%d ", k, n[k] }' "$work/a.metrics" 2>/dev/null || true)
+mirror=$(awk '/^edge_ledger_mirror_requests_total/ { split($0, p, "endpoint=\""); split(p[2], e, "\"");
+    split($0, q, "outcome=\""); split(q[2], o, "\""); n[e[1] ":" o[1]] += $NF } END { for (k in n) printf "%s=%d ", k, n[k] }' \
+    "$work/a.metrics" 2>/dev/null || true)
 failures=$(awk '/^edge_ledger_collector_pull_failures_total/ { split($0, p, "reason=\""); split(p[2], o, "\"");
     n[o[1]] += $NF } END { for (k in n) printf "%s=%d ", k, n[k] }' "$work/a.metrics" 2>/dev/null || true)
 
@@ -342,9 +383,15 @@ printf '%-58s %s\n' "measure" "value"
 printf '%-58s %s\n' "----------------------------------------------------------" "------------------------------"
 printf '%-58s %s\n' "gateways (from the start + enrolled while running)" "$GATEWAYS + $LATER (+1 backlog)"
 printf '%-58s %s\n' "aggregate verified entries/s (t0+${warmup} s → end)" "$rate_verified; without the backlog gateway $fleet_rate (offered: $((GATEWAYS * RATE)) → $(((GATEWAYS + LATER) * RATE)))"
-printf '%-58s %s\n' "lag signed → verified, p50 / p99 / max (steady)" "$steady50 / $steady99 / $steadymax s $(mark "$steady99 <= 12") (n=$steadyn)"
-printf '%-58s %s\n' "lag p50 / p99 / max, whole run after warm-up" "$all50 / $all99 / $allmax s (n=$alln, unverified $allmiss)"
-printf '%-58s %s\n' "lag p50 / p99 / max, signed from $PULL before to 60 s after SIGKILL" "$after50 / $after99 / $aftermax s $(mark "$after99 <= 25") (n=$aftern)"
+printf '%-58s %s\n' "pulled: lag signed → verified, p50 / p99 / max (steady)" "$steady50 / $steady99 / $steadymax s $(mark "$steady99 <= 12") (n=$steadyn)"
+printf '%-58s %s\n' "pulled: lag p50 / p99 / max, whole run after warm-up" "$all50 / $all99 / $allmax s (n=$alln, unverified $allmiss)"
+printf '%-58s %s\n' "pulled: lag, signed from $PULL before to 60 s after SIGKILL" "$after50 / $after99 / $aftermax s $(mark "$after99 <= 25") (n=$aftern)"
+if [ "$PUSH" -gt 0 ]; then
+    printf '%-58s %s\n' "pushed: lag signed → verified (samples), steady" "$push50 / $push99 / $pushmax s $(mark "${push99/-/99} <= 2") (n=$pushn)"
+    printf '%-58s %s\n' "pushed: lag signed → cosignature received, whole run" "$ack50 / $ack99 / $ackmax s $(mark "${ack99/-/99} <= 2") (n=$ackn, never $ackmiss)"
+    printf '%-58s %s\n' "pushed: lag (samples), whole run after warm-up" "$pushall50 / $pushall99 / $pushallmax s (n=$pushalln, unverified $pushallmiss)"
+    printf '%-58s %s\n' "pushed: lag (samples), signed 2 s before to 60 s after SIGKILL" "$pushafter50 / $pushafter99 / $pushaftermax s (n=$pushaftern)"
+fi
 printf '%-58s %s\n' "takeover: b's $take_n gateways leased by a / verified again" "$take_lease / $take_verified s"
 printf '%-58s %s\n' "$LATER gateways enrolled while running: first collected" "p50 $later50 s, max $latermax s $(mark "${latermax:-99} <= 15") (n=$latern)"
 backlog_mark=""
@@ -359,8 +406,9 @@ printf '%-58s %s\n' "commits/s (pg_stat_database.xact_commit)" "$commits"
 printf '%-58s %s\n' "WAL fsyncs/s (pg_stat_wal.wal_sync) / disk flushes/s" "$syncs / $flushes"
 printf '%-58s %s\n' "witness requests at a (outcome=count)" "${witness:--}"
 printf '%-58s %s\n' "pull failures at a (reason=count)" "${failures:--}"
+printf '%-58s %s\n' "mirror requests at a (endpoint:outcome=count)" "${mirror:--}"
 printf '%-58s %s\n' "checks: verified size rolled back (samples)" "$rollbacks $(mark "$rollbacks == 0")"
 printf '%-58s %s\n' "checks: gateways with gaps / count ≠ staged size" "$gaps $(mark "$gaps == 0")"
 printf '%-58s %s\n' "checks: duplicate entries / entry index ≠ row index" "$dups / $misindexed $(mark "$dups + $misindexed == 0")"
-printf '%-58s %s\n' "checks: staged < verified / signed but never verified" "$short / $allmiss $(mark "$short == 0")"
+printf '%-58s %s\n' "checks: staged < verified / signed but never verified" "$short / $((allmiss + ${pushallmiss:-0})) $(mark "$short == 0")"
 printf '%-58s %s\n' "fleet simulator, last status" "$(tail -1 "$work/fleet.log" | sed 's/^edge-ledger-fleet: //')"

@@ -14,12 +14,17 @@ import Logging
 /// `scripts/bench-fleet.sh` — light tasks, not agents. Each gateway appends `--rate` readings a
 /// second as real format-v1 entries, seals every second (tiles, a checkpoint signed with its own
 /// Ed25519 key), serves C2SP tlog-tiles under `/gw-<n>` and pushes its checkpoint to the
-/// upstream's witness every second. See ``SimulatedGateway``.
+/// upstream's witness every second. The last `--push` of the gateways running from the start (and
+/// the backlog gateway with `--push-backlog`) are in push mode instead: every second they upload
+/// their checkpoint and entries to the upstream's mirror (``FleetMirrorPusher``). See
+/// ``SimulatedGateway``.
 ///
-/// Files written to `--enroll-dir`: `gateways.toml` (a `[[gateways]]` entry per gateway running
-/// from the start), `later.toml` (the `--add-later` gateways), `backlog.toml` (the backlog
-/// gateway), each for `edge-ledger-upstream gateways add --from`, and `ready` once the server
-/// listens. `--signing-log` gets a CSV line `origin,size,signed_at_ns` per signed checkpoint.
+/// Files written to `--enroll-dir`: `gateways.toml` (a `[[gateways]]` entry per pulled gateway
+/// running from the start), `push.toml` (the `--push` gateways), `later.toml` (the `--add-later`
+/// gateways), `backlog.toml` (the backlog gateway), each for `edge-ledger-upstream gateways add
+/// --from` (with `--mode push` for the pushing ones), and `ready` once the server listens.
+/// `--signing-log` gets a CSV line `origin,size,signed_at_ns` per signed checkpoint,
+/// `--ack-log` one `origin,size,acknowledged_at_ns` per mirror cosignature received.
 @main
 struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,10 +48,18 @@ struct FleetCommand: AsyncParsableCommand {
     @Option(help: "CSV file of signed checkpoints: origin,size,signed_at_ns.") var signingLog: String?
     @Option(help: "HTTP connections to each witness.") var witnessConnections = 16
     @Option(help: "Seconds between status lines on standard error.") var statusInterval = 10
+    @Option(help: "How many of the gateways running from the start push (the last ones).") var push = 0
+    @Flag(help: "The backlog gateway pushes its backlog instead of being pulled.") var pushBacklog = false
+    @Option(help: "Submission prefix of a mirror, <upstream>/mirror (repeatable; as --witness).")
+    var mirror: [String] = []
+    @Option(help: "CSV file of mirror cosignatures received: origin,size,acknowledged_at_ns.") var ackLog: String?
 
     func validate() throws {
-        guard gateways >= 0, addLater >= 0, rate >= 1, rate <= 100_000 else {
-            throw ValidationError("--gateways and --add-later must be ≥ 0, --rate 1...100000")
+        guard gateways >= 0, addLater >= 0, rate >= 1, rate <= 100_000, push >= 0, push <= gateways else {
+            throw ValidationError("--gateways and --add-later must be ≥ 0, --rate 1...100000, --push 0...--gateways")
+        }
+        guard mirror.isEmpty == (push == 0 && !pushBacklog) else {
+            throw ValidationError("--push and --push-backlog need --mirror, and --mirror needs one of them")
         }
     }
 
@@ -64,12 +77,17 @@ struct FleetCommand: AsyncParsableCommand {
         let log = try SigningLog(path: signingLog)
         let server = FleetServer()
         let pusher = try FleetWitnessPusher(urls: witness, token: token, connections: witnessConnections)
+        let mirrorPusher = try FleetMirrorPusher(
+            urls: mirror, token: token, connections: witnessConnections, acknowledgements: SigningLog(path: ackLog))
+        let pushing = Set(gateways - push..<gateways).union(pushBacklog ? backlogNumber.map { [$0] } ?? [] : [])
         let base = "http://127.0.0.1:\(port)"
-        var files: [String: String] = ["gateways.toml": "", "later.toml": "", "backlog.toml": ""]
+        var files: [String: String] = ["gateways.toml": "", "push.toml": "", "later.toml": "", "backlog.toml": ""]
         for gateway in all {
             let file =
                 gateway.number == backlogNumber
-                ? "backlog.toml" : later.contains(gateway.number) ? "later.toml" : "gateways.toml"
+                ? "backlog.toml"
+                : later.contains(gateway.number)
+                    ? "later.toml" : pushing.contains(gateway.number) ? "push.toml" : "gateways.toml"
             files[file, default: ""] += gateway.enrollment(baseURL: base, witnessClient: tokenName)
         }
         for (name, text) in files { try write(text, to: "\(enrollDirectory)/\(name)") }
@@ -89,8 +107,8 @@ struct FleetCommand: AsyncParsableCommand {
             onServerRunning: { _ in try? write("\(SystemClock.nowNanoseconds())\n", to: readyPath) },
             logger: logger)
         StandardError.line(
-            "edge-ledger-fleet: \(gateways) gateways (+\(addLater) after \(addAfter) s, backlog \(backlog)), "
-                + "\(rate) readings/s each, serving on \(base)")
+            "edge-ledger-fleet: \(gateways) gateways (\(push) pushing; +\(addLater) after \(addAfter) s, backlog "
+                + "\(backlog)\(pushBacklog ? " pushed" : "")), \(rate) readings/s each, serving on \(base)")
         let laterDelay = Duration.seconds(addAfter)
         let interval = statusInterval
         let fleet = all
@@ -106,7 +124,11 @@ struct FleetCommand: AsyncParsableCommand {
                         server.add(gateway)
                     }
                     try await Task.sleep(for: phase)
-                    await Self.run(gateway, log: log, pusher: pusher)
+                    if pushing.contains(gateway.number) {
+                        await Self.run(gateway, log: log) { await mirrorPusher.push($0) }
+                    } else {
+                        await Self.run(gateway, log: log) { await pusher.push($0) }
+                    }
                 }
             }
             group.addTask {
@@ -114,20 +136,30 @@ struct FleetCommand: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try await Task.sleep(for: .seconds(1))
                     log.flush()
+                    mirrorPusher.flush()
                     seconds += 1
-                    if seconds % interval == 0 { Self.status(fleet, server: server, pusher: pusher, start: start) }
+                    if seconds % interval == 0 {
+                        let outcomes = pusher.outcomes.withLock { $0 }.merging(
+                            mirrorPusher.outcomes.withLock { $0 }, uniquingKeysWith: +)
+                        Self.status(fleet, server: server, outcomes: outcomes, start: start)
+                    }
                 }
             }
             _ = try await group.next()  // the server stopped (SIGTERM, SIGINT)
             group.cancelAll()
         }
         log.flush()
+        mirrorPusher.flush()
         await pusher.shutdown()
+        await mirrorPusher.shutdown()
     }
 
     /// Seals and pushes every second until cancelled: the entries due by now (one per
-    /// `interval` since the gateway's epoch) are appended, whatever the delay of the last round.
-    static func run(_ gateway: SimulatedGateway, log: SigningLog, pusher: FleetWitnessPusher) async {
+    /// `interval` since the gateway's epoch) are appended, whatever the delay of the last round;
+    /// `push` sends the checkpoint to the witness, or the log to the mirror.
+    static func run(
+        _ gateway: SimulatedGateway, log: SigningLog, push: (SimulatedGateway) async -> Void
+    ) async {
         let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled {
@@ -140,16 +172,18 @@ struct FleetCommand: AsyncParsableCommand {
             } catch {
                 StandardError.line("edge-ledger-fleet: \(gateway.origin): cannot seal: \(error)")
             }
-            await pusher.push(gateway)
+            await push(gateway)
             next = next.advanced(by: .seconds(1))
             if next < clock.now { next = clock.now }
             try? await Task.sleep(until: next, clock: clock)
         }
     }
 
-    static func status(_ all: [SimulatedGateway], server: FleetServer, pusher: FleetWitnessPusher, start: Int64) {
+    static func status(
+        _ all: [SimulatedGateway], server: FleetServer, outcomes: [String: Int], start: Int64
+    ) {
         let sealed = all.reduce(UInt64(0)) { $0 + $1.size }
-        let pushes = pusher.outcomes.withLock { $0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let pushes = outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let requests = server.served.withLock { $0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let elapsed = (SystemClock.nowNanoseconds() - start) / 1_000_000_000
         StandardError.line(

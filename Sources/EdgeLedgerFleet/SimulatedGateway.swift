@@ -27,8 +27,9 @@ final class SimulatedGateway: Sendable {
     let interval: Int64
     private let signer: any NoteSigner
     private let topic: String
-    private let hasher = OpenSSLHasher.sha256
-    private let state = Mutex(State())
+    let hasher = OpenSSLHasher.sha256
+    /// Guarded state; ``SimulatedGateway+Mirror.swift`` reads it too.
+    let state = Mutex(State())
 
     /// What the mutex guards.
     struct State {
@@ -43,6 +44,12 @@ final class SimulatedGateway: Sendable {
         var served: Published?
         /// The size the witness is believed to hold (0: none yet).
         var witnessSize: UInt64 = 0
+        /// Push mode: the size of the mirror's pending or verified checkpoint (0: none yet).
+        var mirrorSize: UInt64 = 0
+        /// Push mode: the mirror's next entry as last advertised (`nil`: ask it).
+        var mirrorNext: UInt64?
+        /// Push mode: the largest size the mirror cosigned.
+        var mirrorCosigned: UInt64 = 0
     }
 
     /// A signed checkpoint.
