@@ -17,6 +17,14 @@ extension CollectorStore {
     ///     `anchorDocument`) an anchoring job is queued, in the same transaction.
     ///   - lease: the collector's lease; the write is refused when it is no longer current.
     ///   - origin: take the origin's lock (one view per origin) even without `complete`.
+    ///
+    /// Without `complete` the commit is not waited to be on disk (PostgreSQL; see
+    /// ``UpstreamDatabase/transaction(write:locking:durable:_:)``): nothing is acknowledged or
+    /// cosigned on staged entries until a later durable commit verifies them, and that commit
+    /// makes every earlier one durable with it. A database crash in between loses staged entries
+    /// at the end of the log, never in its middle; the collector or the uploader then resumes
+    /// from the staged size the database holds. A backlog is then not staged at the pace of the
+    /// disk's flushes.
     /// - Returns: the extension that was stored.
     /// - Throws: whatever `check` throws, unchanged; ``StoreError/Kind/conflict`` when the staged
     ///   size moved, or when the root at `complete.size` differs from `complete.root`;
@@ -30,7 +38,8 @@ extension CollectorStore {
         locking origin: String? = nil
     ) async throws -> TileExtension {
         precondition(entries.count == leafHashes.count, "stage: \(entries.count) entries, \(leafHashes.count) hashes")
-        return try await transaction(write: true, locking: origin ?? complete?.origin) { sql in
+        return try await transaction(write: true, locking: origin ?? complete?.origin, durable: complete != nil) {
+            sql in
             let state = try sql.fencedGatewayState(id: id, lease: lease)
             guard state.stagedSize == stagedSize else {
                 throw StoreError(

@@ -80,22 +80,25 @@ public final class CollectorStore: Sendable {
     ///   - write: a write transaction (SQLite `BEGIN IMMEDIATE`).
     ///   - origin: serialise with every other write transaction naming this origin, on every
     ///     instance (the one-view-per-origin lock).
+    ///   - durable: `false` lets the commit return before it is on disk
+    ///     (``UpstreamDatabase/transaction(write:locking:durable:_:)``).
     func transaction<R: Sendable>(
-        write: Bool = false, locking origin: String? = nil,
+        write: Bool = false, locking origin: String? = nil, durable: Bool = true,
         _ body: @escaping @Sendable (any UpstreamSQL) throws -> R
     ) async throws -> R {
-        try await transaction(write: write, locking: origin.map { [$0] } ?? [], body)
+        try await transaction(write: write, locking: origin.map { [$0] } ?? [], durable: durable, body)
     }
 
-    /// ``transaction(write:locking:_:)`` serialised with every write transaction naming one of
-    /// `origins` (the witness's grouped updates).
+    /// ``transaction(write:locking:durable:_:)`` serialised with every write transaction naming
+    /// one of `origins` (the witness's grouped updates).
     func transaction<R: Sendable>(
-        write: Bool, locking origins: [String], _ body: @escaping @Sendable (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], durable: Bool = true,
+        _ body: @escaping @Sendable (any UpstreamSQL) throws -> R
     ) async throws -> R {
         let database = self.database
         do {
             return try await pool.runIfActive {
-                try database.transaction(write: write, locking: origins, body)
+                try database.transaction(write: write, locking: origins, durable: durable, body)
             }
         } catch let error as NIOThreadPoolError.ThreadPoolInactive {
             _ = error

@@ -66,7 +66,7 @@ final class PostgresUpstreamDatabase: UpstreamDatabase {
     }
 
     func transaction<R: Sendable>(
-        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], durable: Bool, _ body: (any UpstreamSQL) throws -> R
     ) throws -> R {
         try withConnection { connection in
             let session = PostgresSession(connection)
@@ -81,7 +81,9 @@ final class PostgresUpstreamDatabase: UpstreamDatabase {
                 let locks = keys.map { "; SELECT pg_advisory_xact_lock(\($0))" }.joined()
                 let what =
                     origins.count == 1 ? " and locking the origin \(origins[0])" : " and locking \(keys.count) origins"
-                try session.script("BEGIN" + locks, "starting a transaction" + (origins.isEmpty ? "" : what))
+                let relaxed = durable || !write ? "" : "; SET LOCAL synchronous_commit = off"
+                try session.script(
+                    "BEGIN" + relaxed + locks, "starting a transaction" + (origins.isEmpty ? "" : what))
                 let result = try body(session)
                 try session.script("COMMIT", "committing a transaction")
                 return result

@@ -40,8 +40,10 @@ final class SQLiteUpstreamDatabase: UpstreamDatabase {
     }
 
     func transaction<R: Sendable>(
-        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], durable: Bool, _ body: (any UpstreamSQL) throws -> R
     ) throws -> R {
+        // Every commit is durable here (the database's synchronous setting): `durable: false` is
+        // a permission, not a request.
         try session.withLock { (session: inout SQLiteSession) throws -> R in
             let db = session.db
             try db.statement(write ? "BEGIN IMMEDIATE" : "BEGIN").run("starting a transaction on \(location)")

@@ -23,8 +23,15 @@ protocol UpstreamDatabase: Sendable {
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws (and
     /// rethrows its error unchanged). A write transaction is serialised with every other write
     /// transaction naming one of `origins`.
+    ///
+    /// With `durable: false` the commit may return before it is on disk (PostgreSQL's
+    /// `synchronous_commit = off` for this transaction; SQLite always commits durably): a crash of
+    /// the database server may then lose this transaction, never part of it and never one that
+    /// committed after it durably, since the server's log is flushed in order. Only for writes
+    /// that nothing is acknowledged by until a later durable commit (staged entries before their
+    /// verification).
     func transaction<R: Sendable>(
-        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
+        write: Bool, locking origins: [String], durable: Bool, _ body: (any UpstreamSQL) throws -> R
     ) throws -> R
 
     /// The schema version the database holds and the one this build writes.
@@ -35,4 +42,13 @@ protocol UpstreamDatabase: Sendable {
 
     /// Closes every connection.
     func close()
+}
+
+extension UpstreamDatabase {
+    /// ``transaction(write:locking:durable:_:)`` with a durable commit.
+    func transaction<R: Sendable>(
+        write: Bool, locking origins: [String], _ body: (any UpstreamSQL) throws -> R
+    ) throws -> R {
+        try transaction(write: write, locking: origins, durable: true, body)
+    }
 }
