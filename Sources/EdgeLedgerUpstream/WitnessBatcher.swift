@@ -12,6 +12,9 @@ import Synchronization
 /// the lead to the caller of the oldest one before returning. No caller runs more than one group,
 /// so no request waits behind an unbounded stream of others, and nothing runs once nobody waits.
 ///
+/// **Cancellation.** A group runs in a task of its own, so a leader whose request is cancelled
+/// (its client disconnected) still decides its group: every other request in it gets its answer.
+///
 /// **Failure.** A refusal (the request's own check) is that request's result only. A store
 /// error rolls the group back; its updates are then retried one transaction each, so one bad
 /// update cannot fail the others.
@@ -76,7 +79,11 @@ final class WitnessBatcher: Sendable {
             state.queue.removeFirst(group.count)
             return group
         }
-        let results = await decide(group.map(\.update))
+        // In a task of its own: the leader's request being cancelled (its client went away) must
+        // not cancel the transaction its group shares (the thread pool refuses work of a cancelled
+        // task), nor fail the other requests in it.
+        let updates = group.map(\.update)
+        let results = await Task { await self.decide(updates) }.value
         var mine: Result<WitnessAddition, any Error> = .failure(
             StoreError(.conflict, "the witness lost a request it was grouping", hint: "the gateway retries"))
         var resume: [(CheckedContinuation<Outcome, Never>, Outcome)] = []

@@ -6,6 +6,10 @@ import Testing
 
 @testable import EdgeLedgerUpstream
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The witness's group commit: concurrent updates share transactions, each gets its own answer,
 /// and a failing group falls back to one transaction per update.
 @Suite("Witness group commit")
@@ -60,6 +64,46 @@ struct WitnessBatcherTests {
         for origin in origins { #expect(try await store.witnessState(origin: origin)?.size == 3) }
         let transactions = batcher.transactions.load(ordering: .relaxed)
         #expect(transactions < work.count, "\(transactions) transactions for \(work.count) concurrent updates")
+        await store.close()
+    }
+
+    @Test(
+        "a request cancelled while it waits, then leads, does not fail the others of its group",
+        arguments: UpstreamEngine.allCases)
+    func cancelledLeader(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(engine, dir: dir)
+        let batcher = WitnessBatcher(store: store, maxGroup: 8)
+        // The first request's check holds its transaction for a while, so the others queue in
+        // order behind it; the oldest of them, which gets the lead next, is cancelled (its client
+        // went away) before it leads its group of 8.
+        var slow = Self.update("plant.example/slow", 1)
+        let check = slow.decide
+        slow.decide = { current in
+            usleep(300_000)
+            try check(current)
+        }
+        let first = Task { [slow] in try await batcher.add(slow) }
+        try await Task.sleep(for: .milliseconds(50))
+        var queued: [Task<WitnessAddition, any Error>] = []
+        for n in 0..<12 {
+            queued.append(Task { try await batcher.add(Self.update("plant.example/gw-\(n)", 1)) })
+            if n == 0 { queued[0].cancel() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        guard case .recorded = try await first.value else {
+            Issue.record("the first request should have been recorded")
+            return
+        }
+        for (n, task) in queued.enumerated() where n > 0 {
+            let result = await task.result
+            guard case .success(.recorded) = result else {
+                Issue.record("request \(n), not cancelled, should have been recorded: \(result)")
+                continue
+            }
+            #expect(try await store.witnessState(origin: "plant.example/gw-\(n)")?.size == 1)
+        }
+        _ = await queued[0].result
         await store.close()
     }
 
