@@ -106,6 +106,7 @@ public enum WitnessAPI {
 
     /// A Hummingbird router with the witness routes under `prefix` (e.g. `""` or `"/witness"`),
     /// and with `logs`, the collected logs under its monitoring prefix (``MonitoringAPI``).
+    /// `HEAD` is answered for every `GET` route.
     public static func router(
         prefix: String, witness: Witness, authenticator: WitnessAuthenticator = .anonymous,
         maxBodyBytes: Int = 65_536, metrics: MetricsEndpoint? = nil, status: (any LedgerAPIStatus)? = nil,
@@ -113,7 +114,7 @@ public enum WitnessAPI {
         admin: AdminAPI.Endpoint? = nil, logs: MonitoringAPI.Endpoint? = nil, mirror: MirrorAPI.Endpoint? = nil,
         logger: Logger
     ) -> Router<LedgerRequestContext> {
-        let router = Router(context: LedgerRequestContext.self)
+        let router = Router(context: LedgerRequestContext.self, options: [.autoGenerateHeadEndpoints])
         let logBudget = logBudget ?? LogBudget(logger: logger)
         if let logs { MonitoringAPI.addRoutes(to: router, endpoint: logs, logBudget: logBudget, logger: logger) }
         let trimmed = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix

@@ -90,11 +90,17 @@ struct FetchedResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// `GET http://127.0.0.1:<port><path>` with `headers` (no automatic decompression).
-func fetch(port: Int, _ path: String, headers: [String: String] = [:]) async throws -> FetchedResponse {
+/// `GET` (`HEAD` with `head`) `http://127.0.0.1:<port><path>` with `headers` (no automatic
+/// decompression).
+func fetch(
+    port: Int, _ path: String, headers: [String: String] = [:], head: Bool = false
+) async throws
+    -> FetchedResponse
+{
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     do {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        if head { request.method = .HEAD }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 32 << 20)

@@ -44,6 +44,13 @@ struct UpstreamNodeServingTests {
                 #expect(bundle.status == 200)
                 #expect(bundle.header("cache-control") == "public, max-age=31536000, immutable")
                 #expect(bundle.body == (try gateway.store.reader.entryBundle(index: 1, width: 256)))
+                // HEAD, as caches and monitors ask before a GET: the same status and headers, no body.
+                let head = try await fetch(port: port, base + "tile/entries/001", head: true)
+                #expect(head.status == 200)
+                #expect(head.header("cache-control") == "public, max-age=31536000, immutable")
+                #expect(head.header("content-length") == "\(bundle.body.count)")
+                #expect(head.body.isEmpty)
+                #expect(try await fetch(port: port, base + "checkpoint", head: true).status == 200)
                 #expect(try await fetch(port: port, "/logs/\(hash)/checkpoint").status == 404)
                 group.cancelAll()
                 while let _ = try? await group.next() {}
