@@ -81,9 +81,9 @@ struct WitnessConnectionTests {
             #expect(status == 200)
             // Loose among parallel suites; slow-clients.sh measures the 1 s target.
             #expect(elapsed < .seconds(5), "/healthz took \(elapsed)")
-            let start = ContinuousClock.now
+            // Cut by the 2 s request timeout; a body trickled a byte at a time would otherwise hold
+            // the connection for minutes (loose bound: parallel suites load the machine).
             #expect(await bodies[0].isClosed(within: .seconds(10)), "a trickled body is cut")
-            #expect(ContinuousClock.now - start < .seconds(5))
             withExtendedLifetime(idle) {}
         }
     }

@@ -119,7 +119,7 @@ extension UpstreamSQL {
 
     /// Records `c` as the verified checkpoint of `state`, checks it against the witness's
     /// cosigned checkpoints (one view per origin), and queues its anchoring job unless the origin
-    /// is forked.
+    /// is forked. The caller has checked that the collected entries give `c.root` at `c.size`.
     func recordVerified(
         gateway state: CollectorGatewayState, _ c: CollectedCheckpoint, anchorDocument: String?,
         hasher: any MerkleHasher

@@ -11,6 +11,10 @@ extension UpstreamSQL {
     /// drops the cosigned checkpoints below that one (so the table holds only what the collector
     /// has not checked yet, plus one).
     ///
+    /// `c` is verified: the collected entries give `c.root` at `c.size` (the caller compared
+    /// them), so a known checkpoint of that size is compared with `c.root` without reading tiles
+    /// (the common case: the witness cosigned, or the gateway pushed, the checkpoint collected).
+    ///
     /// - Returns: whether the origin is forked (now or before).
     func checkAgainstWitness(
         _ gateway: CollectorGatewayState, verified c: CollectedCheckpoint, hasher: any MerkleHasher
@@ -30,7 +34,7 @@ extension UpstreamSQL {
                 return (row.uint64(0), root, row.text(2) ?? "")
             }
             guard let (size, knownRoot, note) = known else { continue }
-            let root = try collectedRoot(gateway, size: size, hasher: hasher)
+            let root = size == c.size ? c.root : try collectedRoot(gateway, size: size, hasher: hasher)
             guard root != knownRoot else {
                 // Checked: the smaller ones are covered by this one (the consistency proofs the
                 // witness and the mirror checked chain them), so only this and larger ones are kept.
