@@ -58,17 +58,25 @@ public enum AdminAPI {
                 let body = String(
                     decoding: Array(buffer: try await request.collectBody(upTo: maxBodyBytes)), as: UTF8.self)
                 let query = request.uri.queryParameters
-                guard let mode = RegisteredGateway.Mode(rawValue: query["mode"].map(String.init) ?? "pull") else {
-                    return text(.badRequest, "mode must be pull or push")
+                var overrides: [String: ConfigValue] = [:]
+                if let mode = query["mode"].map(String.init) {
+                    guard RegisteredGateway.Mode(rawValue: mode) != nil else {
+                        return text(.badRequest, "mode must be pull or push")
+                    }
+                    overrides["mode"] = .string(mode)
                 }
                 let gateway: GatewayConfiguration
                 do {
-                    gateway = try ConfigLoader.parseGateway(toml: body, environment: ConfigLoader.processEnvironment)
+                    let entries = try ConfigLoader.parseGateways(
+                        toml: body, overrides: overrides, environment: ConfigLoader.processEnvironment)
+                    guard entries.count == 1, let entry = entries.first else {
+                        return text(.unprocessableContent, "expected one [[gateways]] entry, got \(entries.count)")
+                    }
+                    gateway = entry
                 } catch {
                     return text(.unprocessableContent, "the gateway's settings are not valid:\n\(error)")
                 }
-                let (entry, changed) = try await endpoint.store.enroll(
-                    gateway, mode: mode, update: query["update"] == "true")
+                let (entry, changed) = try await endpoint.store.enroll(gateway, update: query["update"] == "true")
                 logger.notice(
                     "gateway enrolled through the admin API",
                     metadata: ["gateway": "\(entry.origin)", "by": "\(who)", "changed": "\(changed)"])

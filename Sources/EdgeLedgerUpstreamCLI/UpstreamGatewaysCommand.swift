@@ -39,7 +39,11 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
         var witnessClients: [String] = []
         @Option(name: .customLong("token-env"), help: "Environment variable holding the token for pulling.")
         var tokenEnv: String?
-        @Option(help: "pull (the upstream pulls from url) or push (the gateway pushes).") var mode: String = "pull"
+        @Option(
+            help:
+                "pull (the upstream pulls from url) or push (the gateway pushes); default: the entry's mode, else pull."
+        )
+        var mode: String?
         @Flag(help: "Replace the settings of an origin that is already enrolled.") var update = false
 
         func run() async throws {
@@ -69,6 +73,13 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
             if !verifierKeys.isEmpty { overrides["verifier_keys"] = .array(verifierKeys.map { .string($0) }) }
             if !witnessClients.isEmpty { overrides["witness_clients"] = .array(witnessClients.map { .string($0) }) }
             if let tokenEnv { overrides["token_env"] = .string(tokenEnv) }
+            if let mode {
+                guard RegisteredGateway.Mode(rawValue: mode) != nil else {
+                    StandardError.line("edge-ledger-upstream: --mode must be pull or push")
+                    throw ExitCode(64)
+                }
+                overrides["mode"] = .string(mode)
+            }
             let gateways: [GatewayConfiguration]
             do {
                 gateways = try ConfigLoader.parseGateways(
@@ -78,15 +89,11 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
                 StandardError.line("edge-ledger-upstream: the gateway's settings are not valid:\n\(error)")
                 throw ExitCode(65)
             }
-            guard let mode = RegisteredGateway.Mode(rawValue: mode) else {
-                StandardError.line("edge-ledger-upstream: --mode must be pull or push")
-                throw ExitCode(64)
-            }
             let update = self.update
             try await UpstreamCLI.withStore(options.config) { store in
                 var unchanged = 0
                 for gateway in gateways {
-                    let (entry, changed) = try await store.enroll(gateway, mode: mode, update: update)
+                    let (entry, changed) = try await store.enroll(gateway, update: update)
                     if gateways.count == 1 {
                         print(
                             changed
@@ -97,8 +104,9 @@ struct UpstreamGatewaysCommand: AsyncParsableCommand {
                     }
                 }
                 if gateways.count > 1 {
+                    let pushing = gateways.filter { $0.mode == .push }.count
                     print(
-                        "enrolled \(gateways.count - unchanged) gateways (\(mode.rawValue))"
+                        "enrolled \(gateways.count - unchanged) gateways (\(gateways.count - pushing) pull, \(pushing) push)"
                             + (unchanged > 0 ? "; \(unchanged) were enrolled with these settings already" : ""))
                 }
             }

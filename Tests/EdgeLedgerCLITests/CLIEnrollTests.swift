@@ -64,5 +64,20 @@ struct CLIEnrollTests {
         let bad = try upstream(["gateways", "rotate-key", origin, "--add", "not-a-key"] + up)
         #expect(bad.code == 1 && bad.stderr.contains("verifier"), "\(bad.stderr)")
         #expect(try upstream(["gateways", "show", "nobody.example"] + up).code == 1)
+
+        // A gateway behind NAT: enrolled in push mode, without a URL, by its own file.
+        let pushed = try EdgeLedgerBinary.run([
+            "enroll", "--config", setup + "/edge-ledger.toml", "--mode", "push", "--output", dir.file("push.toml"),
+        ])
+        #expect(pushed.code == 0, "\(pushed.stderr)")
+        let pushText = try Files.text(dir.file("push.toml"))
+        #expect(pushText.contains("mode = \"push\"") && !pushText.contains("url ="), "\(pushText)")
+        let switched = try upstream(["gateways", "add", "--from", dir.file("push.toml"), "--update"] + up)
+        #expect(switched.code == 0 && switched.stdout.contains(", push)"), "\(switched.stdout)\(switched.stderr)")
+        let listed = try upstream(["gateways", "list"] + up)
+        #expect(listed.stdout.contains("\(origin)\tpush"), "\(listed.stdout)")
+        let pullWithoutURL = try upstream(
+            ["gateways", "add", "--from", dir.file("push.toml"), "--update", "--mode", "pull"] + up)
+        #expect(pullWithoutURL.code != 0 && pullWithoutURL.stderr.contains("url"), "\(pullWithoutURL.stderr)")
     }
 }

@@ -351,6 +351,19 @@ import Testing
         rich.acknowledge = false
         let back = try ConfigLoader.parseGateway(toml: rich.toml, environment: ["GW_TOKEN": "GW_TOKEN"])
         #expect(back == rich, "\(rich.toml)")
+        // Push mode: written only when set, the URL optional with it and required without it.
+        #expect(!gateway.toml.contains("mode ="), "a pulled gateway's entry keeps its text")
+        var pushed = gateway
+        pushed.mode = .push
+        pushed.url = ""
+        #expect(pushed.toml.contains("mode = \"push\"") && !pushed.toml.contains("url ="))
+        #expect(try ConfigLoader.parseGateway(toml: pushed.toml) == pushed)
+        do {
+            _ = try ConfigLoader.parseGateway(toml: pushed.toml.replacingOccurrences(of: "\"push\"", with: "\"pull\""))
+            Issue.record("a pulled gateway without url was accepted")
+        } catch {
+            #expect("\(error)".contains("url"), "\(error)")
+        }
     }
 
     @Test func gatewayEntriesWithOverrides() throws {

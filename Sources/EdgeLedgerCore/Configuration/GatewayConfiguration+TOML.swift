@@ -6,9 +6,11 @@ extension GatewayConfiguration {
     public var toml: String {
         func string(_ text: String) -> String { JSONWriter.string(text) }
         func list(_ items: [String]) -> String { "[" + items.map(string).joined(separator: ", ") + "]" }
-        var lines = [
-            "origin = \(string(origin))",
-            "url = \(string(url))",
+        var lines = ["origin = \(string(origin))"]
+        // Written only for push, so that the registry's entries of pulled gateways keep their text.
+        if mode == .push { lines.append("mode = \(string(mode.rawValue))") }
+        if mode == .pull || !url.isEmpty { lines.append("url = \(string(url))") }
+        lines += [
             "verifier_keys = \(list(verifierKeys))",
             "require_signatures = \(string(requireSignatures.rawValue))",
             "hash = \(string(hash.rawValue))",

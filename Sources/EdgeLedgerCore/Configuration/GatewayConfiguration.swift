@@ -1,9 +1,20 @@
 /// One gateway the reference upstream witnesses and collects (`[[gateways]]` in upstream.toml).
 public struct GatewayConfiguration: Sendable, Equatable {
+    /// How the upstream gets a gateway's log (`mode`).
+    public enum Mode: String, Sendable, CaseIterable {
+        /// The upstream pulls from the gateway's API (`url`).
+        case pull
+        /// The gateway pushes to the upstream (tlog-mirror; it needs no inbound port).
+        case push
+    }
+
     /// The gateway log's origin (its `identity.origin`). Required, unique.
     public var origin: String
+    /// Pull (the default) or push.
+    public var mode: Mode
     /// Base URL of the gateway's HTTP API including its prefix, e.g.
-    /// `https://gw-12.plant-7.example:8443`. Required.
+    /// `https://gw-12.plant-7.example:8443`. Required with `mode = "pull"`; with `"push"` it is
+    /// optional (kept for a later switch to pull) and nothing connects to it.
     public var url: String
     /// The gateway's note verifier keys (`origin+keyid+base64`, as `edge-ledger keygen` prints
     /// them). At least one; see ``requireSignatures``.
@@ -49,9 +60,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
         token: ConfigSecret? = nil, tls: TLSClientConfiguration? = nil, pullInterval: Duration = .seconds(10),
         timeout: Duration = .seconds(30), acknowledge: Bool = true,
         backoff: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(300)),
-        witnessClients: [String] = [], maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
+        witnessClients: [String] = [], maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth,
+        mode: Mode = .pull
     ) {
         self.origin = origin
+        self.mode = mode
         self.url = url
         self.verifierKeys = verifierKeys
         self.requireSignatures = requireSignatures
@@ -70,7 +83,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         let d = GatewayConfiguration(origin: "", url: "", verifierKeys: [])
         let origin = r.requiredString("origin") ?? ""
         if !origin.isEmpty, let problem = ConfigNames.problem(withOrigin: origin) { r.error("origin", problem) }
-        var url = r.requiredString("url") ?? ""
+        let mode = r.choice("mode", default: Mode.pull, Mode.allCases.map { ($0.rawValue, $0) })
+        var url = (mode == .pull ? r.requiredString("url") : r.string("url")) ?? ""
         if !url.isEmpty {
             if let problem = ConfigNames.problem(withURL: url) { r.error("url", problem) }
             url = ConfigNames.trimmedURL(url)
@@ -110,7 +124,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
             acknowledge: r.bool("acknowledge", default: d.acknowledge),
             backoff: BackoffConfiguration(reading: r.table("backoff"), defaults: d.backoff),
             witnessClients: r.stringArray("witness_clients") ?? [],
-            maxGrowth: UInt64(r.integer("max_growth", default: Int64(d.maxGrowth), in: 256...(1 << 40))))
+            maxGrowth: UInt64(r.integer("max_growth", default: Int64(d.maxGrowth), in: 256...(1 << 40))),
+            mode: mode)
         r.finish()
     }
 }

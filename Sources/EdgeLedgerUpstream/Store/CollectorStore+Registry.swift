@@ -9,17 +9,30 @@ extension CollectorStore {
 
     /// Enrolls `gateway`.
     ///
-    /// - Parameter update: when the origin is already enrolled, replace its settings (the
-    ///   configuration file's `[[gateways]]` entries at start); otherwise that is an error.
+    /// - Parameters:
+    ///   - mode: pull or push; `nil`: the entry's own `mode`.
+    ///   - update: when the origin is already enrolled, replace its settings (the configuration
+    ///     file's `[[gateways]]` entries at start); otherwise that is an error.
     /// - Returns: the registry entry, and whether anything changed.
     /// - Throws: ``StoreError/Kind/conflict`` when the origin is already enrolled (and not
     ///   `update`); ``StoreError/Kind/wrongHashAlgorithm`` when its log was collected with another
     ///   hash algorithm.
     @discardableResult
     public func enroll(
-        _ gateway: GatewayConfiguration, mode: RegisteredGateway.Mode = .pull, update: Bool = false,
+        _ gateway: GatewayConfiguration, mode: RegisteredGateway.Mode? = nil, update: Bool = false,
         at time: Int64 = SystemClock.nowNanoseconds()
     ) async throws(StoreError) -> (gateway: RegisteredGateway, changed: Bool) {
+        let gateway = { () -> GatewayConfiguration in
+            var entry = gateway
+            if let mode { entry.mode = mode }
+            return entry
+        }()
+        guard gateway.mode == .push || !gateway.url.isEmpty else {
+            throw StoreError(
+                .conflict, "the gateway \(gateway.origin) is to be pulled but has no url",
+                hint: "give its API's URL (--url), or enroll it with --mode push")
+        }
+        let mode = gateway.mode
         let settings = gateway.toml
         let origin = gateway.origin
         return try await storeTransaction(write: true, locking: origin) { (sql) throws(StoreError) in

@@ -4,19 +4,17 @@ import EdgeLedgerCore
 /// how it is collected.
 public struct RegisteredGateway: Sendable, Equatable {
     /// How the upstream gets a gateway's log.
-    public enum Mode: String, Sendable, CaseIterable {
-        /// The upstream pulls from the gateway's API (`url`).
-        case pull
-        /// The gateway pushes to the upstream (tlog-mirror; it needs no inbound port).
-        case push
-    }
+    public typealias Mode = GatewayConfiguration.Mode
 
     /// Row id (also the collector's gateway id).
     public var id: Int64
     /// The settings.
     public var configuration: GatewayConfiguration
-    /// Pull or push.
-    public var mode: Mode
+    /// Pull or push (also ``configuration``'s `mode`).
+    public var mode: Mode {
+        get { configuration.mode }
+        set { configuration.mode = newValue }
+    }
     /// Whether it is collected and witnessed (disabled: both stop, its data stays).
     public var enabled: Bool
     /// Grows with each change of the entry (instances notice changes by it).
@@ -35,7 +33,7 @@ public struct RegisteredGateway: Sendable, Equatable {
     ) {
         self.id = id
         self.configuration = configuration
-        self.mode = mode
+        self.configuration.mode = mode
         self.enabled = enabled
         self.revision = revision
         self.enrolledAt = enrolledAt
