@@ -70,24 +70,30 @@ final class FleetMirrorPusher: Sendable {
         }
     }
 
-    /// Sends the entries `[next, size)` until the mirror cosigns `size`.
+    /// Sends the entries `[next, size)` until the mirror cosigns `size`; while one request is in
+    /// flight the next one is made, as the agent's `MirrorUploader` does.
     private func upload(_ gateway: SimulatedGateway, size: UInt64) async {
         var start = min(gateway.mirrorNext ?? size, size)
+        var prepared: (start: UInt64, end: UInt64, body: [UInt8])?
         let rounds = size / (256 * Self.packagesPerRequest) + 8
         for _ in 0..<rounds {
-            let body: [UInt8]
+            let request: (start: UInt64, end: UInt64, body: [UInt8])
             do {
-                body = try gateway.addEntriesBody(start: start, size: size, packages: Self.packagesPerRequest)
+                if let ready = prepared, ready.start == start {
+                    request = ready
+                } else {
+                    request = try Self.request(gateway, start: start, size: size)
+                }
             } catch {
                 count("proof-failed")
                 return
             }
-            let compressed = Gzip.compress(body)
-            guard
-                let response = await send(
-                    "add-entries", compressed ?? body, contentType: "application/octet-stream",
-                    headers: compressed == nil ? [] : [("Content-Encoding", "gzip")], preferring: gateway.number)
-            else {
+            prepared = nil
+            async let answer = send(
+                "add-entries", request.body, contentType: "application/octet-stream",
+                headers: [("Content-Encoding", "gzip")], preferring: gateway.number)
+            if request.end < size { prepared = try? Self.request(gateway, start: request.end, size: size) }
+            guard let response = await answer else {
                 gateway.mirrorNext = nil
                 return
             }
@@ -111,6 +117,18 @@ final class FleetMirrorPusher: Sendable {
                 return
             }
         }
+    }
+
+    /// The gzip-compressed `add-entries` body for `[start, size)` and where its packages end.
+    private static func request(
+        _ gateway: SimulatedGateway, start: UInt64, size: UInt64
+    ) throws -> (start: UInt64, end: UInt64, body: [UInt8]) {
+        let body = try gateway.addEntriesBody(start: start, size: size, packages: packagesPerRequest)
+        let header = MirrorUploadHeader(origin: gateway.origin, uploadStart: start, uploadEnd: size)
+        let count = min(header.packageCount, packagesPerRequest)
+        let end = count == 0 ? start : header.package(count - 1).end
+        guard let compressed = Gzip.compress(body) else { throw FleetError("zlib failed") }
+        return (start, end, compressed)
     }
 
     /// POSTs `body` to `path` of the preferred mirror, then of the others until one answers.

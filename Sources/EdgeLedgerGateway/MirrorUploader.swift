@@ -35,31 +35,39 @@ final class MirrorUploader: Sendable {
     }
 
     /// Uploads every entry of `latest` the mirror lacks and records the acknowledgement.
+    ///
+    /// While one request is in flight, the next one (from where this one ends) is read and
+    /// compressed, so the gateway's work overlaps the network and the mirror's; it is dropped
+    /// when the mirror answers another next entry.
     func upload(_ latest: CheckpointRecord) async -> WitnessPushWorker.Outcome {
         let size = latest.size
         guard let origin = store.origin else { return .rejected("the store has no origin yet") }
         var start = nextEntry.withLock { $0 } ?? size
         if start > size { start = size }
+        var prepared: Request?
         // Each round either finishes or moves the next entry forward (at least one package, at
         // most 32); a bound guards against a mirror that keeps answering the same. The first
         // round may be a question (start unknown), so the whole log is the worst case.
         let rounds = size / (256 * Self.maxPackagesPerRequest) + 8
         for _ in 0..<rounds {
-            let header = MirrorUploadHeader(origin: origin, uploadStart: start, uploadEnd: size)
-            var body = header.encoded
+            let request: Request
             do {
-                try store.reader.appendMirrorPackages(
-                    header, from: 0, count: Self.maxPackagesPerRequest, to: &body)
+                if let ready = prepared, ready.start == start {
+                    request = ready
+                } else {
+                    request = try makeRequest(origin: origin, start: start, size: size)
+                }
             } catch {
                 return .rejected("cannot read entries \(start)..<\(size) for the mirror: \(error)")
             }
+            prepared = nil
             let response: PeerHTTPResponse
             do {
-                // Compressed unless zlib fails (out of memory): then as it is.
-                let compressed = Gzip.compress(body)
-                response = try await client.post(
-                    "add-entries", body: compressed ?? body, contentType: "application/octet-stream",
-                    headers: compressed == nil ? [] : [("Content-Encoding", "gzip")])
+                async let answer = client.post(
+                    "add-entries", body: request.body, contentType: "application/octet-stream",
+                    headers: request.gzip ? [("Content-Encoding", "gzip")] : [])
+                if request.end < size { prepared = try? makeRequest(origin: origin, start: request.end, size: size) }
+                response = try await answer
             } catch is CancellationError {
                 return .idle
             } catch {
@@ -95,6 +103,27 @@ final class MirrorUploader: Sendable {
             }
         }
         return .unreachable("the mirror did not take the entries after several requests")
+    }
+
+    /// One `add-entries` request body.
+    private struct Request: Sendable {
+        /// Its `upload_start`.
+        var start: UInt64
+        /// Where its packages end (its `upload_start` when it carries none).
+        var end: UInt64
+        var body: [UInt8]
+        var gzip: Bool
+    }
+
+    /// The request for `[start, size)`: the header and up to ``maxPackagesPerRequest`` packages
+    /// read from the store, compressed unless zlib fails (out of memory).
+    private func makeRequest(origin: String, start: UInt64, size: UInt64) throws -> Request {
+        let header = MirrorUploadHeader(origin: origin, uploadStart: start, uploadEnd: size)
+        var body = header.encoded
+        let count = try store.reader.appendMirrorPackages(header, from: 0, count: Self.maxPackagesPerRequest, to: &body)
+        let end = count == 0 ? start : header.package(count - 1).end
+        if let compressed = Gzip.compress(body) { return Request(start: start, end: end, body: compressed, gzip: true) }
+        return Request(start: start, end: end, body: body, gzip: false)
     }
 
     /// Checks the mirror's cosignature on a 200 and records the acknowledgement.
