@@ -145,7 +145,7 @@ switch_gateway push
 within "the gateway pushes (at the switch: $at_push)"
 switch_registry push
 burst1=$(burst_wait)
-size_then=$(gw_settle 1 60)
+size_then=$(gw_entries 1) # with the steady simulator's readings: the mirror must get beyond it
 wait_until 120 "push acknowledged" pushed_to "$size_then" ||
     die "the mirror did not acknowledge $size_then within 120 s ($(gw_row 1); $(tail -3 "${UP_LOG[b]}"))"
 within "pushed the backlog"
