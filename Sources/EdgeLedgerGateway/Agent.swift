@@ -55,10 +55,16 @@ public struct Agent: Sendable {
             metrics.recordUpstream(upstream.name, ackedSize: acked, sealedSize: store.sealedSize)
         }
         metrics.recordSizes(treeSize: store.nextIndex, sealedSize: store.sealedSize, bytesOnDisk: store.bytesOnDisk())
+        let pushing = Set(configuration.upstreams.filter { $0.mode == .push }.map(\.name))
         let pusher = try WitnessPusher(
             store: store, upstreams: configuration.upstreams, logger: Logger(label: "edge-ledger.push"),
             onAttempt: { failed, state in
                 metrics.recordPush(state.name, failed: failed, consecutiveFailures: state.consecutiveFailures)
+                // A push upstream acknowledges with the mirror's cosignature, which the push itself
+                // records (a pull upstream's acknowledgement comes with POST /ack, recorded there).
+                if pushing.contains(state.name) {
+                    metrics.recordUpstream(state.name, ackedSize: state.ackedSize, sealedSize: store.sealedSize)
+                }
             })
         let damageReporter = try checkStoreAtStart(store, metrics: metrics)
         let sealer = Sealer(

@@ -16,6 +16,22 @@ struct CollectorRefusal: Error, CustomStringConvertible {
     var description: String { "\(what) at \(location): \(detail)" }
 }
 
+/// Another writer of the log staged entries after the pull read the next entry (an upload to the
+/// mirror, whose compare-and-set on the next entry won): nothing of the pull's batch was written;
+/// the next pull goes on from the new next entry.
+struct CollectorRaced: Error, CustomStringConvertible {
+    var origin: String
+    /// The next entry the pull read.
+    var expected: UInt64
+    /// The next entry now.
+    var found: UInt64
+
+    var description: String {
+        "entries from \(expected) of \(origin) were staged by another writer meanwhile (an upload to the mirror), "
+            + "\(found) are held now; nothing of this pull was written"
+    }
+}
+
 /// Parsing of tlog-tiles responses.
 enum TileParsing {
     /// The hashes of a hash tile body (`width` × 32 bytes).

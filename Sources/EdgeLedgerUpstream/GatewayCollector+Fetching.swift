@@ -180,19 +180,29 @@ extension GatewayCollector {
         let (from, complete, level0, upper, size) = (
             batch.from, batch.complete, batch.level0, batch.upper, checkpoint.size
         )
-        let ext = try await store.stage(
-            gateway: state.id, stagedSize: from, entries: batch.entries, leafHashes: batch.leaves, hasher: hasher,
-            check: { ext in
-                try Self.compare(ext, level0: level0, upper: upper, stagedFrom: from)
-                if complete && ext.root != checkpoint.root {
-                    throw CollectorRefusal(
-                        what: "root mismatch", location: "checkpoint size \(size)",
-                        detail: "the entries and tiles served give root \(ext.root), but the signed "
-                            + "checkpoint says \(checkpoint.root)",
-                        discardStaged: true)
-                }
-            },
-            complete: complete ? verified : nil, anchorDocument: complete ? document : nil, lease: lease)
+        let ext: TileExtension
+        do {
+            ext = try await store.stage(
+                gateway: state.id, stagedSize: from, entries: batch.entries, leafHashes: batch.leaves, hasher: hasher,
+                check: { ext in
+                    try Self.compare(ext, level0: level0, upper: upper, stagedFrom: from)
+                    if complete && ext.root != checkpoint.root {
+                        throw CollectorRefusal(
+                            what: "root mismatch", location: "checkpoint size \(size)",
+                            detail: "the entries and tiles served give root \(ext.root), but the signed "
+                                + "checkpoint says \(checkpoint.root)",
+                            discardStaged: true)
+                    }
+                },
+                complete: complete ? verified : nil, anchorDocument: complete ? document : nil, lease: lease)
+        } catch let error as StoreError where error.kind == .conflict {
+            // The next entry moved since this pull read it: another writer of the log staged
+            // entries meanwhile (an upload to the mirror, the gateway switching to push).
+            if let now = try? await store.gatewayState(origin: origin), now.stagedSize != from {
+                throw CollectorRaced(origin: origin, expected: from, found: now.stagedSize)
+            }
+            throw error
+        }
         return ext.newSize
     }
 

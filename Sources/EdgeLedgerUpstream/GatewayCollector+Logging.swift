@@ -55,6 +55,8 @@ extension GatewayCollector {
                 logger.debug(
                     "gateway still unreachable: \(why)", metadata: metadata.merging(["failures": "\(failures)"]) { $1 })
             }
+        case .failed(let why) where report.raced:
+            logger.notice("\(why); pulling again in \(ConfigDuration.format(gateway.pullInterval))", metadata: metadata)
         case .failed(let why):
             if problem != previous { logger.error("collection failed: \(why)", metadata: metadata) }
         }

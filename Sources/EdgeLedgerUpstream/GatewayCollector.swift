@@ -112,7 +112,7 @@ public final class GatewayCollector: Service, Sendable {
                 let delay: Duration
                 switch report.outcome {
                 case .noCheckpoint, .upToDate, .verified: delay = self.gateway.pullInterval
-                case .failed where report.storeUnavailable: delay = self.gateway.pullInterval
+                case .failed where report.storeUnavailable || report.raced: delay = self.gateway.pullInterval
                 case .refused, .rejected, .failed: delay = max(self.gateway.pullInterval, self.gateway.backoff.max)
                 case .unreachable:
                     delay = max(
@@ -150,6 +150,9 @@ public final class GatewayCollector: Service, Sendable {
                     logger.warning("discarded \(discarded) staged entries that do not belong to the signed log")
                 }
             }
+        } catch let raced as CollectorRaced {
+            report.outcome = .failed(raced.description)
+            report.raced = true
         } catch let failure as GatewayHTTPFailure {
             report.outcome = failure.isTransient ? .unreachable(failure.description) : .rejected(failure.description)
         } catch let error as PeerTransportError {

@@ -48,6 +48,11 @@ public struct PullReport: Sendable, Equatable, CustomStringConvertible {
     /// `pull_interval` rather than after `backoff.max`, since a pull reads the store before it
     /// asks the gateway anything.
     public var storeUnavailable = false
+    /// The pull ``Outcome/failed(_:)`` because another writer of the log (an upload to the mirror:
+    /// the gateway switching to push, or pushing while it is still pulled) staged entries after the
+    /// pull read the next entry; nothing was written. Retried at the next `pull_interval`, which
+    /// goes on from the new next entry, rather than after `backoff.max`.
+    public var raced = false
 
     public var description: String {
         "\(outcome) checkpoint=\(checkpointSize.map(String.init) ?? "-") verified=\(verifiedSize) "

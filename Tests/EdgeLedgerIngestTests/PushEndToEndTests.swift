@@ -41,6 +41,32 @@ import Testing
         #expect(try await store.forkEvidence(origin: gateway.origin).isEmpty)
     }
 
+    /// The gateway's `/metrics` say what the mirror acknowledged, as they do for a pull's
+    /// acknowledgement (scripts/faults/push-upload.sh found the mirror's cosignature recorded in the
+    /// store while `edge_ledger_upstream_acked_size` stayed 0 and the lag grew with every seal).
+    @Test func mirrorAcknowledgementShowsInTheGatewayMetrics() async throws {
+        let broker = try MosquittoBroker()
+        let upstream = try UpstreamHarness()
+        let gateway = try AgentHarness(broker: broker, http: true, extraConfig: upstream.gatewayPushEntry)
+        try upstream.configure(gateway: gateway, push: true)
+        defer {
+            upstream.stop(signal: SIGKILL)
+            gateway.stop(signal: SIGKILL)
+        }
+        try gateway.start()
+        try upstream.start()
+        try Readings.publish(to: broker, range: 0..<200)
+        try await expectAcknowledged(gateway, upstream, size: 200)
+        var text = ""
+        let shown = await poll {
+            text = String(decoding: (try? gateway.getBytes("/metrics").1) ?? [], as: UTF8.self)
+            return PrometheusText.value(text, "edge_ledger_upstream_acked_size", ["upstream": "dc-1"]) == 200
+        }
+        #expect(shown, "\(text)")
+        #expect(PrometheusText.value(text, "edge_ledger_upstream_lag_entries", ["upstream": "dc-1"]) == 0)
+        #expect(gateway.stop() == 0, "SIGTERM must exit 0\n\(gateway.log)")
+    }
+
     /// Waits until the gateway sealed `size` and recorded the mirror's acknowledgement of it
     /// (starting the upstream first with `restart`).
     private func expectAcknowledged(

@@ -57,6 +57,58 @@ struct MirrorPushTests {
     }
 
     @Test(
+        "a pull that loses the next entry to an upload goes on at the next pull_interval, not after backoff.max",
+        arguments: UpstreamEngine.allCases)
+    func pullRacedByAnUpload(engine: UpstreamEngine) async throws {
+        // scripts/faults/push-switch.sh: the registry switched back to pull while the gateway still
+        // pushed; the collector's first pull lost the compare-and-set to an upload ("the staged
+        // size … is 21504, not 21460") and collection then waited backoff.max (5 minutes).
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.grow(1000)
+        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
+        let tiles = try TestTileServer(gateway: gateway)
+        try await withServer(tiles.router) { tilesPort in
+            try await withServer(m.router) { port in
+                var enrolled = gateway.gatewayConfiguration(url: "http://127.0.0.1:\(tilesPort)")
+                enrolled.pullInterval = .milliseconds(200)
+                enrolled.backoff = BackoffConfiguration(initial: .milliseconds(50), max: .seconds(300))
+                let collector = try GatewayCollector(
+                    gateway: enrolled, store: m.store, logger: testLogger("test.collector", level: .critical))
+                #expect(await collector.pullOnce().outcome == .verified)
+                let next = try gateway.grow(600)
+                let client = MirrorClient(port: port)
+                #expect(try await client.addCheckpoint(gateway, old: 1000, note: next.note, size: 1600).status == 200)
+                // While the pull fetches the new entries, an upload stages the first package.
+                tiles.beforeFirstBundle.withLock {
+                    $0 = {
+                        let partial = try? await client.addEntries(gateway, start: 1000, end: 1600, packages: 1)
+                        #expect(partial?.status == 202 && partial?.mirrorInfo?.nextEntry == 1024)
+                    }
+                }
+                let caughtUp = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        try await collector.run()
+                        return false
+                    }
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    var done = false
+                    while !done, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(100))
+                        done = try await m.store.gatewayState(origin: gateway.origin)?.verifiedSize == 1600
+                    }
+                    group.cancelAll()
+                    return done
+                }
+                #expect(caughtUp, "the collector did not go on within 20 s after losing the race")
+                try await MirrorTests.expectHolds(gateway, m, size: 1600)
+                await collector.shutdown()
+            }
+        }
+        #expect(try await m.store.forkEvidence(origin: gateway.origin).isEmpty)
+    }
+
+    @Test(
         "a mirror whose cosignature does not verify with mirror_key is not an acknowledgement",
         arguments: [UpstreamEngine.sqlite])
     func wrongMirrorKeyIsNoAcknowledgement(engine: UpstreamEngine) async throws {

@@ -162,6 +162,8 @@ final class TestTileServer: Sendable {
     let acks = Mutex<[(size: UInt64, root: Hash32)]>([])
     let challenges = AckChallengeBook()
     let requests = Mutex<Int>(0)
+    /// Runs (once) before the first entry bundle is served: what happens while a pull fetches.
+    let beforeFirstBundle = Mutex<(@Sendable () async -> Void)?>(nil)
 
     init(gateway: GatewayFixture, token: String = "collector-token") throws {
         self.reader = try LedgerReader(path: gateway.path, hasher: OpenSSLHasher.sha256)
@@ -189,6 +191,13 @@ final class TestTileServer: Sendable {
             guard let id = try? TileID(parsingPath: path) else { return Self.text(.badRequest, "bad path\n") }
             let sealed = try self.reader.sealedSize()
             guard id.isContained(inTreeOfSize: sealed) else { return Self.text(.notFound, "beyond\n") }
+            if id.isEntryBundle {
+                let hook = self.beforeFirstBundle.withLock { h in
+                    defer { h = nil }
+                    return h
+                }
+                await hook?()
+            }
             let data =
                 id.isEntryBundle
                 ? try self.reader.entryBundle(index: id.index, width: id.width)

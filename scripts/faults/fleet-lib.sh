@@ -99,12 +99,8 @@ upstream_start() {
 
 # upstream_kill NAME SIGNAL: signals instance NAME and reaps it.
 upstream_kill() {
-    local name=$1 pid=${UP_PID[$1]:-}
-    [ -n "$pid" ] || return 0
-    kill "-$2" "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    untrack "$pid"
-    UP_PID[$name]=""
+    reap "${UP_PID[$1]:-}" "$2"
+    UP_PID[$1]=""
 }
 
 # upstream_alive NAME: whether instance NAME still runs.
@@ -265,23 +261,8 @@ gw_verified_at_least() {
 
 # gw_settle I SECONDS: waits until gateway I has sealed every entry it stored and its size stays
 # the same for 2 s (its simulator done); prints that size.
-gw_settle() {
-    local i=$1 deadline=$((SECONDS + $2)) sealed entries last=-1 since=$SECONDS
-    while [ $SECONDS -lt $deadline ]; do
-        sealed=$(gw_metric "$i" edge_ledger_sealed_size)
-        entries=$(gw_entries "$i")
-        if [ -n "$sealed" ] && [ "$sealed" = "$entries" ]; then
-            if [ "$sealed" != "$last" ]; then
-                last=$sealed since=$SECONDS
-            elif [ $((SECONDS - since)) -ge 2 ]; then
-                echo "$sealed"
-                return 0
-            fi
-        fi
-        sleep 0.5
-    done
-    die "gateway $i did not settle within $2 s (sealed ${sealed:-?}, entries ${entries:-?})"
-}
+gw_settle() { settle "$2" "gateway $1" gw_sealed gw_entries "$1"; }
+gw_sealed() { gw_metric "$1" edge_ledger_sealed_size; }
 
 # fleet_collected_check SECONDS: once every gateway's simulator is done (its size settled), waits
 # up to SECONDS until the upstreams verified each whole log, lets the last acknowledgements arrive

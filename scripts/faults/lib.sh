@@ -126,6 +126,13 @@ untrack() {
     for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
     PIDS=("${keep[@]}")
 }
+# reap PID SIGNAL: sends SIGNAL to PID (nothing when PID is empty), reaps it and stops tracking it.
+reap() {
+    [ -n "$1" ] || return 0
+    kill "-$2" "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    untrack "$1"
+}
 
 # free_port (a loopback port below the ephemeral range) and listening PORT, shared with the
 # demo and the benchmarks.
@@ -181,10 +188,7 @@ EOF
 }
 
 stop_broker() {
-    [ -n "$BROKER_PID" ] || return 0
-    kill -TERM "$BROKER_PID" 2>/dev/null || true
-    wait "$BROKER_PID" 2>/dev/null || true
-    untrack "$BROKER_PID"
+    reap "$BROKER_PID" TERM
     BROKER_PID=""
 }
 
@@ -274,10 +278,7 @@ start_agent() {
 
 # kill_agent SIGNAL: sends SIGNAL and reaps the agent.
 kill_agent() {
-    [ -n "$AGENT_PID" ] || return 0
-    kill "-$1" "$AGENT_PID" 2>/dev/null || true
-    wait "$AGENT_PID" 2>/dev/null || true
-    untrack "$AGENT_PID"
+    reap "$AGENT_PID" "$1"
     AGENT_PID=""
 }
 
@@ -395,6 +396,27 @@ finish_stream() {
     stop_agent
     RESULT=$(count_readings "$DB" "$GOOD") && COUNTED=0 || COUNTED=$?
     verify_store "$DB" && VERIFIED=ok || VERIFIED=FAILED
+}
+
+# settle SECONDS WHAT SEALED_FN ENTRIES_FN [ARG]: waits until the sealed size (`SEALED_FN ARG`
+# prints it) equals the entries stored (`ENTRIES_FN ARG`) and stays the same for 2 s (the
+# gateway's simulator done, every entry sealed); prints that size. Fails naming WHAT.
+settle() {
+    local limit=$1 what=$2 deadline=$((SECONDS + $1)) sealed entries last=-1 since=$SECONDS
+    while [ $SECONDS -lt $deadline ]; do
+        sealed=$("$3" "${5:-}")
+        entries=$("$4" "${5:-}")
+        if [ -n "$sealed" ] && [ "$sealed" = "$entries" ]; then
+            if [ "$sealed" != "$last" ]; then
+                last=$sealed since=$SECONDS
+            elif [ $((SECONDS - since)) -ge 2 ]; then
+                echo "$sealed"
+                return 0
+            fi
+        fi
+        sleep 0.3
+    done
+    die "$what did not settle within $limit s (sealed ${sealed:-?}, entries ${entries:-?})"
 }
 
 # --- /proc ------------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Checks for the push fault scenarios (push-upload.sh, push-refusals.sh).
+
+  mirror_check.py store UPSTREAM_DB ORIGIN
+      What the SQLite upstream store holds of ORIGIN (read-only, also while the upstream runs):
+      `verified V staged S entries N sha256 H pending P forks F` — N counted from the stored
+      entry bundles (u16 length || entry, in bundle order: the bytes of `edge-ledger export
+      --format raw`), H their SHA-256, P the pending checkpoints (mirror_checkpoints), F the fork
+      evidence records. Exits 1 when the bundles are not 256 wide but the last, or do not
+      follow each other.
+
+  mirror_check.py resends PROXY_LOG
+      Reads mirror_proxy.py's log: every add-entries request that carries packages must start
+      at the next entry the mirror announced last (mirror-info of a 202/409, or the end of a
+      committed upload), and after a cut or a lost answer the gateway must ask again (an
+      add-entries request without packages) before it sends packages. Prints
+      `R requests (A add-entries with packages, C cut, D answers dropped), resent 0 entries`;
+      exits 1 (naming the request) when a request re-sends what the mirror said it holds, or sends
+      without knowing where the mirror stands.
+
+  mirror_check.py tamper BODY ENCODING WHAT OUT
+      Writes to OUT the add-entries body BODY (ENCODING gzip or identity; OUT uncompressed) with
+      one byte of its first package changed: WHAT `entry` (the last byte of its first entry) or
+      `proof` (the last byte of its subtree consistency proof). Prints what it changed; exits 2
+      when the first package has no proof hash to change.
+"""
+import hashlib
+import json
+import sqlite3
+import sys
+import zlib
+
+
+def store(path, origin):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    row = db.execute("SELECT id, verified_size, staged_size FROM gateways WHERE origin = ?", (origin,)).fetchone()
+    if row is None:
+        print("verified 0 staged 0 entries 0 sha256 %s pending 0 forks 0" % hashlib.sha256().hexdigest())
+        return 0
+    gid, verified, staged = row
+    digest = hashlib.sha256()
+    entries = 0
+    problem = None
+    rows = db.execute("SELECT idx, width, data FROM bundles WHERE gateway = ? ORDER BY idx", (gid,)).fetchall()
+    for k, (idx, width, data) in enumerate(rows):
+        if idx != k:
+            problem = "bundle %d follows bundle %d" % (idx, k - 1)
+        if width != 256 and k != len(rows) - 1:
+            problem = "bundle %d is %d wide, not the last" % (idx, width)
+        n, off = 0, 0
+        while off < len(data):
+            length = int.from_bytes(data[off:off + 2], "big")
+            off += 2 + length
+            n += 1
+        if n != width:
+            problem = "bundle %d holds %d entries, width %d" % (idx, n, width)
+        entries += n
+        digest.update(data)
+    pending = db.execute("SELECT count(*) FROM mirror_checkpoints WHERE origin = ?", (origin,)).fetchone()[0]
+    forks = db.execute("SELECT count(*) FROM fork_evidence WHERE origin = ?", (origin,)).fetchone()[0]
+    print("verified %d staged %d entries %d sha256 %s pending %d forks %d"
+          % (verified, staged, entries, digest.hexdigest(), pending, forks))
+    if problem:
+        print("mirror_check: " + problem, file=sys.stderr)
+        return 1
+    return 0
+
+
+def resends(path):
+    known = None  # the next entry the mirror announced (None: unknown, the gateway must ask)
+    requests = packages = cuts = dropped = 0
+    bad = []
+    for line in open(path):
+        r = json.loads(line)
+        requests += 1
+        if r["endpoint"] != "add-entries":
+            if r["cut"] is not None or r["status"] is None:
+                cuts += r["cut"] is not None
+            continue
+        start, end = r.get("start"), r.get("end")
+        if start is not None and start < end:
+            packages += 1
+            if known is None:
+                bad.append("request %d sends entries %d..<%d without asking where the mirror stands" % (r["n"], start, end))
+            elif start != known:
+                bad.append("request %d starts at %d, the mirror said its next entry is %d" % (r["n"], start, known))
+        if r["cut"] is not None:
+            cuts += 1
+            known = None
+        elif r["dropped"]:
+            dropped += 1
+            known = None
+        elif r["status"] == 200:
+            known = end
+        elif "next_entry" in r:
+            known = r["next_entry"]
+        else:
+            known = None
+    summary = "%d requests (%d add-entries with packages, %d cut, %d answers dropped)" % (
+        requests, packages, cuts, dropped)
+    if bad:
+        print(summary + ", " + "; ".join(bad[:5]))
+        return 1
+    print(summary + ", resent 0 entries")
+    return 0
+
+
+def tamper(path, encoding, what, out):
+    body = bytearray(open(path, "rb").read())
+    if encoding == "gzip":
+        body = bytearray(zlib.decompress(bytes(body), 16 + zlib.MAX_WBITS))
+    olen = int.from_bytes(body[0:2], "big")
+    off = 2 + olen
+    start = int.from_bytes(body[off:off + 8], "big")
+    end = int.from_bytes(body[off + 8:off + 16], "big")
+    off += 16
+    off += 2 + int.from_bytes(body[off:off + 2], "big")  # the ticket
+    subtree = start - start % 256
+    count = min(end, subtree + 256) - start
+    first = None
+    for _ in range(count):
+        length = int.from_bytes(body[off:off + 2], "big")
+        if first is None:
+            first = off + 2 + length - 1
+        off += 2 + length
+    hashes = body[off]
+    if what == "entry":
+        at = first
+        detail = "entry %d of the package for %d..<%d" % (start, start, start + count)
+    else:
+        if hashes == 0:
+            print("the first package has no proof hash")
+            return 2
+        at = off + hashes * 32
+        detail = "proof hash %d of %d of the package for %d..<%d" % (hashes, hashes, start, start + count)
+    body[at] ^= 0x01
+    open(out, "wb").write(bytes(body))
+    print("flipped a bit of " + detail)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "tamper":
+        sys.exit(tamper(*sys.argv[2:6]))
+    if sys.argv[1] == "store":
+        sys.exit(store(sys.argv[2], sys.argv[3]))
+    if sys.argv[1] == "resends":
+        sys.exit(resends(sys.argv[2]))
+    sys.exit("usage: mirror_check.py store DB ORIGIN | resends LOG")
