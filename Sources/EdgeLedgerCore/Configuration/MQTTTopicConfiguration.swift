@@ -7,6 +7,10 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
         case json
         /// Any bytes are accepted.
         case raw
+        /// Eclipse Sparkplug B: the topic must be in the `spBv1.0/` namespace and the payload a
+        /// Sparkplug B protobuf `Payload` (STATE: a JSON object); the agent keeps each edge node's
+        /// sequence state and records every gap (`[sparkplug]`).
+        case sparkplugB = "sparkplug_b"
     }
 
     /// The topic filter, `+` and `#` wildcards allowed.
