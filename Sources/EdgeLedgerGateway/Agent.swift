@@ -68,10 +68,13 @@ public struct Agent: Sendable {
         // One budget for every log line an outsider can trigger (rejected readings, wrong tokens).
         let logBudget = LogBudget(logger: Logger(label: "edge-ledger"))
         try configureRejectedTable(store, configuration.storage, logBudget: logBudget)
+        let sparkplug = SparkplugHost(
+            configuration: configuration.sparkplug, metrics: metrics.sparkplug, logBudget: logBudget,
+            logger: Logger(label: "edge-ledger.sparkplug"))
         let pipeline = try IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
-            metrics: metrics, logBudget: logBudget, logger: Logger(label: "edge-ledger.ingest"))
+            metrics: metrics, sparkplug: sparkplug, logBudget: logBudget, logger: Logger(label: "edge-ledger.ingest"))
         let brokerConnected = AtomicFlag()
         let mqttLogger = Logger(label: "edge-ledger.mqtt")
         let broker = "\(configuration.mqtt.host):\(configuration.mqtt.port)"
@@ -91,6 +94,8 @@ public struct Agent: Sendable {
                 case .connecting, .stopped: mqttLogger.info("broker \(state)", metadata: ["broker": "\(broker)"])
                 }
             })
+        // Sparkplug NCMDs are QoS 0, as the specification has them: queued, never waited for.
+        sparkplug.connect { topic, payload in client.publish(topic: topic, payload: payload, qos: 0) }
         if configuration.mqtt.topics.contains(where: { $0.qos == 2 }) {
             logger.notice(
                 "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-journal that loses nothing, and redeliveries are counted as duplicates"
@@ -108,8 +113,10 @@ public struct Agent: Sendable {
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
                     if let damage = store.damage { problems.append(storeDamageProblem(damage)) }
+                    let sparkplugTopics = configuration.mqtt.topics.contains { $0.format == .sparkplugB }
                     return LedgerReadiness(
-                        problems: problems, warnings: journalDamage.warnings(), brokerConnected: brokerConnected.value)
+                        problems: problems, warnings: journalDamage.warnings(), brokerConnected: brokerConnected.value,
+                        sparkplug: sparkplugTopics ? sparkplug.status : nil)
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"), logBudget: logBudget,
                 onAcknowledge: { state in

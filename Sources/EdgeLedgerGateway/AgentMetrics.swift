@@ -144,6 +144,8 @@ public final class AgentMetrics: Sendable {
     public let storeDamageDetected: Counter
     /// ``Name/integrityChecks``.
     public let integrityChecks: Counter
+    /// The Sparkplug B host's gaps and rebirth requests.
+    public let sparkplug: SparkplugMetrics
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -183,6 +185,7 @@ public final class AgentMetrics: Sendable {
         storeDamaged = gauge(Name.storeDamaged)
         storeDamageDetected = counter(Name.storeDamageDetected)
         integrityChecks = counter(Name.integrityChecks)
+        sparkplug = SparkplugMetrics(factory: factory)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])

@@ -50,7 +50,9 @@ public struct AgentReloader: Service {
         applied.mqtt.topics = new.mqtt.topics
         applied.ingest = new.ingest
         applied.log.level = new.log.level
+        applied.sparkplug = new.sparkplug
         pipeline.update(validator: ReadingValidator(topics: new.mqtt.topics, limits: new.ingest))
+        pipeline.sparkplug?.update(configuration: new.sparkplug)
         client.update(subscriptions: new.mqtt.topics.map { MQTTSubscription(filter: $0.filter.text, qos: $0.qos) })
         EdgeLedgerLogHandler.sharedLevel.withLock { $0 = Logger.Level(rawValue: new.log.level.rawValue) ?? .info }
         var needRestart: [String] = []

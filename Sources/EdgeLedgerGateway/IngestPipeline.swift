@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerMQTT
+import EdgeLedgerSparkplug
 import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
@@ -25,6 +26,8 @@ public final class IngestPipeline: Sendable {
     /// Counters for status and tests.
     public let statistics: IngestStatistics
     private let metrics: AgentMetrics?
+    /// The Sparkplug B host state of `sparkplug_b` topics; its gaps become entries.
+    public let sparkplug: SparkplugHost?
 
     /// Opens the store's journal (replaying what a crash left in it) and starts its folder.
     ///
@@ -34,7 +37,7 @@ public final class IngestPipeline: Sendable {
     /// - Throws: ``StoreError`` when the journal cannot be opened or replayed.
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        metrics: AgentMetrics? = nil, logBudget: LogBudget? = nil, logger: Logger
+        metrics: AgentMetrics? = nil, sparkplug: SparkplugHost? = nil, logBudget: LogBudget? = nil, logger: Logger
     ) throws(StoreError) {
         let events = IngestJournal.Events(
             folded: { entries, _, _ in
@@ -61,6 +64,7 @@ public final class IngestPipeline: Sendable {
         self.validator = Mutex(validator)
         self.statistics = statistics
         self.metrics = metrics
+        self.sparkplug = sparkplug
         self.logger = logger
         self.logBudget = logBudget ?? LogBudget(logger: logger)
         self.rejectLog = Mutex(RejectionLogLimiter(interval: validator.limits.rejectLogInterval))
@@ -118,8 +122,11 @@ public final class IngestPipeline: Sendable {
         switch verdict {
         case .failure(let rejection):
             return reject(message, rejection, at: now)
-        case .success(let name):
-            topic = name
+        case .success(let accepted):
+            topic = accepted.topic
+            if let message = accepted.sparkplug, let gap = sparkplug?.observe(message, now: now) {
+                record(gap, at: now)
+            }
         }
         let reading = ReadingInput(
             receivedAt: now, qos: message.qos, retain: message.retain, topic: topic, payload: Array(message.payload))
@@ -150,6 +157,21 @@ public final class IngestPipeline: Sendable {
     public var storeProblem: String? { journal.problem.map { "\($0)" } }
 
     // MARK: - Internals
+
+    /// Records a Sparkplug gap as an entry of its own, journaled (durable before the reading that
+    /// revealed it is acknowledged), before that reading.
+    private func record(_ gap: SparkplugGap, at now: Int64) {
+        let entry = ReadingInput(receivedAt: now, qos: 1, retain: false, topic: gap.topic, payload: gap.json())
+        do {
+            try journal.append(entry, journaled: true)
+        } catch {
+            // Counted and logged: the gap is still in /metrics and `status`.
+            statistics.storeFailures.add(1, ordering: .relaxed)
+            metrics?.storeFailures.increment()
+            logger.error(
+                "cannot record a Sparkplug gap entry", metadata: ["error": "\(error)", "gap": "\(gap.explanation)"])
+        }
+    }
 
     private func reject(_ message: MQTTMessage, _ rejection: Rejection, at now: Int64) -> MQTTMessageDisposition {
         statistics.countRejected(rejection.reason)

@@ -31,7 +31,9 @@ public enum SparkplugDecoder {
     /// STATE a JSON object).
     ///
     /// - Throws: ``SparkplugDecodingError`` naming what is wrong.
-    public static func decode(topic: String, payload: UnsafeRawBufferPointer) throws(SparkplugDecodingError)
+    public static func decode(
+        topic: String, payload: UnsafeRawBufferPointer
+    ) throws(SparkplugDecodingError)
         -> SparkplugMessage
     {
         let parsed = try SparkplugTopic(parsing: topic)

@@ -51,7 +51,9 @@ public enum SparkplugEncoder {
     ) -> [UInt8] {
         payload(
             timestamp: timestamp, seq: seq,
-            metrics: [metric(SparkplugDecoder.bdSeqMetricName, uint64: bdSeq), metric(rebirthMetricName, boolean: false)]
+            metrics: [
+                metric(SparkplugDecoder.bdSeqMetricName, uint64: bdSeq), metric(rebirthMetricName, boolean: false),
+            ]
                 + metrics)
     }
 

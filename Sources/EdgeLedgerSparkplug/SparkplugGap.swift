@@ -79,13 +79,16 @@ public struct SparkplugGap: Sendable, Hashable {
         switch kind {
         case .sequenceGap:
             let count = missed.map { ", \($0) message(s) missed" } ?? ""
-            what = "seq \(receivedSeq.map(String.init) ?? "?") received, \(expectedSeq.map(String.init) ?? "?") expected\(count)"
+            what =
+                "seq \(receivedSeq.map(String.init) ?? "?") received, \(expectedSeq.map(String.init) ?? "?") expected\(count)"
         case .dataBeforeBirth:
             what = "\(messageType.topicName) after the node's NDEATH, before its NBIRTH"
         case .bdSeqMismatch:
-            what = "NDEATH bdSeq \(receivedBdSeq.map(String.init) ?? "none"), NBIRTH bdSeq \(expectedBdSeq.map(String.init) ?? "none")"
+            what =
+                "NDEATH bdSeq \(receivedBdSeq.map(String.init) ?? "none"), NBIRTH bdSeq \(expectedBdSeq.map(String.init) ?? "none")"
         case .stateUnknown:
-            what = "\(messageType.topicName) from a node whose birth the agent has not seen (agent restarted; state unknown)"
+            what =
+                "\(messageType.topicName) from a node whose birth the agent has not seen (agent restarted; state unknown)"
         }
         return what + (rebirthRequested ? "; rebirth requested" : "")
     }

@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// What a Sparkplug B host application keeps per edge node, and what it concludes from each
 /// message: the node's birth (NBIRTH and its `bdSeq`), its death (NDEATH, matched by `bdSeq`),
 /// and its `seq` (0–255, one more per message after NBIRTH). A message that does not follow is a
@@ -34,16 +36,20 @@ public struct SparkplugHostState: Sendable {
     public static let maximumNodes = 65_536
 
     /// Whether gaps ask for a rebirth.
-    public var rebirthEnabled: Bool
+    public private(set) var rebirthEnabled = true
     /// Shortest time between two rebirth requests to one node, nanoseconds.
-    public var rebirthMinInterval: Int64
+    public private(set) var rebirthMinInterval: Int64 = 30_000_000_000
     private(set) var nodes: [SparkplugNode: Node] = [:]
 
     /// Creates an empty state (as after a start).
     public init(rebirthEnabled: Bool = true, rebirthMinInterval: Duration = .seconds(30)) {
+        configure(rebirthEnabled: rebirthEnabled, rebirthMinInterval: rebirthMinInterval)
+    }
+
+    /// Changes the rebirth policy (a reload); the nodes' state is kept.
+    public mutating func configure(rebirthEnabled: Bool, rebirthMinInterval: Duration) {
         self.rebirthEnabled = rebirthEnabled
-        let (seconds, attoseconds) = rebirthMinInterval.components
-        self.rebirthMinInterval = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        self.rebirthMinInterval = rebirthMinInterval.nanosecondsClamped
     }
 
     /// Edge nodes tracked.

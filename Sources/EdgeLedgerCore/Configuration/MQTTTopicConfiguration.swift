@@ -13,6 +13,10 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
         case sparkplugB = "sparkplug_b"
     }
 
+    /// Topics under this prefix are the agent's own entries (e.g. Sparkplug gap records,
+    /// `$edge-ledger/sparkplug/gap/...`); no filter may subscribe to them.
+    public static let reservedPrefix = "$edge-ledger"
+
     /// The topic filter, `+` and `#` wildcards allowed.
     public var filter: MQTTTopicFilter
     /// Maximum QoS requested from the broker, 0...2. Default 1: readings are acknowledged only
@@ -36,6 +40,12 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
             filter = MQTTTopicFilter(text)
             if filter == nil, let problem = MQTTTopicFilter.problem(with: text) {
                 r.error("filter", "invalid MQTT topic filter \(ConfigValue.quote(text)): \(problem)")
+            } else if text.hasPrefix(Self.reservedPrefix) {
+                r.error(
+                    "filter",
+                    "\(ConfigValue.quote(text)): topics under \(Self.reservedPrefix)/ are the agent's own entries (Sparkplug gaps), never readings"
+                )
+                filter = nil
             }
         }
         let qos = UInt8(r.integer("qos", default: 1, in: 0...2))
