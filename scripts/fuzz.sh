@@ -80,7 +80,8 @@ if [[ " ${targets[*]} " == *" sparkplug "* ]]; then
     protobuf=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
     [ -d "$protobuf" ] || swift package resolve >/dev/null
     mapfile -t protobuf_sources < <(find "$protobuf" -name '*.swift' | LC_ALL=C sort)
-    swift_library SwiftProtobuf 6 "${protobuf_sources[@]}"
+    # `package` declarations need a package name, as SwiftPM gives one.
+    swift_library SwiftProtobuf 6 -package-name swift_protobuf -- "${protobuf_sources[@]}"
     mapfile -t sparkplug_sources < <(find Sources/EdgeLedgerSparkplug -name '*.swift' | LC_ALL=C sort)
     swift_library EdgeLedgerSparkplug 6 "${sparkplug_sources[@]}"
 fi

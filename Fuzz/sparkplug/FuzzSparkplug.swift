@@ -27,9 +27,7 @@ public func fuzzSparkplug(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         topic = String(decoding: bytes[..<end], as: UTF8.self)
         payload = bytes[end...].dropFirst()
     }
-    let message = try? Array(payload).withUnsafeBytes { (p) throws(SparkplugDecodingError) in
-        try SparkplugDecoder.decode(topic: topic, payload: p)
-    }
+    let message = try? SparkplugDecoder.decode(topic: topic, payload: Array(payload))
     guard let message else { return 0 }
     precondition(message.topic.messageType == .state || message.topic.node != nil, "a node message without its node")
     if message.bdSeq != nil {

@@ -53,6 +53,17 @@ public enum SparkplugDecoder {
         return message
     }
 
+    /// Decodes one message whose payload is in an array, like
+    /// ``decode(topic:payload:)-(_,UnsafeRawBufferPointer)``.
+    ///
+    /// - Throws: ``SparkplugDecodingError`` naming what is wrong.
+    public static func decode(topic: String, payload: [UInt8]) throws(SparkplugDecodingError) -> SparkplugMessage {
+        let result = payload.withUnsafeBytes { bytes in
+            Result { () throws(SparkplugDecodingError) in try decode(topic: topic, payload: bytes) }
+        }
+        return try result.get()
+    }
+
     /// Decodes a protobuf `Payload`, bounded by ``maximumNestingDepth``.
     ///
     /// - Throws: ``SparkplugDecodingError`` (`.payload` or `.tooDeep`).

@@ -46,8 +46,9 @@ import Testing
         edge.send("spBv1.0/plant-7/NDEATH/press-1", SparkplugEncoder.nodeDeath(timestamp: t + 9, bdSeq: 2))
         edge.close()
 
-        // 6 messages + 3 gaps.
-        #expect(try h.waitForEntries(9) == 9, "\(h.log)")
+        // 6 messages + 3 gaps + the agent's own 3 NCMDs, which come back on its subscription: the
+        // ledger holds the evidence that it asked.
+        #expect(try h.waitForEntries(12) == 12, "\(h.log)")
         #expect(commands.wait(forTopics: ["spBv1.0/plant-7/NCMD/press-1", "spBv1.0/plant-7/NCMD/press-2"]))
         for (_, payload) in commands.received {
             let command = try SparkplugDecoder.decodePayload(payload)
@@ -66,7 +67,8 @@ import Testing
 
         let r = try h.reader()
         let entries = try r.entries(from: 0, to: try r.nextIndex())
-        let topics = entries.map(\.topic)
+        let topics = entries.map(\.topic).filter { !$0.contains("/NCMD/") }
+        #expect(entries.count - topics.count == 3, "the 3 rebirth commands")
         #expect(
             topics == [
                 "spBv1.0/plant-7/NBIRTH/press-1", "spBv1.0/plant-7/NDATA/press-1", "spBv1.0/plant-7/NDATA/press-1",
@@ -103,7 +105,7 @@ import Testing
         let commands = try CommandListener(broker: broker)
         edge.send("spBv1.0/line-2/NDATA/oven", SparkplugEncoder.payload(timestamp: 3, seq: 2, metrics: []))
         edge.close()
-        #expect(try h.waitForEntries(4) == 4)
+        #expect(try h.waitForEntries(5) == 5, "NBIRTH, NDATA; then the gap, NDATA and the agent's NCMD")
         #expect(commands.wait(forTopics: ["spBv1.0/line-2/NCMD/oven"]))
         #expect(h.stop() == 0)
         let r = try h.reader()
@@ -149,31 +151,34 @@ final class EdgeNodeSimulator {
 
 /// A second host-side subscriber that collects the NCMDs the agent sends.
 final class CommandListener: Sendable {
-    private let inbox = Mutex<[(topic: String, payload: [UInt8])]>([])
-    private let connected = Atomic<Bool>(false)
+    private final class Inbox: Sendable {
+        let messages = Mutex<[(topic: String, payload: [UInt8])]>([])
+        let connected = Atomic<Bool>(false)
+    }
+
+    private let inbox = Inbox()
     private let client: MQTTClient
 
     init(broker: MosquittoBroker) throws {
         let inbox = self.inbox
-        let connected = self.connected
         client = try MQTTClient(
             options: MQTTClientOptions(
                 host: "127.0.0.1", port: broker.port, clientID: "ncmd-\(UUID().uuidString.prefix(6))",
                 cleanSession: true, subscriptions: [MQTTSubscription(filter: "spBv1.0/+/NCMD/#", qos: 0)]),
             onMessage: { message in
                 let item = (String(decoding: message.topic, as: UTF8.self), Array(message.payload))
-                inbox.withLock { $0.append(item) }
+                inbox.messages.withLock { $0.append(item) }
                 return .acknowledge
             },
-            onState: { if $0.isConnected { connected.store(true, ordering: .relaxed) } })
+            onState: { if $0.isConnected { inbox.connected.store(true, ordering: .relaxed) } })
         try client.start()
-        _ = Eventually.holds(timeout: 10) { connected.load(ordering: .relaxed) }
+        _ = Eventually.holds(timeout: 10) { inbox.connected.load(ordering: .relaxed) }
         usleep(150_000)  // SUBACK
     }
 
     deinit { client.stop() }
 
-    var received: [(topic: String, payload: [UInt8])] { inbox.withLock { $0 } }
+    var received: [(topic: String, payload: [UInt8])] { inbox.messages.withLock { $0 } }
 
     /// Waits until a command arrived on each of `topics`.
     func wait(forTopics topics: Set<String>, timeout: Double = 20) -> Bool {

@@ -4,9 +4,7 @@ import Testing
 
 @Suite struct SparkplugDecoderTests {
     private func decode(_ topic: String, _ payload: [UInt8]) throws(SparkplugDecodingError) -> SparkplugMessage {
-        try payload.withUnsafeBytes { (p) throws(SparkplugDecodingError) in
-            try SparkplugDecoder.decode(topic: topic, payload: p)
-        }
+        try SparkplugDecoder.decode(topic: topic, payload: payload)
     }
 
     private func failure(_ topic: String, _ payload: [UInt8]) -> SparkplugDecodingError? {
