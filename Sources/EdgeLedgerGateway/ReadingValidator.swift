@@ -17,13 +17,22 @@ public struct ReadingValidator: Sendable {
     /// ``matches`` is emptied when it reaches this many topics.
     public static let matchCacheLimit = 4096
 
+    /// An accepted reading: its topic, and the configured topic filter it matched.
+    public struct Accepted: Sendable, Hashable {
+        /// The topic, validated UTF-8.
+        public var topic: String
+        /// Index into ``ReadingValidator/topics`` of the first filter that matches.
+        public var topicIndex: Int
+    }
+
     public init(topics: [MQTTTopicConfiguration], limits: IngestConfiguration) {
         self.topics = topics
         self.limits = limits
     }
 
-    /// Validates one reading; returns the topic as a string when accepted.
-    public func validate(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Result<String, Rejection> {
+    /// Validates one reading; returns the topic and the filter it matched when accepted.
+    public func validate(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Result<Accepted, Rejection>
+    {
         validate(topic: topic, payload: payload) { name in topics.firstIndex { $0.filter.matches(topic: name) } ?? -1 }
     }
 
@@ -31,7 +40,7 @@ public struct ReadingValidator: Sendable {
     /// topic matched (the hot path's variant).
     public mutating func validateRemembering(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer
-    ) -> Result<String, Rejection> {
+    ) -> Result<Accepted, Rejection> {
         var cache = matches
         matches = [:]  // keeps `cache` uniquely referenced: no copy on write
         defer { matches = cache }
@@ -47,7 +56,7 @@ public struct ReadingValidator: Sendable {
 
     private func validate(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, match: (String) -> Int
-    ) -> Result<String, Rejection> {
+    ) -> Result<Accepted, Rejection> {
         guard topic.count <= limits.maxTopicBytes else {
             return .failure(
                 Rejection(.topicTooLong, "\(topic.count) bytes > ingest.max_topic_bytes \(limits.maxTopicBytes)"))
@@ -68,6 +77,6 @@ public struct ReadingValidator: Sendable {
         if config.format == .json, let problem = JSONSyntax.objectProblem(payload) {
             return .failure(Rejection(.payloadNotJSONObject, problem))
         }
-        return .success(name)
+        return .success(Accepted(topic: name, topicIndex: index))
     }
 }

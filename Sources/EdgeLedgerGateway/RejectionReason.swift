@@ -10,6 +10,9 @@ public enum RejectionReason: String, Sendable, Hashable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     /// The topic is configured as JSON and the payload is not one JSON object.
     case payloadNotJSONObject = "payload_not_json_object"
+    /// The payload with the reading's attributes (MQTT 5 user properties and content type,
+    /// device time, Sparkplug fields) would exceed the 65,535-byte entry limit.
+    case entryTooLarge = "entry_too_large"
 }
 
 /// A rejected reading: the reason and a human-readable detail.
