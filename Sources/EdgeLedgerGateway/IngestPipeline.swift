@@ -118,18 +118,24 @@ public final class IngestPipeline: Sendable {
         metrics?.readingsReceived.increment()
         let now = SystemClock.nowNanoseconds()
         let verdict = validator.withLock { $0.validateRemembering(topic: message.topic, payload: message.payload) }
-        let topic: String
+        let accepted: ReadingValidator.Accepted
         switch verdict {
         case .failure(let rejection):
             return reject(message, rejection, at: now)
-        case .success(let accepted):
-            topic = accepted.topic
-            if let message = accepted.sparkplug, let gap = sparkplug?.observe(message, now: now) {
-                record(gap, at: now)
-            }
+        case .success(let a):
+            accepted = a
+        }
+        let attributes = attributes(of: message, accepted: accepted)
+        if !attributes.isEmpty, let rejection = Self.sizeProblem(message, accepted.topic, attributes) {
+            return reject(message, rejection, at: now)
+        }
+        // Sparkplug: a gap this message reveals is recorded first, as an entry of its own.
+        if let sparkplugMessage = accepted.sparkplug, let gap = sparkplug?.observe(sparkplugMessage, now: now) {
+            record(gap, at: now)
         }
         let reading = ReadingInput(
-            receivedAt: now, qos: message.qos, retain: message.retain, topic: topic, payload: Array(message.payload))
+            receivedAt: now, qos: message.qos, retain: message.retain, topic: accepted.topic,
+            payload: Array(message.payload), attributes: attributes)
         let journaled = message.qos > 0
         // Only journaled readings wait for a write before their acknowledgement: only they are timed.
         let started = journaled && metrics != nil ? ContinuousClock.now : nil

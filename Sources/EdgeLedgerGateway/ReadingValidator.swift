@@ -34,8 +34,8 @@ public struct ReadingValidator: Sendable {
         self.limits = limits
     }
 
-    /// Validates one reading; returns the topic as a string (and a Sparkplug message's decoded
-    /// metadata) when accepted.
+    /// Validates one reading; returns the topic, the filter it matched (and a Sparkplug message's
+    /// decoded metadata) when accepted.
     public func validate(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer
     ) -> Result<Accepted, Rejection> {

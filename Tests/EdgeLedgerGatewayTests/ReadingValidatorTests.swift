@@ -23,6 +23,7 @@ import Testing
         #expect(
             try check(Array("factory/p1/telemetry".utf8), Array(#"{"v":1}"#.utf8)).get().topic == "factory/p1/telemetry"
         )
+        #expect(try check(Array("factory/p1/raw".utf8), Array("x".utf8)).get().topicIndex == 1)
         #expect(reason("factory/p1/raw", "not json at all") == nil)
         #expect(reason("factory/p1/raw", "") == nil)
     }
