@@ -32,7 +32,7 @@ public func fuzzSparkplug(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     precondition(message.topic.messageType == .state || message.topic.node != nil, "a node message without its node")
     if message.bdSeq != nil {
         precondition(
-            message.messageType == .nodeBirth || message.messageType == .nodeDeath, "bdSeq read outside NBIRTH/NDEATH")
+            message.messageType == .nbirth || message.messageType == .ndeath, "bdSeq read outside NBIRTH/NDEATH")
     }
     if message.messageType != .state {
         let decoded = try! SparkplugDecoder.decodePayload(Array(payload))

@@ -3,9 +3,12 @@ import EdgeLedgerMQTT
 
 extension IngestPipeline {
     /// The entry attributes of an accepted reading: empty (a format-v1 entry, the hot path)
-    /// unless the message or its topic's configuration supplies some.
+    /// unless the message or its topic's configuration supplies some. A Sparkplug B message
+    /// records its group, node, device, type, `seq`, `bdSeq` and timestamp, and the payload
+    /// timestamp as the device time.
     func attributes(of message: MQTTMessage, accepted: ReadingValidator.Accepted) -> EntryAttributes {
-        EntryAttributes()
+        guard let sparkplug = accepted.sparkplug else { return EntryAttributes() }
+        return EntryAttributes(deviceTime: sparkplug.timestampNanoseconds, sparkplug: sparkplug.attributes)
     }
 
     /// Why a reading with attributes cannot become an entry (too large with them, or an

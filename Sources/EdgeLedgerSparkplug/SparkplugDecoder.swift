@@ -47,7 +47,7 @@ public enum SparkplugDecoder {
         var message = SparkplugMessage(
             topic: parsed, seq: decoded.hasSeq ? decoded.seq : nil,
             timestamp: decoded.hasTimestamp ? decoded.timestamp : nil, metricCount: decoded.metrics.count)
-        if parsed.messageType == .nodeBirth || parsed.messageType == .nodeDeath {
+        if parsed.messageType == .nbirth || parsed.messageType == .ndeath {
             message.bdSeq = bdSeq(in: decoded)
         }
         return message

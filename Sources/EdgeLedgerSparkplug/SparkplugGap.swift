@@ -30,7 +30,7 @@ public struct SparkplugGap: Sendable, Hashable {
     /// The device of the message that revealed the gap, if any.
     public var deviceID: String?
     /// The type of the message that revealed the gap.
-    public var messageType: SparkplugMessageType
+    public var messageType: SparkplugAttributes.MessageType
     /// The `seq` expected, when known.
     public var expectedSeq: UInt64?
     /// The `seq` received, when the message had one.
@@ -47,7 +47,7 @@ public struct SparkplugGap: Sendable, Hashable {
 
     /// Creates a gap record.
     public init(
-        kind: Kind, node: SparkplugNode, deviceID: String? = nil, messageType: SparkplugMessageType,
+        kind: Kind, node: SparkplugNode, deviceID: String? = nil, messageType: SparkplugAttributes.MessageType,
         expectedSeq: UInt64? = nil, receivedSeq: UInt64? = nil, expectedBdSeq: UInt64? = nil,
         receivedBdSeq: UInt64? = nil, detectedAt: Int64, rebirthRequested: Bool = false
     ) {
@@ -82,13 +82,13 @@ public struct SparkplugGap: Sendable, Hashable {
             what =
                 "seq \(receivedSeq.map(String.init) ?? "?") received, \(expectedSeq.map(String.init) ?? "?") expected\(count)"
         case .dataBeforeBirth:
-            what = "\(messageType.topicName) after the node's NDEATH, before its NBIRTH"
+            what = "\(messageType.name) after the node's NDEATH, before its NBIRTH"
         case .bdSeqMismatch:
             what =
                 "NDEATH bdSeq \(receivedBdSeq.map(String.init) ?? "none"), NBIRTH bdSeq \(expectedBdSeq.map(String.init) ?? "none")"
         case .stateUnknown:
             what =
-                "\(messageType.topicName) from a node whose birth the agent has not seen (agent restarted; state unknown)"
+                "\(messageType.name) from a node whose birth the agent has not seen (agent restarted; state unknown)"
         }
         return what + (rebirthRequested ? "; rebirth requested" : "")
     }
@@ -102,7 +102,7 @@ public struct SparkplugGap: Sendable, Hashable {
             ("edge_node", JSONWriter.string(node.edgeNodeID)),
         ]
         if let deviceID { members.append(("device", JSONWriter.string(deviceID))) }
-        members.append(("message_type", JSONWriter.string(messageType.topicName)))
+        members.append(("message_type", JSONWriter.string(messageType.name)))
         let numbers: [(String, UInt64?)] = [
             ("expected_seq", expectedSeq), ("received_seq", receivedSeq), ("missed", missed),
             ("expected_bdseq", expectedBdSeq), ("received_bdseq", receivedBdSeq),

@@ -62,7 +62,7 @@ public struct SparkplugHostState: Sendable {
     public mutating func observe(_ message: SparkplugMessage, now: Int64) -> Observation {
         guard let id = message.topic.node else { return Observation() }  // STATE
         let type = message.messageType
-        if type == .nodeCommand || type == .deviceCommand { return Observation() }  // host → node, unnumbered
+        if type == .ncmd || type == .dcmd { return Observation() }  // host → node, unnumbered
         if nodes[id] == nil, nodes.count >= Self.maximumNodes { nodes.remove(at: nodes.startIndex) }
         var node = nodes[id] ?? Node(alive: false, born: false)
         let known = nodes[id] != nil
@@ -73,12 +73,12 @@ public struct SparkplugHostState: Sendable {
                 detectedAt: now)
         }
         switch type {
-        case .nodeBirth:
+        case .nbirth:
             node.alive = true
             node.born = true
             node.bdSeq = message.bdSeq
             node.nextSeq = message.seq.map { ($0 &+ 1) % 256 }
-        case .nodeDeath:
+        case .ndeath:
             if node.alive, node.born, node.bdSeq != message.bdSeq {
                 // Not this birth's death: a stale will message. The node stays alive.
                 var g = noticed(.bdSeqMismatch)

@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// What the ledger keeps of one decoded Sparkplug B message besides its raw bytes: the topic's
 /// parts and the payload's sequence numbers and timestamp.
 public struct SparkplugMessage: Sendable, Hashable {
@@ -24,13 +26,22 @@ public struct SparkplugMessage: Sendable, Hashable {
     }
 
     /// The message type.
-    public var messageType: SparkplugMessageType { topic.messageType }
+    public var messageType: SparkplugAttributes.MessageType { topic.messageType }
 
     /// The payload timestamp in nanoseconds since the Unix epoch (the entry's device time), or
-    /// `nil` when absent or beyond what 64 bits of nanoseconds hold (year 2554).
-    public var timestampNanoseconds: UInt64? {
-        guard let timestamp else { return nil }
-        let (ns, overflow) = timestamp.multipliedReportingOverflow(by: 1_000_000)
+    /// `nil` when absent or beyond what a signed 64-bit count of nanoseconds holds (year 2262).
+    public var timestampNanoseconds: Int64? {
+        guard let timestamp, let ms = Int64(exactly: timestamp) else { return nil }
+        let (ns, overflow) = ms.multipliedReportingOverflow(by: 1_000_000)
         return overflow ? nil : ns
+    }
+
+    /// What the entry records of this message (entry format v2, `SparkplugAttributes`): for
+    /// STATE the group id is empty and the edge node id holds the host application id.
+    public var attributes: SparkplugAttributes {
+        SparkplugAttributes(
+            messageType: messageType, groupID: topic.node?.groupID ?? "",
+            edgeNodeID: topic.node?.edgeNodeID ?? topic.hostID ?? "", deviceID: topic.deviceID, seq: seq, bdSeq: bdSeq,
+            timestamp: timestamp)
     }
 }

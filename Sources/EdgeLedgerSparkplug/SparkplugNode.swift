@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// An edge node of the Sparkplug namespace: its group and its edge node id, the unit whose
 /// `seq` and `bdSeq` a host application tracks.
 public struct SparkplugNode: Sendable, Hashable, CustomStringConvertible {
@@ -17,6 +19,6 @@ public struct SparkplugNode: Sendable, Hashable, CustomStringConvertible {
 
     /// The topic of a command to this node: `spBv1.0/<group>/NCMD/<node>`.
     public var commandTopic: String {
-        "\(SparkplugTopic.namespace)/\(groupID)/\(SparkplugMessageType.nodeCommand.topicName)/\(edgeNodeID)"
+        "\(SparkplugTopic.namespace)/\(groupID)/\(SparkplugAttributes.MessageType.ncmd.name)/\(edgeNodeID)"
     }
 }

@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// A topic of the Sparkplug B namespace, parsed: `spBv1.0/<group>/<type>/<edge node>[/<device>]`
 /// or `spBv1.0/STATE/<host id>`.
 public struct SparkplugTopic: Sendable, Hashable {
@@ -5,7 +7,7 @@ public struct SparkplugTopic: Sendable, Hashable {
     public static let namespace = "spBv1.0"
 
     /// The message type.
-    public var messageType: SparkplugMessageType
+    public var messageType: SparkplugAttributes.MessageType
     /// The edge node (group and node id); `nil` for STATE.
     public var node: SparkplugNode?
     /// The device id (device messages only).
@@ -36,7 +38,7 @@ public struct SparkplugTopic: Sendable, Hashable {
             self.hostID = String(levels[2])
             return
         }
-        guard let type = SparkplugMessageType(topicName: levels[2]), type != .state else {
+        guard let type = SparkplugAttributes.MessageType(topicName: levels[2]), type != .state else {
             throw .topic(
                 "unknown message type \"\(levels[2].prefix(16))\"; expected NBIRTH, NDATA, NDEATH, NCMD, DBIRTH, DDATA, DDEATH or DCMD"
             )
@@ -44,7 +46,7 @@ public struct SparkplugTopic: Sendable, Hashable {
         let expected = type.isDeviceMessage ? 5 : 4
         guard levels.count == expected else {
             throw .topic(
-                "\(levels.count) levels for \(type.topicName); expected \(expected): spBv1.0/<group>/\(type.topicName)/<edge node>\(type.isDeviceMessage ? "/<device>" : "")"
+                "\(levels.count) levels for \(type.name); expected \(expected): spBv1.0/<group>/\(type.name)/<edge node>\(type.isDeviceMessage ? "/<device>" : "")"
             )
         }
         self.messageType = type

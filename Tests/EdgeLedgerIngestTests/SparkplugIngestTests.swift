@@ -84,8 +84,17 @@ import Testing
         #expect(gaps[1].contains(#""kind":"state_unknown""#) && gaps[1].contains(#""device":"spindle""#))
         #expect(gaps[2].contains(#""kind":"bdseq_mismatch""#) && gaps[2].contains(#""expected_bdseq":3"#))
         #expect(gaps.allSatisfy { $0.contains(#""rebirth_requested":true"#) })
-        // The raw bytes are the evidence: the NBIRTH entry holds exactly what was published.
+        // The raw bytes are the evidence: the NBIRTH entry holds exactly what was published, and
+        // its attributes (entry format v2) what the agent read from it.
         #expect(entries[0].payload == SparkplugEncoder.nodeBirth(timestamp: t, bdSeq: 3))
+        #expect(
+            entries[0].attributes.sparkplug
+                == SparkplugAttributes(
+                    messageType: .nbirth, groupID: "plant-7", edgeNodeID: "press-1", seq: 0, bdSeq: 3, timestamp: t))
+        #expect(entries[0].attributes.deviceTime == Int64(t) * 1_000_000)
+        let device = try #require(entries.first { $0.topic == "spBv1.0/plant-7/DDATA/press-2/spindle" })
+        #expect(device.attributes.sparkplug?.deviceID == "spindle" && device.attributes.sparkplug?.seq == 40)
+        #expect(entries.filter { $0.topic.hasPrefix(SparkplugGap.topicPrefix) }.allSatisfy { $0.attributes.isEmpty })
         let rejected = try r.recentRejected(limit: 10).map(\.reason)
         #expect(rejected.count == 2)
         #expect(rejected.contains { $0.hasPrefix("sparkplug_payload: ") }, "\(rejected)")

@@ -41,11 +41,17 @@ import Testing
         let entries = try r.entries(from: 0, to: try r.nextIndex())
         #expect(entries.count == 24)
         #expect(entries.last?.topic == "spBv1.0/plant-7/NCMD/py-node")
-        let messages = try entries.dropLast().filter { !$0.topic.hasPrefix(SparkplugGap.topicPrefix) }.map {
-            try SparkplugDecoder.decode(topic: $0.topic, payload: $0.payload)
+        // What each entry records (format v2 attributes), and that it is what its raw bytes say.
+        let recorded = entries.dropLast().filter { !$0.topic.hasPrefix(SparkplugGap.topicPrefix) }
+        let messages = try recorded.compactMap { entry -> SparkplugAttributes? in
+            let decoded = try SparkplugDecoder.decode(topic: entry.topic, payload: entry.payload)
+            #expect(entry.attributes.sparkplug == decoded.attributes)
+            #expect(entry.attributes.deviceTime == decoded.timestampNanoseconds && entry.attributes.deviceTime != nil)
+            return entry.attributes.sparkplug
         }
-        #expect(messages.map(\.messageType) == [.nodeBirth] + Array(repeating: .nodeData, count: 20) + [.nodeDeath])
-        #expect(messages.allSatisfy { $0.topic.node == SparkplugNode(groupID: "plant-7", edgeNodeID: "py-node") })
+        #expect(messages.count == 22)
+        #expect(messages.map(\.messageType) == [.nbirth] + Array(repeating: .ndata, count: 20) + [.ndeath])
+        #expect(messages.allSatisfy { $0.groupID == "plant-7" && $0.edgeNodeID == "py-node" && $0.deviceID == nil })
         #expect(messages.dropLast().map(\.seq) == (0...20).map { UInt64($0) }, "NBIRTH seq 0, then one more each")
         #expect(messages.first?.bdSeq == 0)
         let ended = UInt64(Date().timeIntervalSince1970 * 1000)

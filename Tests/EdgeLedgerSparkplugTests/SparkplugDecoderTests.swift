@@ -18,11 +18,11 @@ import Testing
 
     @Test func parsesEveryTopicShape() throws {
         let birth = try SparkplugTopic(parsing: "spBv1.0/plant-7/NBIRTH/press-1")
-        #expect(birth.messageType == .nodeBirth)
+        #expect(birth.messageType == .nbirth)
         #expect(birth.node == SparkplugNode(groupID: "plant-7", edgeNodeID: "press-1"))
         #expect(birth.deviceID == nil)
         let device = try SparkplugTopic(parsing: "spBv1.0/plant-7/DDATA/press-1/spindle")
-        #expect(device.messageType == .deviceData && device.deviceID == "spindle")
+        #expect(device.messageType == .ddata && device.deviceID == "spindle")
         let state = try SparkplugTopic(parsing: "spBv1.0/STATE/scada-1")
         #expect(state.messageType == .state && state.hostID == "scada-1" && state.node == nil)
         #expect(SparkplugNode(groupID: "g", edgeNodeID: "n").commandTopic == "spBv1.0/g/NCMD/n")

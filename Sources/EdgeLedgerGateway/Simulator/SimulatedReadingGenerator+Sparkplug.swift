@@ -1,3 +1,4 @@
+import EdgeLedgerCore
 import EdgeLedgerSparkplug
 
 /// The simulator's Sparkplug B mode: sensor `press-07` is the edge node `press-07` of group
@@ -8,7 +9,7 @@ import EdgeLedgerSparkplug
 extension SimulatedReadingGenerator {
     /// `spBv1.0/<topicPrefix>/NDATA/<sensor>`.
     func sparkplugDataTopic(sensor index: Int) -> String {
-        "\(SparkplugTopic.namespace)/\(topicPrefix)/\(SparkplugMessageType.nodeData.topicName)/\(sensors[index].id)"
+        "\(SparkplugTopic.namespace)/\(topicPrefix)/\(SparkplugAttributes.MessageType.ndata.name)/\(sensors[index].id)"
     }
 
     /// The topic and payload of the sensor's message number `sequence` (0: its NBIRTH).
@@ -20,7 +21,7 @@ extension SimulatedReadingGenerator {
             "\(sensor.kind.rawValue) [\(sensor.kind.unit)]", double: sensor.value, timestamp: timestamp)
         if sequence == 0 {
             let topic =
-                "\(SparkplugTopic.namespace)/\(topicPrefix)/\(SparkplugMessageType.nodeBirth.topicName)/\(sensor.id)"
+                "\(SparkplugTopic.namespace)/\(topicPrefix)/\(SparkplugAttributes.MessageType.nbirth.name)/\(sensor.id)"
             return (topic, SparkplugEncoder.nodeBirth(timestamp: timestamp, bdSeq: 0, metrics: [metric]))
         }
         let payload = SparkplugEncoder.payload(timestamp: timestamp, seq: UInt64(sequence % 256), metrics: [metric])
