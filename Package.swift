@@ -254,7 +254,8 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerGatewayTests",
             dependencies: [
-                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerStore",
+                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerSparkplug",
+                "EdgeLedgerStore",
                 "EdgeLedgerSystem", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
