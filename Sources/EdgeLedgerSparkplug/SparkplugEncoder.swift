@@ -8,30 +8,26 @@ public enum SparkplugEncoder {
 
     /// A boolean metric.
     public static func metric(_ name: String, boolean: Bool, timestamp: UInt64? = nil) -> SparkplugMetric {
-        var metric = SparkplugMetric()
-        metric.name = name
-        metric.datatype = UInt32(SparkplugDataType.boolean.rawValue)
-        metric.booleanValue = boolean
-        if let timestamp { metric.timestamp = timestamp }
-        return metric
+        metric(name, .boolean, .booleanValue(boolean), timestamp: timestamp)
     }
 
     /// A 64-bit floating point metric.
     public static func metric(_ name: String, double: Double, timestamp: UInt64? = nil) -> SparkplugMetric {
-        var metric = SparkplugMetric()
-        metric.name = name
-        metric.datatype = UInt32(SparkplugDataType.double.rawValue)
-        metric.doubleValue = double
-        if let timestamp { metric.timestamp = timestamp }
-        return metric
+        metric(name, .double, .doubleValue(double), timestamp: timestamp)
     }
 
     /// An unsigned 64-bit integer metric (`bdSeq` is one).
     public static func metric(_ name: String, uint64: UInt64, timestamp: UInt64? = nil) -> SparkplugMetric {
+        metric(name, .uint64, .longValue(uint64), timestamp: timestamp)
+    }
+
+    private static func metric(
+        _ name: String, _ type: SparkplugDataType, _ value: SparkplugMetric.OneOf_Value, timestamp: UInt64?
+    ) -> SparkplugMetric {
         var metric = SparkplugMetric()
         metric.name = name
-        metric.datatype = UInt32(SparkplugDataType.uint64.rawValue)
-        metric.longValue = uint64
+        metric.datatype = UInt32(type.rawValue)
+        metric.value = value
         if let timestamp { metric.timestamp = timestamp }
         return metric
     }
