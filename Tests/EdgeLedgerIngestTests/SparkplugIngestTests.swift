@@ -1,10 +1,9 @@
 import EdgeLedgerCore
-import EdgeLedgerMQTT
+import EdgeLedgerGateway
 import EdgeLedgerSparkplug
 import EdgeLedgerStore
 import EdgeLedgerTestSupport
 import Foundation
-import Synchronization
 import Testing
 
 /// Sparkplug B end to end: the real agent, a real mosquitto, edge nodes made of the generated
@@ -60,9 +59,11 @@ import Testing
         #expect(metrics.contains(#"edge_ledger_sparkplug_gaps_total{kind="state_unknown"} 1"#))
         #expect(metrics.contains(#"edge_ledger_sparkplug_gaps_total{kind="bdseq_mismatch"} 1"#))
         #expect(metrics.contains("edge_ledger_sparkplug_rebirth_requests_total 3"))
-        let (_, statusText) = try h.getBytes("/status")
-        let status = try AgentStatusDocumentProbe.sparkplug(statusText)
-        #expect(status.contains(#""gaps_total":3"#) && status.contains(#""rebirth_requests":3"#), "\(status)")
+        let (_, statusBody) = try h.getBytes("/status")
+        let status = try #require(try AgentStatusDocument(json: statusBody).sparkplug)
+        #expect(status.gapsTotal == 3 && status.rebirthRequests == 3 && status.nodes == 2, "\(status)")
+        #expect(status.gaps == ["sequence_gap": 1, "state_unknown": 1, "bdseq_mismatch": 1])
+        #expect(status.lastGap?.hasPrefix("plant-7/press-1: NDEATH bdSeq 2, NBIRTH bdSeq 3") == true)
         #expect(h.stop() == 0)
 
         let r = try h.reader()
@@ -138,70 +139,5 @@ import Testing
         #expect(h.stop() == 0)
         let gap = try #require(try h.reader().entries(from: 0, to: 1).first)
         #expect(String(decoding: gap.payload, as: UTF8.self).contains(#""rebirth_requested":false"#))
-    }
-}
-
-/// Publishes an edge node's messages (QoS 1: in order, none lost, so every gap is deliberate).
-final class EdgeNodeSimulator {
-    private let publisher: MQTTPublisher
-
-    init(broker: MosquittoBroker) throws {
-        publisher = try MQTTPublisher(clientID: "edge-\(UUID().uuidString.prefix(6))")
-        try publisher.connect(host: "127.0.0.1", port: broker.port)
-    }
-
-    func send(_ topic: String, _ payload: [UInt8]) {
-        try? publisher.publish(topic: topic, payload: payload, qos: 1)
-        _ = publisher.drain(timeout: 10)
-    }
-
-    func close() { publisher.disconnect() }
-}
-
-/// A second host-side subscriber that collects the NCMDs the agent sends.
-final class CommandListener: Sendable {
-    private final class Inbox: Sendable {
-        let messages = Mutex<[(topic: String, payload: [UInt8])]>([])
-        let connected = Atomic<Bool>(false)
-    }
-
-    private let inbox = Inbox()
-    private let client: MQTTClient
-
-    init(broker: MosquittoBroker) throws {
-        let inbox = self.inbox
-        client = try MQTTClient(
-            options: MQTTClientOptions(
-                host: "127.0.0.1", port: broker.port, clientID: "ncmd-\(UUID().uuidString.prefix(6))",
-                cleanSession: true, subscriptions: [MQTTSubscription(filter: "spBv1.0/+/NCMD/#", qos: 0)]),
-            onMessage: { message in
-                let item = (String(decoding: message.topic, as: UTF8.self), Array(message.payload))
-                inbox.messages.withLock { $0.append(item) }
-                return .acknowledge
-            },
-            onState: { if $0.isConnected { inbox.connected.store(true, ordering: .relaxed) } })
-        try client.start()
-        _ = Eventually.holds(timeout: 10) { inbox.connected.load(ordering: .relaxed) }
-        usleep(150_000)  // SUBACK
-    }
-
-    deinit { client.stop() }
-
-    var received: [(topic: String, payload: [UInt8])] { inbox.messages.withLock { $0 } }
-
-    /// Waits until a command arrived on each of `topics`.
-    func wait(forTopics topics: Set<String>, timeout: Double = 20) -> Bool {
-        Eventually.holds(timeout: timeout) { topics.isSubset(of: Set(received.map(\.topic))) }
-    }
-}
-
-/// The `sparkplug` member of a status document, as text.
-enum AgentStatusDocumentProbe {
-    static func sparkplug(_ body: [UInt8]) throws -> String {
-        let text = String(decoding: body, as: UTF8.self)
-        guard let range = text.range(of: #""sparkplug":"#) else {
-            throw TestSupportError("no sparkplug member in the status document: \(text)")
-        }
-        return String(text[range.lowerBound...])
     }
 }
