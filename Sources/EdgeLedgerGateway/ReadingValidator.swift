@@ -23,11 +23,18 @@ public struct ReadingValidator: Sendable {
         public var topic: String
         /// Index into ``ReadingValidator/topics`` of the first filter that matches.
         public var topicIndex: Int
+        /// The UTF-8 name of the JSON member holding the device time, when the filter
+        /// configures one (``MQTTTopicConfiguration/deviceTime``).
+        public var deviceTimeMember: [UInt8]?
     }
+
+    /// ``MQTTTopicConfiguration/deviceTime`` of each topic, as UTF-8.
+    private let deviceTimeMembers: [[UInt8]?]
 
     public init(topics: [MQTTTopicConfiguration], limits: IngestConfiguration) {
         self.topics = topics
         self.limits = limits
+        self.deviceTimeMembers = topics.map { $0.deviceTime.map { Array($0.utf8) } }
     }
 
     /// Validates one reading; returns the topic and the filter it matched when accepted.
@@ -77,6 +84,6 @@ public struct ReadingValidator: Sendable {
         if config.format == .json, let problem = JSONSyntax.objectProblem(payload) {
             return .failure(Rejection(.payloadNotJSONObject, problem))
         }
-        return .success(Accepted(topic: name, topicIndex: index))
+        return .success(Accepted(topic: name, topicIndex: index, deviceTimeMember: deviceTimeMembers[index]))
     }
 }
