@@ -10,13 +10,7 @@ extension MQTTClient {
 
     /// The broker's reason string property, if it sent one.
     static func reasonString(_ properties: OpaquePointer?) -> String? {
-        guard let properties else { return nil }
-        var value: UnsafeMutablePointer<CChar>? = nil
-        guard mosquitto_property_read_string(properties, Int32(MQTT_PROP_REASON_STRING.rawValue), &value, false) != nil,
-            let value
-        else { return nil }
-        defer { free(value) }
-        return String(cString: value)
+        properties.flatMap { MQTTMessage.stringProperty($0, MQTT_PROP_REASON_STRING) }
     }
 
     /// What to do about a refusal or a disconnect with this reason code, when there is advice.

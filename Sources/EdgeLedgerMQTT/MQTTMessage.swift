@@ -49,14 +49,17 @@ public struct MQTTMessage {
         switch properties {
         case .none: return nil
         case .copied(let contentType, _): return contentType
-        case .list(let list):
-            var value: UnsafeMutablePointer<CChar>? = nil
-            guard mosquitto_property_read_string(list, Int32(MQTT_PROP_CONTENT_TYPE.rawValue), &value, false) != nil,
-                let value
-            else { return nil }
-            defer { free(value) }
-            return String(cString: value)
+        case .list(let list): return Self.stringProperty(list, MQTT_PROP_CONTENT_TYPE)
         }
+    }
+
+    /// The first string property `identifier` in libmosquitto's property `list`, if any.
+    static func stringProperty(_ list: OpaquePointer, _ identifier: mqtt5_property) -> String? {
+        var value: UnsafeMutablePointer<CChar>? = nil
+        guard mosquitto_property_read_string(list, Int32(identifier.rawValue), &value, false) != nil, let value
+        else { return nil }
+        defer { free(value) }
+        return String(cString: value)
     }
 
     /// The MQTT 5 user properties, in the order sent (names may repeat).
