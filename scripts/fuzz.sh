@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes EdgeLedger's parsers of untrusted input with libFuzzer (swiftc -sanitize=fuzzer,address):
-#   entry            the Entry v1 decoder                      (Sources/EdgeLedgerCore/Entry.swift)
+#   entry            the Entry v1/v2 decoder                   (Sources/EdgeLedgerCore/Entry.swift)
 #   note             signed notes, checkpoints, signature lines, verifier keys (EdgeLedgerCore)
 #   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerCore/WitnessRequest.swift)
 #   mirror-upload    the tlog-mirror add-entries body and mirror-info (Sources/EdgeLedgerCore/Mirror/)

@@ -20,12 +20,14 @@ public final class IngestPipeline: Sendable {
     /// The journal in front of the store.
     public let journal: IngestJournal
     private let validator: Mutex<ReadingValidator>
-    private let rejectLog: Mutex<RejectionLogLimiter>
-    private let logBudget: LogBudget
-    private let logger: Logger
+    let rejectLog: Mutex<RejectionLogLimiter>
+    let logBudget: LogBudget
+    let logger: Logger
+    /// `mqtt.device_time_max_skew` in nanoseconds.
+    let deviceTimeMaxSkew: Atomic<Int64>
     /// Counters for status and tests.
     public let statistics: IngestStatistics
-    private let metrics: AgentMetrics?
+    let metrics: AgentMetrics?
     /// The Sparkplug B host state of `sparkplug_b` topics; its gaps become entries.
     public let sparkplug: SparkplugHost?
 
@@ -35,9 +37,12 @@ public final class IngestPipeline: Sendable {
     /// one of its own when `nil`).
     ///
     /// - Throws: ``StoreError`` when the journal cannot be opened or replayed.
+    /// `deviceTimeMaxSkew`: a device time further than this from the receive time is counted and
+    /// logged as skewed (`mqtt.device_time_max_skew`).
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        metrics: AgentMetrics? = nil, sparkplug: SparkplugHost? = nil, logBudget: LogBudget? = nil, logger: Logger
+        metrics: AgentMetrics? = nil, sparkplug: SparkplugHost? = nil, logBudget: LogBudget? = nil,
+        deviceTimeMaxSkew: Duration = .seconds(300), logger: Logger
     ) throws(StoreError) {
         let events = IngestJournal.Events(
             folded: { entries, _, _ in
@@ -62,6 +67,7 @@ public final class IngestPipeline: Sendable {
             })
         self.journal = try IngestJournal(store: store, events: events)
         self.validator = Mutex(validator)
+        self.deviceTimeMaxSkew = Atomic(deviceTimeMaxSkew.nanosecondsClamped)
         self.statistics = statistics
         self.metrics = metrics
         self.sparkplug = sparkplug
@@ -106,9 +112,13 @@ public final class IngestPipeline: Sendable {
         }
     }
 
-    /// Replaces topics and limits (on reload); takes effect with the next reading.
-    public func update(validator new: ReadingValidator) {
+    /// Replaces topics, limits and the device-time skew bound (on reload); takes effect with the
+    /// next reading.
+    public func update(validator new: ReadingValidator, deviceTimeMaxSkew: Duration? = nil) {
         validator.withLock { $0 = new }
+        if let deviceTimeMaxSkew {
+            self.deviceTimeMaxSkew.store(deviceTimeMaxSkew.nanosecondsClamped, ordering: .relaxed)
+        }
         rejectLog.withLock { $0 = RejectionLogLimiter(interval: new.limits.rejectLogInterval) }
     }
 
@@ -125,7 +135,7 @@ public final class IngestPipeline: Sendable {
         case .success(let a):
             accepted = a
         }
-        let attributes = attributes(of: message, accepted: accepted)
+        let attributes = attributes(of: message, accepted: accepted, receivedAt: now)
         if !attributes.isEmpty, let rejection = Self.sizeProblem(message, accepted.topic, attributes) {
             return reject(message, rejection, at: now)
         }

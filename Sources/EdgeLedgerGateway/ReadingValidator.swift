@@ -27,11 +27,18 @@ public struct ReadingValidator: Sendable {
         public var topicIndex: Int
         /// The decoded metadata of a `sparkplug_b` reading; `nil` for other formats.
         public var sparkplug: SparkplugMessage? = nil
+        /// The UTF-8 name of the JSON member holding the device time, when the filter
+        /// configures one (``MQTTTopicConfiguration/deviceTime``).
+        public var deviceTimeMember: [UInt8]?
     }
+
+    /// ``MQTTTopicConfiguration/deviceTime`` of each topic, as UTF-8.
+    private let deviceTimeMembers: [[UInt8]?]
 
     public init(topics: [MQTTTopicConfiguration], limits: IngestConfiguration) {
         self.topics = topics
         self.limits = limits
+        self.deviceTimeMembers = topics.map { $0.deviceTime.map { Array($0.utf8) } }
     }
 
     /// Validates one reading; returns the topic, the filter it matched (and a Sparkplug message's
@@ -95,6 +102,6 @@ public struct ReadingValidator: Sendable {
                 return .failure(Rejection(error.kind == .topic ? .sparkplugTopic : .sparkplugPayload, "\(error)"))
             }
         }
-        return .success(Accepted(topic: name, topicIndex: index))
+        return .success(Accepted(topic: name, topicIndex: index, deviceTimeMember: deviceTimeMembers[index]))
     }
 }

@@ -24,12 +24,17 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
     public var qos: UInt8
     /// Payload format. Default `json`.
     public var format: PayloadFormat
+    /// The top-level member of a JSON payload that holds the device's own time of the reading
+    /// (`device_time = "ts"`): an RFC 3339 string or a Unix-time number (see ``DeviceTime``). It
+    /// is recorded as the entry's device time attribute. `nil`: none (the default).
+    public var deviceTime: String?
 
     /// Creates a subscription.
-    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json) {
+    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json, deviceTime: String? = nil) {
         self.filter = filter
         self.qos = qos
         self.format = format
+        self.deviceTime = deviceTime
     }
 
     /// `nil` when the filter is missing or invalid (reported).
@@ -50,8 +55,24 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
         }
         let qos = UInt8(r.integer("qos", default: 1, in: 0...2))
         let format = r.choice("format", default: PayloadFormat.json, PayloadFormat.allCases.map { ($0.rawValue, $0) })
+        var deviceTime = r.string("device_time")
+        if let member = deviceTime {
+            if format != .json {
+                r.error("device_time", "needs format = \"json\": it names a member of the JSON payload")
+                deviceTime = nil
+            } else if member.isEmpty || member.utf8.count > 256 {
+                r.error("device_time", "expected a JSON member name of 1...256 bytes")
+                deviceTime = nil
+            }
+        }
+        if let group = filter?.shareGroup {
+            r.warn(
+                "filter",
+                "a shared subscription: the broker divides these readings among the subscribers of group \"\(group)\", so this agent's ledger holds only its share"
+            )
+        }
         r.finish()
         guard let filter else { return nil }
-        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format)
+        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format, deviceTime: deviceTime)
     }
 }
