@@ -14,6 +14,9 @@ import PackageDescription
 /// - `EdgeLedgerCrypto`: keys, note signers and verifiers, cosignature/v1 (OpenSSL).
 /// - `EdgeLedgerStore`: the gateway's ledger (SQLite) and its ingest journal.
 /// - `EdgeLedgerMQTT`: the broker client (libmosquitto).
+/// - `EdgeLedgerSparkplug`: Eclipse Sparkplug B: the payload types generated from Tahu's
+///   `sparkplug_b.proto` (SwiftProtobuf), the bounded decoder, the topic namespace and the state a
+///   host application keeps per edge node (seq, bdSeq, births). No I/O.
 /// - `EdgeLedgerPostgres`: a synchronous PostgreSQL connection (libpq) for the upstream's store.
 /// - `EdgeLedgerHTTP`: HTTP plumbing both roles share (connection guard, authentication, client).
 /// - `EdgeLedgerGateway`: ingest, sealer, retention, integrity checks, witness push, the API.
@@ -45,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        // Sparkplug B payloads. No traits: the Foundation-streams API stays out (FoundationEssentials only).
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0", traits: []),
     ],
     targets: [
         // MARK: Pure core
@@ -92,6 +97,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "EdgeLedgerSparkplug",
+            dependencies: ["EdgeLedgerCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .target(
             name: "EdgeLedgerPostgres",
             dependencies: ["CPostgres", "EdgeLedgerSystem", .product(name: "Logging", package: "swift-log")]
         ),
@@ -118,7 +127,7 @@ let package = Package(
             name: "EdgeLedgerGateway",
             dependencies: [
                 "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerStore", "EdgeLedgerMQTT",
-                "EdgeLedgerHTTP", "EdgeLedgerSystem",
+                "EdgeLedgerHTTP", "EdgeLedgerSystem", "EdgeLedgerSparkplug",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -204,6 +213,10 @@ let package = Package(
             ]),
         .testTarget(name: "EdgeLedgerMQTTTests", dependencies: ["EdgeLedgerMQTT", "EdgeLedgerTestSupport"]),
         .testTarget(
+            name: "EdgeLedgerSparkplugTests",
+            dependencies: ["EdgeLedgerSparkplug", "EdgeLedgerCore"]
+        ),
+        .testTarget(
             name: "EdgeLedgerPostgresTests",
             dependencies: [
                 "EdgeLedgerPostgres", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
@@ -241,7 +254,8 @@ let package = Package(
         .testTarget(
             name: "EdgeLedgerGatewayTests",
             dependencies: [
-                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerStore",
+                "EdgeLedgerGateway", "EdgeLedgerCore", "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerSparkplug",
+                "EdgeLedgerStore",
                 "EdgeLedgerSystem", "EdgeLedgerTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -281,7 +295,7 @@ let package = Package(
             dependencies: [
                 "EdgeLedgerCLI", "EdgeLedgerUpstreamCLI", "EdgeLedgerGateway", "EdgeLedgerUpstream", "EdgeLedgerStore",
                 "EdgeLedgerCore",
-                "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerTestSupport",
+                "EdgeLedgerCrypto", "EdgeLedgerMQTT", "EdgeLedgerHTTP", "EdgeLedgerSparkplug", "EdgeLedgerTestSupport",
             ]
         ),
         .testTarget(

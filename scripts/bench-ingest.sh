@@ -29,6 +29,10 @@
 #                  session gets an equal share of the CPUs.)
 #   DURABILITY=power   storage.durability of the agent (default process; power costs an
 #                  fdatasync per QoS 1 reading: use a small COUNT)
+#   RECEIVE_MAXIMUM=N  the agent speaks MQTT 5 (protocol = "5") and announces this
+#                  mqtt.receive_maximum (how many unacknowledged readings the broker may have in
+#                  flight to it); unset: MQTT 3.1.1, where the broker's max_inflight_messages
+#                  (1000 here) applies
 #   KEEP=1         keep the working directory (broker configs, agent logs, stores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -175,6 +179,11 @@ measure_agent() { # $1 qos, $2 run
         sed -i -E "s/^durability = \"process\"/durability = \"$durability\"/" "$gw/edge-ledger.toml"
         grep -q "^durability = \"$durability\"" "$gw/edge-ledger.toml" ||
             die "cannot set storage.durability in $gw/edge-ledger.toml"
+    fi
+    if [ -n "${RECEIVE_MAXIMUM:-}" ]; then
+        sed -i -E "s/^\[mqtt\]$/[mqtt]\nprotocol = \"5\"\nreceive_maximum = $RECEIVE_MAXIMUM/" "$gw/edge-ledger.toml"
+        grep -q "^receive_maximum = $RECEIVE_MAXIMUM" "$gw/edge-ledger.toml" ||
+            die "cannot set mqtt.receive_maximum in $gw/edge-ledger.toml"
     fi
     local db="$gw/data/ledger.db"
     "${niced[@]}" "$bin" run --config "$gw/edge-ledger.toml" 2>"$gw/agent.log" &

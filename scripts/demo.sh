@@ -11,6 +11,8 @@
 #   DEMO_SECONDS=N   stop by itself after N seconds (for CI and other non-interactive runs)
 #   DEMO_BUILD=debug|release   build configuration (default: debug; see docs/PERFORMANCE.md "Demo build")
 #   DEMO_RATE=R, DEMO_SENSORS=N, DEMO_BAD_EVERY=K   simulator settings (200, 20, 50)
+#   DEMO_FORMAT=sparkplug_b   Sparkplug B mode: each sensor is an edge node of group "factory"
+#                    (NBIRTH, then NDATA) and the agent subscribes spBv1.0/# as a host application
 #   DEMO_KEEP=1      keep the demo directory (config, keys, ledger.db, logs) afterwards
 #   EDGE_LEDGER=PATH use this edge-ledger binary instead of building one
 set -euo pipefail
@@ -21,6 +23,14 @@ build=${DEMO_BUILD:-debug}
 rate=${DEMO_RATE:-200}
 sensors=${DEMO_SENSORS:-20}
 bad_every=${DEMO_BAD_EVERY:-50}
+format=${DEMO_FORMAT:-json}
+case $format in json | sparkplug_b) ;; *)
+    echo "demo: DEMO_FORMAT must be json or sparkplug_b" >&2
+    exit 2
+    ;;
+esac
+filter="factory/+/telemetry"
+[ "$format" = json ] || filter="spBv1.0/#"
 case $seconds in '' | *[!0-9]*)
     echo "demo: DEMO_SECONDS must be a whole number of seconds" >&2
     exit 2
@@ -113,12 +123,19 @@ gateway="$work/gateway"
 origin="demo.edge-ledger.example/plant-7/gw-12"
 api_port=$(free_port)
 "$bin" init --dir "$gateway" --origin "$origin" \
-    --broker "127.0.0.1:$broker_port" --topics "factory/+/telemetry" \
+    --broker "127.0.0.1:$broker_port" --topics "$filter" \
     --listen "127.0.0.1:$api_port" >"$work/init.log" 2>&1 || {
     cat "$work/init.log" >&2
     say "edge-ledger init failed"
     exit 1
 }
+if [ "$format" = sparkplug_b ]; then
+    sed -i 's/^\( *\)format = "json" .*$/\1format = "sparkplug_b"/' "$gateway/edge-ledger.toml"
+    grep -q 'format = "sparkplug_b"' "$gateway/edge-ledger.toml" || {
+        say "cannot switch the topic to format = \"sparkplug_b\""
+        exit 1
+    }
+fi
 db="$gateway/data/ledger.db"
 say "gateway: $gateway (edge-ledger.toml, keys/, verifier-keys.txt, data/ledger.db)"
 
@@ -217,9 +234,9 @@ wait_listening "$upstream_port" 30 || {
 say "upstream: witness and collector on 127.0.0.1:$upstream_port (log: $work/upstream.log)"
 
 setsid "$bin" simulate --broker "127.0.0.1:$broker_port" --sensors "$sensors" --rate "$rate" --qos 1 \
-    --bad-every "$bad_every" --json >"$work/simulator.out" 2>"$work/simulator.log" &
+    --bad-every "$bad_every" --format "$format" --json >"$work/simulator.out" 2>"$work/simulator.log" &
 sim_pid=$!
-say "simulator: $sensors sensors, $rate readings/s, QoS 1, every ${bad_every}th reading malformed"
+say "simulator: $sensors sensors ($format), $rate readings/s, QoS 1, every ${bad_every}th reading malformed"
 if [ "$seconds" -gt 0 ]; then
     say "running for $seconds s"
 else

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes EdgeLedger's parsers of untrusted input with libFuzzer (swiftc -sanitize=fuzzer,address):
-#   entry            the Entry v1 decoder                      (Sources/EdgeLedgerCore/Entry.swift)
+#   entry            the Entry v1/v2 decoder                   (Sources/EdgeLedgerCore/Entry.swift)
 #   note             signed notes, checkpoints, signature lines, verifier keys (EdgeLedgerCore)
 #   witness-request  the tlog-witness add-checkpoint body      (Sources/EdgeLedgerCore/WitnessRequest.swift)
 #   mirror-upload    the tlog-mirror add-entries body and mirror-info (Sources/EdgeLedgerCore/Mirror/)
 #   tile-path        the tlog-tiles path parser, TileID         (Sources/EdgeLedgerCore/TileID.swift)
 #   toml-config      the configuration loader: the TOML 1.0 parser, conversion, schema validation
+#   sparkplug        the Sparkplug B decoder: topic, protobuf Payload (SwiftProtobuf), nesting bound,
+#                    gap records                               (Sources/EdgeLedgerSparkplug/)
 # Each target is built from the project's sources with coverage and AddressSanitizer (the harnesses
 # are in Fuzz/<target>/), seeded from Fuzz/corpus/<target>/ plus seeds generated from
 # ../shared/vectors when present, and run for SECONDS. Any crash, trap, sanitizer report, timeout
@@ -26,7 +28,7 @@ if (($#)) && [[ $1 =~ ^[0-9]+$ ]]; then
     seconds=$1
     shift
 fi
-all_targets=(entry note witness-request mirror-upload tile-path toml-config)
+all_targets=(entry note witness-request mirror-upload tile-path toml-config sparkplug)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
@@ -72,9 +74,25 @@ core_sources() { find Sources/EdgeLedgerCore -name '*.swift' | LC_ALL=C sort; }
 mapfile -t core < <(core_sources)
 swift_library EdgeLedgerCore 6 "${core[@]}"
 
+# The Sparkplug decoder and its dependency, SwiftProtobuf, from the package's checkout (built by
+# `swift build`, or fetched here with `swift package resolve`); its traits stay off, as in Package.swift.
+if [[ " ${targets[*]} " == *" sparkplug "* ]]; then
+    protobuf=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
+    [ -d "$protobuf" ] || swift package resolve >/dev/null
+    mapfile -t protobuf_sources < <(find "$protobuf" -name '*.swift' | LC_ALL=C sort)
+    # `package` declarations need a package name, as SwiftPM gives one.
+    swift_library SwiftProtobuf 6 -package-name swift_protobuf -- "${protobuf_sources[@]}"
+    mapfile -t sparkplug_sources < <(find Sources/EdgeLedgerSparkplug -name '*.swift' | LC_ALL=C sort)
+    swift_library EdgeLedgerSparkplug 6 "${sparkplug_sources[@]}"
+fi
+
 # harness TARGET: the fuzzer executable.
 harness() {
     local t=$1 sources=() link=(-lEdgeLedgerCore) libs=("$out/lib/libEdgeLedgerCore.a")
+    if [ "$t" = sparkplug ]; then
+        link=(-lEdgeLedgerSparkplug -lSwiftProtobuf -lEdgeLedgerCore)
+        libs+=("$out/lib/libSwiftProtobuf.a" "$out/lib/libEdgeLedgerSparkplug.a")
+    fi
     mapfile -t sources < <(find "Fuzz/$t" -name '*.swift' | LC_ALL=C sort)
     local exe=$out/bin/fuzz-$t
     if stamp_ok "$exe" "${sources[@]}" "${libs[@]}"; then return; fi

@@ -2,6 +2,7 @@
 # Installs the system packages EdgeLedger builds, tests and demos with (Debian/Ubuntu).
 # Idempotent: installs only what is missing. Needs root (or sudo) only when something is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(mosquitto mosquitto-clients libmosquitto-dev libssl-dev libsqlite3-dev sqlite3 pkg-config)
 # zlib: gzip request bodies of the tlog-mirror push (CZlib).
@@ -39,9 +40,12 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import paho.mqtt.client' 
         python3 -m pip install --quiet --break-system-packages paho-mqtt 2>/dev/null ||
         echo "setup: note: cannot install paho-mqtt; the flood fault test will be skipped"
 fi
-# Nor is the distribution's PostgreSQL cluster (tests start private ones on free ports).
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
-    echo "setup: note: a system PostgreSQL is running; EdgeLedger's tests start their own clusters"
+# pysparkplug, an outside Sparkplug B edge node for the integration tests (SparkplugIngestTests),
+# in its own virtual environment: it pins paho-mqtt<2, which would break the flood test's paho 2.
+if command -v python3 >/dev/null 2>&1 && ! .venv-sparkplug/bin/python -c 'import pysparkplug' 2>/dev/null; then
+    echo "setup: installing pysparkplug into .venv-sparkplug/"
+    { python3 -m venv .venv-sparkplug && .venv-sparkplug/bin/python -m pip install --quiet pysparkplug; } 2>/dev/null ||
+        echo "setup: note: cannot make .venv-sparkplug with pysparkplug; the pysparkplug test will be skipped"
 fi
 # The distribution's mosquitto service is not needed: tests and the demo start private brokers.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then

@@ -77,6 +77,7 @@ struct CLIAgentQuery {
             case .unknown: .unknown
             }
         report.brokerDetail = nil
+        report.sparkplug = document.sparkplug
     }
 
     /// Why nothing usable came back, with what to do for the TLS failures an operator meets.

@@ -96,6 +96,18 @@ extension CLIStatusReport {
             case .unknown: paint.dim("unknown")
             }
         rows.append(("broker", brokerState + (brokerDetail.map { " (\($0))" } ?? "")))
+        if let sparkplug {
+            let kinds = sparkplug.gaps.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+            let gaps = "\(sparkplug.gapsTotal) gaps" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")
+            rows.append(
+                (
+                    "sparkplug",
+                    "\(sparkplug.nodes) edge nodes (\(sparkplug.alive) alive), "
+                        + (sparkplug.gapsTotal > 0 ? paint.warn(gaps) : gaps)
+                        + ", \(sparkplug.rebirthRequests) rebirth requests since the agent started"
+                ))
+            if let last = sparkplug.lastGap { rows.append(("", "last gap: \(last)")) }
+        }
         return Self.layout(rows, problems: problems, paint: paint)
     }
 

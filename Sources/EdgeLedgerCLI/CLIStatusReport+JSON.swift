@@ -83,6 +83,13 @@ extension CLIStatusReport {
         }
         o.field("broker", broker.rawValue)
         o.field("broker_detail", brokerDetail)
+        if let sparkplug {
+            o.field("sparkplug_nodes", sparkplug.nodes)
+            o.field("sparkplug_nodes_alive", sparkplug.alive)
+            o.field("sparkplug_gaps", sparkplug.gapsTotal)
+            o.field("sparkplug_rebirth_requests", sparkplug.rebirthRequests)
+            o.field("sparkplug_last_gap", sparkplug.lastGap)
+        }
         o.end()
         o.key("problems")
         o.beginArray()

@@ -82,6 +82,8 @@ struct CLIStatusReport: Sendable {
     var broker: Broker
     /// Where the broker state came from, or why it is unknown.
     var brokerDetail: String?
+    /// The agent's Sparkplug B host state, when it has `sparkplug_b` topics and was asked.
+    var sparkplug: SparkplugStatus? = nil
     /// Whether a configuration was read (quota, upstream settings and the API are known).
     var hasConfiguration: Bool
     /// Ingest journal damage not acknowledged yet (see `--ack-journal-damage`).

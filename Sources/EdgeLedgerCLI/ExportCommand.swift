@@ -12,10 +12,11 @@ struct ExportCommand: AsyncParsableCommand {
             Streams entries with indices FROM ..< TO (TO exclusive; default: every entry stored \
             when the export starts) in constant memory. jsonl: one JSON object per entry with \
             index, received_at (RFC 3339, UTC, nanoseconds), received_at_ns, topic, qos, \
-            retain, payload (when it is UTF-8) or payload_base64 (when it is not), and \
-            leaf_hash (hex); an entry whose payload retention pruned is {"index":N, \
-            "pruned":true, "leaf_hash":...}. raw: each encoded entry (format v1, \
-            docs/FORMAT.md) preceded by its length as a big-endian uint16, as in a C2SP \
+            retain, payload (when it is UTF-8) or payload_base64 (when it is not), the \
+            attributes of a format-v2 entry (device_time and device_time_ns, content_type, \
+            user_properties, sparkplug), and leaf_hash (hex); an entry whose payload retention pruned is {"index":N, \
+            "pruned":true, "leaf_hash":...}. raw: each encoded entry (format v1 or \
+            v2, docs/FORMAT.md) preceded by its length as a big-endian uint16, as in a C2SP \
             tlog-tiles entry bundle. At the end, standard error gets the count and the number \
             of duplicates (readings whose topic and payload bytes appeared earlier in the \
             exported range, e.g. MQTT redeliveries). --summary prints only that, as JSON, on \
@@ -175,9 +176,10 @@ private struct ExportRun {
                 hint: "the store is damaged; run edge-ledger verify")
         }
         count(index)
-        // Bytes from offset 18 hold topic length, topic, payload length and payload: an
-        // unambiguous encoding of (topic, payload).
-        let digest = bytes.withUnsafeBytes { raw in hasher.hash(UnsafeRawBufferPointer(rebasing: raw[18...])) }
+        // Bytes from offset 18 to the payload's end hold topic length, topic, payload length and
+        // payload: an unambiguous encoding of (topic, payload). A v2 entry's attributes follow.
+        let end = Entry.headerSize + entry.topic.utf8.count + entry.payload.count
+        let digest = bytes.withUnsafeBytes { raw in hasher.hash(UnsafeRawBufferPointer(rebasing: raw[18..<end])) }
         let key = digest.withUnsafeBytes { raw in raw.loadUnaligned(as: UInt64.self) }
         if !seen.insert(key).inserted { counts.duplicates += 1 }
         guard writeEntries else { return }
@@ -224,6 +226,7 @@ private struct ExportRun {
             out.append(contentsOf: Base64.encode(entry.payload).utf8)
             out.append(UInt8(ascii: "\""))
         }
+        entry.attributes.appendJSONMembers(to: &out)
         if let leafHash { out.append(contentsOf: ",\"leaf_hash\":\"\(leafHash.hex)\"".utf8) }
         out.append(contentsOf: "}\n".utf8)
     }

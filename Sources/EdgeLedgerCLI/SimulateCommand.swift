@@ -20,6 +20,12 @@ struct SimulateCommand: AsyncParsableCommand {
             outside the telemetry filters (<topic-prefix>/<sensor>/debug). Bad messages do not \
             use up sequence numbers.
 
+            With --format sparkplug_b each sensor is an Eclipse Sparkplug B edge node of group \
+            <topic-prefix>: an NBIRTH (seq 0, bdSeq 0) on spBv1.0/<topic-prefix>/NBIRTH/<sensor>, \
+            then NDATA with seq 1, 2, … (mod 256) and one metric, e.g. "pressure [bar]"; \
+            malformed messages go to the NDATA topic. Configure the agent's filter \
+            spBv1.0/# with format = "sparkplug_b".
+
             Without --count it runs until SIGINT or SIGTERM, then waits for outstanding \
             acknowledgements and prints the summary line (a second signal exits at once).
             """
@@ -58,6 +64,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Seed for sensor values and garbage bytes (default: from the clock).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Payload format: json or sparkplug_b.", valueName: "format"))
+    var format: String = "json"
+
     @Flag(help: "Also print a JSON summary as the last line.")
     var json = false
 
@@ -70,6 +79,12 @@ struct SimulateCommand: AsyncParsableCommand {
         guard badEvery >= 0 else { throw ValidationError("--bad-every must be 0 (none) or more") }
         guard inflight >= 1 else { throw ValidationError("--inflight must be at least 1") }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard format == "json" || format == "sparkplug_b" else {
+            throw ValidationError("--format must be json or sparkplug_b, not \(format)")
+        }
+        if format == "sparkplug_b", topicPrefix.contains("/") {
+            throw ValidationError("--topic-prefix is the Sparkplug group id with --format sparkplug_b: one level, no /")
+        }
         guard !topicPrefix.isEmpty, !topicPrefix.contains(where: { "+#".contains($0) }) else {
             throw ValidationError("--topic-prefix must be non-empty and free of the wildcards + and #")
         }
@@ -82,7 +97,7 @@ struct SimulateCommand: AsyncParsableCommand {
             host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
             badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
             inflight: inflight, connections: connections,
-            seed: seed ?? UInt64(truncatingIfNeeded: now))
+            seed: seed ?? UInt64(truncatingIfNeeded: now), format: format == "sparkplug_b" ? .sparkplugB : .json)
         let simulator = SensorSimulator(configuration: configuration)
         let signals = StopSignals { simulator.stop() }
         defer { signals.cancel() }

@@ -1,4 +1,5 @@
-/// A reading that cannot become an ``Entry``: QoS out of range, a bad topic, or too large.
+/// A reading that cannot become an ``Entry``: QoS out of range, a bad topic, an attribute that
+/// does not fit its record, or too large.
 ///
 /// Ingest should reject such a reading (and record why) instead of appending it.
 public struct EntryValidationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -12,6 +13,9 @@ public struct EntryValidationError: Error, Sendable, Hashable, CustomStringConve
         case topicContainsNUL
         /// The encoded entry would exceed ``Entry/maximumEncodedSize``.
         case tooLarge
+        /// An attribute cannot be encoded: an empty content type or Sparkplug device id, or a
+        /// record over 65,535 bytes.
+        case invalidAttribute
     }
 
     /// The class of problem.

@@ -74,10 +74,14 @@ public struct Agent: Sendable {
         // One budget for every log line an outsider can trigger (rejected readings, wrong tokens).
         let logBudget = LogBudget(logger: Logger(label: "edge-ledger"))
         try configureRejectedTable(store, configuration.storage, logBudget: logBudget)
+        let sparkplug = SparkplugHost(
+            configuration: configuration.sparkplug, metrics: metrics.sparkplug, logBudget: logBudget,
+            logger: Logger(label: "edge-ledger.sparkplug"))
         let pipeline = try IngestPipeline(
             store: store,
             validator: ReadingValidator(topics: configuration.mqtt.topics, limits: configuration.ingest),
-            metrics: metrics, logBudget: logBudget, logger: Logger(label: "edge-ledger.ingest"))
+            metrics: metrics, sparkplug: sparkplug, logBudget: logBudget,
+            deviceTimeMaxSkew: configuration.mqtt.deviceTimeMaxSkew, logger: Logger(label: "edge-ledger.ingest"))
         let brokerConnected = AtomicFlag()
         let mqttLogger = Logger(label: "edge-ledger.mqtt")
         let broker = "\(configuration.mqtt.host):\(configuration.mqtt.port)"
@@ -96,10 +100,13 @@ public struct Agent: Sendable {
                     mqttLogger.warning("broker \(state)", metadata: ["broker": "\(broker)"])
                 case .connecting, .stopped: mqttLogger.info("broker \(state)", metadata: ["broker": "\(broker)"])
                 }
-            })
+            },
+            onWarning: { warning in mqttLogger.warning("\(warning)", metadata: ["broker": "\(broker)"]) })
+        // Sparkplug NCMDs are QoS 0, as the specification has them: queued, never waited for.
+        sparkplug.connect { topic, payload in client.publish(topic: topic, payload: payload, qos: 0) }
         if configuration.mqtt.topics.contains(where: { $0.qos == 2 }) {
             logger.notice(
-                "QoS 2 topics are subscribed at QoS 1: with acknowledge-after-journal that loses nothing, and redeliveries are counted as duplicates"
+                "QoS 2 topics: each reading is journaled before its PUBCOMP, but libmosquitto sends PUBREC before handing it over, so a crash within that broker round trip loses it (QoS 1 loses nothing; see OPERATIONS.md, MQTT 5)"
             )
         }
         let journalDamage = JournalDamageWatch(reader: store.reader, metrics: metrics)
@@ -114,8 +121,16 @@ public struct Agent: Sendable {
                     if !brokerConnected.value { problems.append("MQTT broker not connected") }
                     if let problem = pipeline.storeProblem { problems.append("store not writable: \(problem)") }
                     if let damage = store.damage { problems.append(storeDamageProblem(damage)) }
+                    var warnings = journalDamage.warnings()
+                    if let deviceTime = pipeline.statistics.deviceTimeWarning(
+                        maxSkew: configuration.mqtt.deviceTimeMaxSkew)
+                    {
+                        warnings.append(deviceTime)
+                    }
+                    let sparkplugTopics = configuration.mqtt.topics.contains { $0.format == .sparkplugB }
                     return LedgerReadiness(
-                        problems: problems, warnings: journalDamage.warnings(), brokerConnected: brokerConnected.value)
+                        problems: problems, warnings: warnings, brokerConnected: brokerConnected.value,
+                        sparkplug: sparkplugTopics ? sparkplug.status : nil)
                 },
                 registry: registry, logger: Logger(label: "edge-ledger.http"), logBudget: logBudget,
                 onAcknowledge: { state in
@@ -213,6 +228,7 @@ public struct Agent: Sendable {
             tls: mqtt.tls.map { MQTTClientOptions.TLS(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile) },
             cleanSession: mqtt.cleanSession,
             sessionExpiry: mqtt.sessionExpiry.map { UInt32(clamping: $0.components.seconds) } ?? UInt32.max,
+            receiveMaximum: UInt16(clamping: mqtt.receiveMaximum),
             reconnectInitial: mqtt.reconnect.initial.secondsDouble, reconnectMax: mqtt.reconnect.max.secondsDouble,
             subscriptions: mqtt.topics.map { MQTTSubscription(filter: $0.filter.text, qos: $0.qos) })
     }

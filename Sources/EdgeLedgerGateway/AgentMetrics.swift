@@ -32,6 +32,12 @@ public final class AgentMetrics: Sendable {
         public static let storeFailures = "edge_ledger_store_failures_total"
         /// Counter: redeliveries recognised as duplicates (reserved: not detected yet).
         public static let duplicates = "edge_ledger_readings_duplicate_total"
+        /// Counter: readings whose device time is further than `mqtt.device_time_max_skew` from
+        /// their receive time (recorded anyway).
+        public static let deviceTimeSkewed = "edge_ledger_device_time_skewed_total"
+        /// Counter: readings on a topic with `device_time` whose payload had no readable device
+        /// time (member missing or not a time); stored without one.
+        public static let deviceTimeUnreadable = "edge_ledger_device_time_unreadable_total"
         /// Histogram: time to append (and commit) one reading or one batch.
         public static let appendDuration = "edge_ledger_append_duration_seconds"
         /// Counter: checkpoints sealed.
@@ -112,6 +118,10 @@ public final class AgentMetrics: Sendable {
     public let storeFailures: Counter
     /// ``Name/duplicates``.
     public let duplicates: Counter
+    /// ``Name/deviceTimeSkewed``.
+    public let deviceTimeSkewed: Counter
+    /// ``Name/deviceTimeUnreadable``.
+    public let deviceTimeUnreadable: Counter
     /// ``Name/appendDuration``.
     public let appendDuration: Timer
     /// ``Name/checkpointsSealed``.
@@ -144,6 +154,8 @@ public final class AgentMetrics: Sendable {
     public let storeDamageDetected: Counter
     /// ``Name/integrityChecks``.
     public let integrityChecks: Counter
+    /// The Sparkplug B host's gaps and rebirth requests.
+    public let sparkplug: SparkplugMetrics
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -167,6 +179,8 @@ public final class AgentMetrics: Sendable {
         readingsStored = counter(Name.readingsStored)
         storeFailures = counter(Name.storeFailures)
         duplicates = counter(Name.duplicates)
+        deviceTimeSkewed = counter(Name.deviceTimeSkewed)
+        deviceTimeUnreadable = counter(Name.deviceTimeUnreadable)
         appendDuration = Timer(label: Name.appendDuration, dimensions: [], factory: factory)
         checkpointsSealed = counter(Name.checkpointsSealed)
         sealFailures = counter(Name.sealFailures)
@@ -183,6 +197,7 @@ public final class AgentMetrics: Sendable {
         storeDamaged = gauge(Name.storeDamaged)
         storeDamageDetected = counter(Name.storeDamageDetected)
         integrityChecks = counter(Name.integrityChecks)
+        sparkplug = SparkplugMetrics(factory: factory)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])

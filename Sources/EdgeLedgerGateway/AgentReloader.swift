@@ -48,9 +48,14 @@ public struct AgentReloader: Service {
         }
         var applied = running
         applied.mqtt.topics = new.mqtt.topics
+        applied.mqtt.deviceTimeMaxSkew = new.mqtt.deviceTimeMaxSkew
         applied.ingest = new.ingest
         applied.log.level = new.log.level
-        pipeline.update(validator: ReadingValidator(topics: new.mqtt.topics, limits: new.ingest))
+        applied.sparkplug = new.sparkplug
+        pipeline.update(
+            validator: ReadingValidator(topics: new.mqtt.topics, limits: new.ingest),
+            deviceTimeMaxSkew: new.mqtt.deviceTimeMaxSkew)
+        pipeline.sparkplug?.update(configuration: new.sparkplug)
         client.update(subscriptions: new.mqtt.topics.map { MQTTSubscription(filter: $0.filter.text, qos: $0.qos) })
         EdgeLedgerLogHandler.sharedLevel.withLock { $0 = Logger.Level(rawValue: new.log.level.rawValue) ?? .info }
         var needRestart: [String] = []
@@ -63,9 +68,10 @@ public struct AgentReloader: Service {
         if new.log.format != running.log.format { needRestart.append("log.format") }
         var mqttRest = new.mqtt
         mqttRest.topics = running.mqtt.topics
+        mqttRest.deviceTimeMaxSkew = running.mqtt.deviceTimeMaxSkew
         if mqttRest != running.mqtt { needRestart.append("mqtt (connection settings)") }
         logger.notice(
-            "configuration reloaded: topics, ingest limits and log level applied",
+            "configuration reloaded: topics, ingest limits, device time skew bound and log level applied",
             metadata: ["topics": "\(new.mqtt.topics.map(\.filter.text))", "log_level": "\(new.log.level.rawValue)"])
         if !needRestart.isEmpty {
             logger.warning(

@@ -17,7 +17,8 @@ import EdgeLedgerSystem
 /// ```
 ///
 /// Members may be added in later versions of the same format; readers ignore the ones they do
-/// not know. `broker` is `connected`, `disconnected` or `unknown`.
+/// not know. `broker` is `connected`, `disconnected` or `unknown`. An agent with `sparkplug_b`
+/// topics adds `sparkplug` (``SparkplugStatus/json()``): nodes, gaps by kind, rebirth requests.
 public struct AgentStatusDocument: Sendable, Equatable {
     /// The value of `format` this type writes and reads.
     public static let format = "edge-ledger-status/v1"
@@ -41,11 +42,13 @@ public struct AgentStatusDocument: Sendable, Equatable {
     public var warnings: [String]
     /// The broker connection.
     public var broker: Broker
+    /// The Sparkplug B host state (agents with `sparkplug_b` topics).
+    public var sparkplug: SparkplugStatus?
 
     /// Creates a document.
     public init(
         agentVersion: String = EdgeLedgerVersion.current, pid: Int = Int(getpid()), ready: Bool,
-        problems: [String], warnings: [String], broker: Broker
+        problems: [String], warnings: [String], broker: Broker, sparkplug: SparkplugStatus? = nil
     ) {
         self.agentVersion = agentVersion
         self.pid = pid
@@ -53,23 +56,27 @@ public struct AgentStatusDocument: Sendable, Equatable {
         self.problems = problems
         self.warnings = warnings
         self.broker = broker
+        self.sparkplug = sparkplug
     }
 
     /// The document for `readiness`, of this process.
     public init(readiness: LedgerReadiness) {
         self.init(
             ready: readiness.isReady, problems: readiness.problems, warnings: readiness.warnings,
-            broker: readiness.brokerConnected.map { $0 ? .connected : .disconnected } ?? .unknown)
+            broker: readiness.brokerConnected.map { $0 ? .connected : .disconnected } ?? .unknown,
+            sparkplug: readiness.sparkplug)
     }
 
     /// The document as one line of JSON (``JSONWriter``).
     public func json() -> String {
         func list(_ lines: [String]) -> String { "[" + lines.map(JSONWriter.string).joined(separator: ",") + "]" }
-        return JSONWriter.object([
+        var members = [
             ("format", JSONWriter.string(Self.format)), ("agent_version", JSONWriter.string(agentVersion)),
             ("pid", String(pid)), ("ready", String(ready)), ("problems", list(problems)),
             ("warnings", list(warnings)), ("broker", JSONWriter.string(broker.rawValue)),
-        ])
+        ]
+        if let sparkplug { members.append(("sparkplug", sparkplug.json())) }
+        return JSONWriter.object(members)
     }
 
     private struct Wire: Decodable {
@@ -80,6 +87,15 @@ public struct AgentStatusDocument: Sendable, Equatable {
         var problems: [String]
         var warnings: [String]
         var broker: String
+        var sparkplug: SparkplugWire?
+    }
+
+    private struct SparkplugWire: Decodable {
+        var nodes: Int
+        var alive: Int
+        var gaps: [String: Int]
+        var rebirth_requests: Int
+        var last_gap: String?
     }
 
     /// Reads a document from an agent's answer.
@@ -100,7 +116,12 @@ public struct AgentStatusDocument: Sendable, Equatable {
         }
         self.init(
             agentVersion: wire.agent_version, pid: wire.pid, ready: wire.ready, problems: wire.problems,
-            warnings: wire.warnings, broker: Broker(rawValue: wire.broker) ?? .unknown)
+            warnings: wire.warnings, broker: Broker(rawValue: wire.broker) ?? .unknown,
+            sparkplug: wire.sparkplug.map {
+                SparkplugStatus(
+                    nodes: $0.nodes, alive: $0.alive, gaps: $0.gaps, rebirthRequests: $0.rebirth_requests,
+                    lastGap: $0.last_gap)
+            })
     }
 }
 

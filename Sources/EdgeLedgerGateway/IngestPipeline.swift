@@ -1,5 +1,6 @@
 import EdgeLedgerCore
 import EdgeLedgerMQTT
+import EdgeLedgerSparkplug
 import EdgeLedgerStore
 import EdgeLedgerSystem
 import Logging
@@ -19,12 +20,16 @@ public final class IngestPipeline: Sendable {
     /// The journal in front of the store.
     public let journal: IngestJournal
     private let validator: Mutex<ReadingValidator>
-    private let rejectLog: Mutex<RejectionLogLimiter>
-    private let logBudget: LogBudget
-    private let logger: Logger
+    let rejectLog: Mutex<RejectionLogLimiter>
+    let logBudget: LogBudget
+    let logger: Logger
+    /// `mqtt.device_time_max_skew` in nanoseconds.
+    let deviceTimeMaxSkew: Atomic<Int64>
     /// Counters for status and tests.
     public let statistics: IngestStatistics
-    private let metrics: AgentMetrics?
+    let metrics: AgentMetrics?
+    /// The Sparkplug B host state of `sparkplug_b` topics; its gaps become entries.
+    public let sparkplug: SparkplugHost?
 
     /// Opens the store's journal (replaying what a crash left in it) and starts its folder.
     ///
@@ -32,9 +37,12 @@ public final class IngestPipeline: Sendable {
     /// one of its own when `nil`).
     ///
     /// - Throws: ``StoreError`` when the journal cannot be opened or replayed.
+    /// `deviceTimeMaxSkew`: a device time further than this from the receive time is counted and
+    /// logged as skewed (`mqtt.device_time_max_skew`).
     public init(
         store: LedgerStore, validator: ReadingValidator, statistics: IngestStatistics = IngestStatistics(),
-        metrics: AgentMetrics? = nil, logBudget: LogBudget? = nil, logger: Logger
+        metrics: AgentMetrics? = nil, sparkplug: SparkplugHost? = nil, logBudget: LogBudget? = nil,
+        deviceTimeMaxSkew: Duration = .seconds(300), logger: Logger
     ) throws(StoreError) {
         let events = IngestJournal.Events(
             folded: { entries, _, _ in
@@ -59,8 +67,10 @@ public final class IngestPipeline: Sendable {
             })
         self.journal = try IngestJournal(store: store, events: events)
         self.validator = Mutex(validator)
+        self.deviceTimeMaxSkew = Atomic(deviceTimeMaxSkew.nanosecondsClamped)
         self.statistics = statistics
         self.metrics = metrics
+        self.sparkplug = sparkplug
         self.logger = logger
         self.logBudget = logBudget ?? LogBudget(logger: logger)
         self.rejectLog = Mutex(RejectionLogLimiter(interval: validator.limits.rejectLogInterval))
@@ -102,9 +112,13 @@ public final class IngestPipeline: Sendable {
         }
     }
 
-    /// Replaces topics and limits (on reload); takes effect with the next reading.
-    public func update(validator new: ReadingValidator) {
+    /// Replaces topics, limits and the device-time skew bound (on reload); takes effect with the
+    /// next reading.
+    public func update(validator new: ReadingValidator, deviceTimeMaxSkew: Duration? = nil) {
         validator.withLock { $0 = new }
+        if let deviceTimeMaxSkew {
+            self.deviceTimeMaxSkew.store(deviceTimeMaxSkew.nanosecondsClamped, ordering: .relaxed)
+        }
         rejectLog.withLock { $0 = RejectionLogLimiter(interval: new.limits.rejectLogInterval) }
     }
 
@@ -114,15 +128,24 @@ public final class IngestPipeline: Sendable {
         metrics?.readingsReceived.increment()
         let now = SystemClock.nowNanoseconds()
         let verdict = validator.withLock { $0.validateRemembering(topic: message.topic, payload: message.payload) }
-        let topic: String
+        let accepted: ReadingValidator.Accepted
         switch verdict {
         case .failure(let rejection):
             return reject(message, rejection, at: now)
-        case .success(let name):
-            topic = name
+        case .success(let a):
+            accepted = a
+        }
+        let attributes = attributes(of: message, accepted: accepted, receivedAt: now)
+        if !attributes.isEmpty, let rejection = Self.sizeProblem(message, accepted.topic, attributes) {
+            return reject(message, rejection, at: now)
+        }
+        // Sparkplug: a gap this message reveals is recorded first, as an entry of its own.
+        if let sparkplugMessage = accepted.sparkplug, let gap = sparkplug?.observe(sparkplugMessage, now: now) {
+            record(gap, at: now)
         }
         let reading = ReadingInput(
-            receivedAt: now, qos: message.qos, retain: message.retain, topic: topic, payload: Array(message.payload))
+            receivedAt: now, qos: message.qos, retain: message.retain, topic: accepted.topic,
+            payload: Array(message.payload), attributes: attributes)
         let journaled = message.qos > 0
         // Only journaled readings wait for a write before their acknowledgement: only they are timed.
         let started = journaled && metrics != nil ? ContinuousClock.now : nil
@@ -150,6 +173,21 @@ public final class IngestPipeline: Sendable {
     public var storeProblem: String? { journal.problem.map { "\($0)" } }
 
     // MARK: - Internals
+
+    /// Records a Sparkplug gap as an entry of its own, journaled (durable before the reading that
+    /// revealed it is acknowledged), before that reading.
+    private func record(_ gap: SparkplugGap, at now: Int64) {
+        let entry = ReadingInput(receivedAt: now, qos: 1, retain: false, topic: gap.topic, payload: gap.json())
+        do {
+            try journal.append(entry, journaled: true)
+        } catch {
+            // Counted and logged: the gap is still in /metrics and `status`.
+            statistics.storeFailures.add(1, ordering: .relaxed)
+            metrics?.storeFailures.increment()
+            logger.error(
+                "cannot record a Sparkplug gap entry", metadata: ["error": "\(error)", "gap": "\(gap.explanation)"])
+        }
+    }
 
     private func reject(_ message: MQTTMessage, _ rejection: Rejection, at now: Int64) -> MQTTMessageDisposition {
         statistics.countRejected(rejection.reason)

@@ -1,6 +1,8 @@
 import EdgeLedgerCore
+import EdgeLedgerSparkplug
 
-/// Decides, per reading, whether it becomes an entry: topic filter, size limits, payload format.
+/// Decides, per reading, whether it becomes an entry: topic filter, size limits, payload format
+/// (a `sparkplug_b` payload is decoded here: ``Accepted/sparkplug``).
 ///
 /// Cheap: no allocation beyond the topic string the entry needs anyway, except a bounded cache of
 /// which filter each topic matched in ``validateRemembering(topic:payload:)``.
@@ -17,13 +19,33 @@ public struct ReadingValidator: Sendable {
     /// ``matches`` is emptied when it reaches this many topics.
     public static let matchCacheLimit = 4096
 
+    /// An accepted reading: its topic, and the configured topic filter it matched.
+    public struct Accepted: Sendable, Hashable {
+        /// The topic, validated UTF-8.
+        public var topic: String
+        /// Index into ``ReadingValidator/topics`` of the first filter that matches.
+        public var topicIndex: Int
+        /// The decoded metadata of a `sparkplug_b` reading; `nil` for other formats.
+        public var sparkplug: SparkplugMessage? = nil
+        /// The UTF-8 name of the JSON member holding the device time, when the filter
+        /// configures one (``MQTTTopicConfiguration/deviceTime``).
+        public var deviceTimeMember: [UInt8]?
+    }
+
+    /// ``MQTTTopicConfiguration/deviceTime`` of each topic, as UTF-8.
+    private let deviceTimeMembers: [[UInt8]?]
+
     public init(topics: [MQTTTopicConfiguration], limits: IngestConfiguration) {
         self.topics = topics
         self.limits = limits
+        self.deviceTimeMembers = topics.map { $0.deviceTime.map { Array($0.utf8) } }
     }
 
-    /// Validates one reading; returns the topic as a string when accepted.
-    public func validate(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> Result<String, Rejection> {
+    /// Validates one reading; returns the topic, the filter it matched (and a Sparkplug message's
+    /// decoded metadata) when accepted.
+    public func validate(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer
+    ) -> Result<Accepted, Rejection> {
         validate(topic: topic, payload: payload) { name in topics.firstIndex { $0.filter.matches(topic: name) } ?? -1 }
     }
 
@@ -31,7 +53,7 @@ public struct ReadingValidator: Sendable {
     /// topic matched (the hot path's variant).
     public mutating func validateRemembering(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer
-    ) -> Result<String, Rejection> {
+    ) -> Result<Accepted, Rejection> {
         var cache = matches
         matches = [:]  // keeps `cache` uniquely referenced: no copy on write
         defer { matches = cache }
@@ -47,7 +69,7 @@ public struct ReadingValidator: Sendable {
 
     private func validate(
         topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, match: (String) -> Int
-    ) -> Result<String, Rejection> {
+    ) -> Result<Accepted, Rejection> {
         guard topic.count <= limits.maxTopicBytes else {
             return .failure(
                 Rejection(.topicTooLong, "\(topic.count) bytes > ingest.max_topic_bytes \(limits.maxTopicBytes)"))
@@ -65,9 +87,21 @@ public struct ReadingValidator: Sendable {
                 Rejection(
                     .payloadTooLarge, "\(payload.count) bytes > ingest.max_payload_bytes \(limits.maxPayloadBytes)"))
         }
-        if config.format == .json, let problem = JSONSyntax.objectProblem(payload) {
-            return .failure(Rejection(.payloadNotJSONObject, problem))
+        switch config.format {
+        case .json:
+            if let problem = JSONSyntax.objectProblem(payload) {
+                return .failure(Rejection(.payloadNotJSONObject, problem))
+            }
+        case .raw:
+            break
+        case .sparkplugB:
+            do {
+                let message = try SparkplugDecoder.decode(topic: name, payload: payload)
+                return .success(Accepted(topic: name, topicIndex: index, sparkplug: message))
+            } catch {
+                return .failure(Rejection(error.kind == .topic ? .sparkplugTopic : .sparkplugPayload, "\(error)"))
+            }
         }
-        return .success(name)
+        return .success(Accepted(topic: name, topicIndex: index, deviceTimeMember: deviceTimeMembers[index]))
     }
 }

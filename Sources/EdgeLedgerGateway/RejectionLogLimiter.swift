@@ -2,13 +2,13 @@ import EdgeLedgerSystem
 import Logging
 import Synchronization
 
-/// Logs rejected readings at most once per interval per topic and reason, with a count of
-/// what was suppressed, so one bad sensor cannot flood the journal; and every line within the
-/// process's ``LogBudget``, so that many topics cannot either.
+/// Logs rejected readings (and device-time warnings) at most once per interval per topic and
+/// reason, with a count of what was suppressed, so one bad sensor cannot flood the journal; and
+/// every line within the process's ``LogBudget``, so that many topics cannot either.
 final class RejectionLogLimiter: Sendable {
     private struct Key: Hashable {
         var topic: String
-        var reason: RejectionReason
+        var reason: String
     }
     private struct Window {
         var lastLogged: ContinuousClock.Instant
@@ -24,8 +24,21 @@ final class RejectionLogLimiter: Sendable {
     }
 
     func record(topic: String, rejection: Rejection, size: Int, budget: LogBudget, logger: Logger) {
+        guard let suppressed = admit(topic: topic, reason: rejection.reason.rawValue) else { return }
+        budget.log(
+            .warning, kind: "rejected reading", "rejected reading",
+            metadata: [
+                "topic": "\(topic)", "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
+                "size": "\(size)", "suppressed_since_last": "\(suppressed)",
+            ], logger: logger)
+    }
+
+    /// Whether a line for `topic` and `reason` may be logged now: `nil` when one was logged
+    /// less than the interval ago (this one is counted as suppressed), else how many were
+    /// suppressed since the last.
+    func admit(topic: String, reason: String) -> Int? {
         let now = ContinuousClock.now
-        let key = Key(topic: topic, reason: rejection.reason)
+        let key = Key(topic: topic, reason: reason)
         let suppressed: Int? = windows.withLock { windows in
             if var w = windows[key] {
                 if now - w.lastLogged < interval {
@@ -40,12 +53,6 @@ final class RejectionLogLimiter: Sendable {
             windows[key] = Window(lastLogged: now, suppressed: 0)
             return 0
         }
-        guard let suppressed else { return }
-        budget.log(
-            .warning, kind: "rejected reading", "rejected reading",
-            metadata: [
-                "topic": "\(topic)", "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
-                "size": "\(size)", "suppressed_since_last": "\(suppressed)",
-            ], logger: logger)
+        return suppressed
     }
 }

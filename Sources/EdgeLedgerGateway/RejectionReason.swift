@@ -10,6 +10,15 @@ public enum RejectionReason: String, Sendable, Hashable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     /// The topic is configured as JSON and the payload is not one JSON object.
     case payloadNotJSONObject = "payload_not_json_object"
+    /// The topic is configured as `sparkplug_b` and is not a Sparkplug B topic
+    /// (`spBv1.0/<group>/<type>/<edge node>[/<device>]`, `spBv1.0/STATE/<host id>`).
+    case sparkplugTopic = "sparkplug_topic"
+    /// The topic is configured as `sparkplug_b` and the payload is not a Sparkplug B protobuf
+    /// `Payload` (malformed, or nested beyond the decoder's bound; STATE: not a JSON object).
+    case sparkplugPayload = "sparkplug_payload"
+    /// The payload with the reading's attributes (MQTT 5 user properties and content type,
+    /// device time, Sparkplug fields) would exceed the 65,535-byte entry limit.
+    case entryTooLarge = "entry_too_large"
 }
 
 /// A rejected reading: the reason and a human-readable detail.

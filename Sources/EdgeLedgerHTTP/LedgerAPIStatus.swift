@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// Whether the agent is ready to do its job, for `GET /readyz` and `GET /status`.
 public struct LedgerReadiness: Sendable, Equatable {
     /// Why the agent is not ready, one short line each (e.g. "MQTT broker not connected",
@@ -8,12 +10,19 @@ public struct LedgerReadiness: Sendable, Equatable {
     public var warnings: [String]
     /// Whether the agent is connected to its MQTT broker; `nil` when the reporter has none.
     public var brokerConnected: Bool?
+    /// The Sparkplug B host state, when the agent has `sparkplug_b` topics (informational: gaps
+    /// never make the agent unready).
+    public var sparkplug: SparkplugStatus?
 
     /// Creates a readiness answer.
-    public init(problems: [String] = [], warnings: [String] = [], brokerConnected: Bool? = nil) {
+    public init(
+        problems: [String] = [], warnings: [String] = [], brokerConnected: Bool? = nil,
+        sparkplug: SparkplugStatus? = nil
+    ) {
         self.problems = problems
         self.warnings = warnings
         self.brokerConnected = brokerConnected
+        self.sparkplug = sparkplug
     }
 
     /// True when there is no problem.

@@ -21,6 +21,19 @@ public enum MQTTMessageDisposition: Sendable {
 /// lookup or a refused CONNACK), so the handler runs synchronously on that thread and the
 /// PUBACK follows the handler's commit.
 ///
+/// QoS 2 works the same way one step later: libmosquitto answers the PUBLISH with PUBREC at
+/// once, holds the message until the broker's PUBREL, then calls `on_message` with the PUBCOMP
+/// queued but unsent. So a QoS 2 reading is durable before PUBCOMP, not before PUBREC: between
+/// the two (one broker round trip) it lives only in this process's memory. A handler that
+/// withholds a QoS 2 reading gets it offered again after the reconnect (the broker will not
+/// resend it after PUBREC), from a copy this client keeps; a process crash in that window
+/// loses it. See `docs/OPERATIONS.md`, "MQTT 5".
+///
+/// Under MQTT 5 the client announces ``MQTTClientOptions/receiveMaximum``, reads the content
+/// type and user properties of each PUBLISH on demand (``MQTTMessage``), and reports the
+/// broker's reason codes and reason strings: refused connections, a DISCONNECT such as
+/// 0x8E "session taken over", refused subscriptions.
+///
 /// The handler and the state callback are called on the network thread; they must not block
 /// longer than a commit and must not call `stop()`.
 public final class MQTTClient: @unchecked Sendable {
@@ -32,18 +45,26 @@ public final class MQTTClient: @unchecked Sendable {
     /// Called once per change of connection state, and for the periodic "still retrying"
     /// reminder, on the network thread.
     public typealias StateHandler = @Sendable (MQTTConnectionState) -> Void
+    /// Called with a warning worth logging that is not a state change (e.g. the broker refused
+    /// or downgraded a subscription), on the network thread.
+    public typealias WarningHandler = @Sendable (String) -> Void
 
     private static let libraryInit: Void = { mosquitto_lib_init() }()
 
     let options: MQTTClientOptions
     private let onMessage: MessageHandler
     private let onState: StateHandler
+    let onWarning: WarningHandler
     let mosq: OpaquePointer
     private let stopping = Atomic<Bool>(false)
     private let connectedThisRound = Atomic<Bool>(false)
     private let subscriptions: Mutex<[MQTTSubscription]>
     private let lastState = Mutex<MQTTConnectionState?>(nil)
-    private let refusal = Mutex<String?>(nil)
+    let refusal = Mutex<String?>(nil)
+    /// SUBSCRIBE packet ids awaiting their SUBACK, with what they asked for.
+    let pendingSubscriptions = Mutex<[Int32: MQTTSubscription]>([:])
+    /// QoS 2 readings the handler withheld: the broker will not send them again.
+    let redeliveries = Mutex<[MQTTHeldMessage]>([])
     /// What libmosquitto logged about the current attempt's TLS handshake (TLS only).
     let tlsDiagnosis = Mutex(MQTTTLSDiagnosis())
     private let sleeper = InterruptibleSleeper()
@@ -52,12 +73,13 @@ public final class MQTTClient: @unchecked Sendable {
     /// Creates the client; nothing connects until `start()`.
     public init(
         options: MQTTClientOptions, onMessage: @escaping MessageHandler,
-        onState: @escaping StateHandler = { _ in }
+        onState: @escaping StateHandler = { _ in }, onWarning: @escaping WarningHandler = { _ in }
     ) throws(MQTTError) {
         _ = Self.libraryInit
         self.options = options
         self.onMessage = onMessage
         self.onState = onState
+        self.onWarning = onWarning
         self.subscriptions = Mutex(options.subscriptions)
         guard let mosq = mosquitto_new(options.clientID, options.cleanSession, nil) else {
             throw MQTTError(
@@ -75,6 +97,11 @@ public final class MQTTClient: @unchecked Sendable {
     private func configure() throws(MQTTError) {
         let version = options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
         try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, version), "setting the protocol version")
+        if options.protocolVersion == .v5 {
+            try check(
+                mosquitto_int_option(mosq, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(max(1, options.receiveMaximum))),
+                "setting the receive maximum")
+        }
         _ = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1)
         try check(mosquitto_threaded_set(mosq, true), "marking the client threaded")
         if options.username != nil || options.password != nil {
@@ -91,12 +118,19 @@ public final class MQTTClient: @unchecked Sendable {
                 hint: "a file may be missing or unreadable: edge-ledger check-config names it")
         }
         mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
-        mosquitto_connect_v5_callback_set(mosq) { _, obj, rc, _, _ in
-            MQTTClient.from(obj).handleConnect(rc)
+        mosquitto_connect_v5_callback_set(mosq) { _, obj, rc, _, properties in
+            MQTTClient.from(obj).handleConnect(rc, properties: properties)
         }
-        mosquitto_message_callback_set(mosq) { _, obj, message in
+        mosquitto_message_v5_callback_set(mosq) { _, obj, message, properties in
             guard let message else { return }
-            MQTTClient.from(obj).handleMessage(message.pointee)
+            MQTTClient.from(obj).handleMessage(message.pointee, properties: properties)
+        }
+        mosquitto_disconnect_v5_callback_set(mosq) { _, obj, rc, _ in
+            MQTTClient.from(obj).handleDisconnect(rc)
+        }
+        mosquitto_subscribe_v5_callback_set(mosq) { _, obj, mid, count, granted, _ in
+            MQTTClient.from(obj).handleSubscribed(
+                mid: mid, granted: UnsafeBufferPointer(start: granted, count: Int(count)))
         }
     }
 
@@ -142,14 +176,9 @@ public final class MQTTClient: @unchecked Sendable {
             _ = mosquitto_unsubscribe(mosq, nil, gone.filter)
         }
         for sub in new where !old.contains(sub) {
-            _ = mosquitto_subscribe(mosq, nil, sub.filter, Int32(Self.effectiveQoS(sub.qos)))
+            subscribe(sub)
         }
     }
-
-    /// QoS 2 subscriptions are served at QoS 1: libmosquitto answers an incoming QoS 2
-    /// PUBLISH with PUBREC before handing it over (on PUBREL), so a crash in between would lose
-    /// it. QoS 1 with acknowledge-after-store loses nothing; duplicates are counted instead.
-    public static func effectiveQoS(_ requested: UInt8) -> UInt8 { min(requested, 1) }
 
     // MARK: - Network thread
 
@@ -209,32 +238,60 @@ public final class MQTTClient: @unchecked Sendable {
         return mosquitto_connect_bind_v5(mosq, options.host, Int32(options.port), Int32(options.keepalive), nil, props)
     }
 
-    private func handleConnect(_ rc: Int32) {
+    private func handleConnect(_ rc: Int32, properties: OpaquePointer?) {
         guard rc == 0 else {
-            let text = String(cString: mosquitto_connack_string(rc))
-            refusal.withLock { $0 = "broker refused the connection: \(text)" }
+            refusal.withLock { $0 = "broker refused the connection: \(connackText(rc, properties: properties))" }
             return
         }
         connectedThisRound.store(true, ordering: .relaxed)
         endTLSDiagnosis()
+        guard offerHeldMessages() else { return }
         for sub in subscriptions.withLock({ $0 }) {
-            _ = mosquitto_subscribe(mosq, nil, sub.filter, Int32(Self.effectiveQoS(sub.qos)))
+            subscribe(sub)
         }
         report(.connected)
     }
 
-    private func handleMessage(_ message: mosquitto_message) {
+    private func subscribe(_ sub: MQTTSubscription) {
+        var mid: Int32 = 0
+        if mosquitto_subscribe(mosq, &mid, sub.filter, Int32(sub.qos)) == MOSQ_ERR_SUCCESS.rawValue {
+            pendingSubscriptions.withLock { $0[mid] = sub }
+        }
+    }
+
+    private func handleMessage(_ message: mosquitto_message, properties: OpaquePointer?) {
         let topicLength = message.topic.map { strlen($0) } ?? 0
         let msg = MQTTMessage(
             topic: UnsafeRawBufferPointer(start: message.topic, count: topicLength),
             payload: UnsafeRawBufferPointer(start: message.payload, count: Int(max(0, message.payloadlen))),
-            qos: UInt8(clamping: message.qos), retain: message.retain)
+            qos: UInt8(clamping: message.qos), retain: message.retain,
+            properties: properties.map { .list($0) } ?? .none)
         if case .withhold(let reason) = onMessage(msg) {
-            // The PUBACK is queued but unsent: cutting the socket now means it never leaves.
-            let fd = mosquitto_socket(mosq)
-            if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
-            refusal.withLock { $0 = "reading not stored, acknowledgement withheld: \(reason)" }
+            // libmosquitto has answered a QoS 2 PUBLISH with PUBREC already: keep it to offer again.
+            if msg.qos == 2 { redeliveries.withLock { $0.append(MQTTHeldMessage(msg)) } }
+            withhold(reason)
         }
+    }
+
+    /// Cuts the connection before the queued PUBACK (PUBCOMP) can leave, so the broker keeps
+    /// the reading and redelivers it after the reconnect.
+    func withhold(_ reason: String) {
+        let fd = mosquitto_socket(mosq)
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        refusal.withLock { $0 = "reading not stored, acknowledgement withheld: \(reason)" }
+    }
+
+    /// Offers the withheld QoS 2 readings to the handler again, in order; stops and withholds at
+    /// the first it withholds again. Returns whether all were taken.
+    private func offerHeldMessages() -> Bool {
+        while let held = redeliveries.withLock({ $0.first }) {
+            if case .withhold(let reason) = held.offer(to: onMessage) {
+                withhold(reason)
+                return false
+            }
+            redeliveries.withLock { _ = $0.removeFirst() }
+        }
+        return true
     }
 
     private func report(_ state: MQTTConnectionState) {

@@ -31,8 +31,13 @@ public struct MQTTClientOptions: Sendable {
     public var password: String?
     public var tls: TLS?
     public var cleanSession: Bool
-    /// MQTT v5 session expiry (seconds) sent with CONNECT when `cleanSession` is false.
+    /// MQTT v5 session expiry (seconds) sent with CONNECT when `cleanSession` is false;
+    /// `UInt32.max` asks the broker to keep the session forever.
     public var sessionExpiry: UInt32
+    /// MQTT v5 receive maximum announced in CONNECT (1...65535): how many QoS 1/2 readings the
+    /// broker may have sent and not yet had acknowledged. Ignored by MQTT 3.1.1 (the broker's
+    /// own setting applies, mosquitto's `max_inflight_messages`).
+    public var receiveMaximum: UInt16
     /// First reconnect delay in seconds; doubles per failed attempt up to `reconnectMax`.
     public var reconnectInitial: Double
     /// Cap of the reconnect delay in seconds.
@@ -45,7 +50,7 @@ public struct MQTTClientOptions: Sendable {
     public init(
         host: String, port: Int, clientID: String, protocolVersion: ProtocolVersion = .v311,
         keepalive: Int = 30, username: String? = nil, password: String? = nil, tls: TLS? = nil,
-        cleanSession: Bool = false, sessionExpiry: UInt32 = UInt32.max,
+        cleanSession: Bool = false, sessionExpiry: UInt32 = UInt32.max, receiveMaximum: UInt16 = 20,
         reconnectInitial: Double = 1, reconnectMax: Double = 60, subscriptions: [MQTTSubscription] = [],
         retryReportInterval: Double = 60
     ) {
@@ -59,6 +64,7 @@ public struct MQTTClientOptions: Sendable {
         self.tls = tls
         self.cleanSession = cleanSession
         self.sessionExpiry = sessionExpiry
+        self.receiveMaximum = receiveMaximum
         self.reconnectInitial = reconnectInitial
         self.reconnectMax = reconnectMax
         self.subscriptions = subscriptions

@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// One reading in the ingest journal (see ``IngestJournal``), and its byte layout.
 ///
 /// Layout, all integers little-endian:
@@ -5,8 +7,12 @@
 /// ```
 /// u32 body length | u32 CRC-32C of body | body
 /// body: u64 seq | i64 received_at | u8 qos | u8 retain | u16 topic length | u32 payload length
-///       | topic bytes | payload bytes
+///       | topic bytes | payload bytes | attribute records
 /// ```
+///
+/// The attribute records (``EntryAttributes/encodedRecords()``, the entry's v2 attribute block
+/// without its length) fill the rest of the body; a reading without attributes has none, so
+/// its record is byte for byte what journals held before attributes existed.
 ///
 /// The CRC and the length make a torn or damaged record detectable; replay skips it and
 /// resynchronises on the next record that checks out (see ``JournalSegmentScan``).
@@ -27,7 +33,8 @@ struct JournalRecord: Sendable, Equatable {
     /// Appends the encoded record to `buffer`.
     static func encode(seq: UInt64, _ reading: ReadingInput, into buffer: inout [UInt8]) {
         let topic = reading.topic.utf8
-        let bodyLength = fixedBodySize + topic.count + reading.payload.count
+        let attributes = reading.attributes.isEmpty ? nil : reading.attributes.encodedRecords()
+        let bodyLength = fixedBodySize + topic.count + reading.payload.count + (attributes?.count ?? 0)
         let start = buffer.count
         buffer.reserveCapacity(start + headerSize + bodyLength)
         append(UInt32(bodyLength), to: &buffer)
@@ -40,6 +47,7 @@ struct JournalRecord: Sendable, Equatable {
         append(UInt32(reading.payload.count), to: &buffer)
         buffer.append(contentsOf: topic)
         buffer.append(contentsOf: reading.payload)
+        if let attributes { buffer.append(contentsOf: attributes) }
         let crc = buffer.withUnsafeBytes {
             CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...]))
         }
@@ -79,14 +87,25 @@ struct JournalRecord: Sendable, Equatable {
         let retain = body[17] != 0
         let topicLength = Int(load(UInt16.self, body, 18))
         let payloadLength = Int(load(UInt32.self, body, 20))
-        guard fixedBodySize + topicLength + payloadLength == length else {
-            return .damaged("field lengths do not add up to the record length")
+        guard fixedBodySize + topicLength + payloadLength <= length else {
+            return .damaged("field lengths exceed the record length")
         }
         let topicStart = fixedBodySize
         let topic = String(
             decoding: UnsafeRawBufferPointer(rebasing: body[topicStart..<(topicStart + topicLength)]), as: UTF8.self)
-        let payload = Array(body[(topicStart + topicLength)..<length])
-        let reading = ReadingInput(receivedAt: receivedAt, qos: qos, retain: retain, topic: topic, payload: payload)
+        let payloadEnd = topicStart + topicLength + payloadLength
+        let payload = Array(body[(topicStart + topicLength)..<payloadEnd])
+        var attributes = EntryAttributes()
+        if payloadEnd < length {
+            do {
+                attributes = try EntryAttributes.decode(
+                    records: UnsafeRawBufferPointer(rebasing: body[payloadEnd..<length]), baseOffset: 0)
+            } catch {
+                return .damaged("attribute records after the payload do not decode: \(error)")
+            }
+        }
+        let reading = ReadingInput(
+            receivedAt: receivedAt, qos: qos, retain: retain, topic: topic, payload: payload, attributes: attributes)
         return .record(JournalRecord(seq: seq, reading: reading), next: offset + headerSize + length)
     }
 

@@ -43,7 +43,7 @@ final class LedgerWriter {
         do {
             return try Entry(
                 index: index, receivedAt: reading.receivedAt, qos: reading.qos, retain: reading.retain,
-                topic: reading.topic, payload: reading.payload)
+                topic: reading.topic, payload: reading.payload, attributes: reading.attributes)
         } catch {
             throw StoreError(
                 .invalidReading, "reading on topic \"\(reading.topic.prefix(200))\" cannot be stored: \(error)",

@@ -31,12 +31,39 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// The broker binary: `EDGE_LEDGER_MOSQUITTO` when set (e.g. a newer mosquitto built
+    /// locally), else the first `mosquitto` in the usual directories.
     private static func executable() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["EDGE_LEDGER_MOSQUITTO"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestSupportError("EDGE_LEDGER_MOSQUITTO=\(path) is not an executable")
+            }
+            return path
+        }
         for dir in ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"] {
             let path = dir + "/mosquitto"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         throw TestSupportError("mosquitto is not installed; run scripts/setup.sh")
+    }
+
+    /// The broker's version as `(major, minor, patch)`, from `mosquitto -h`; `nil` if unknown.
+    /// (mosquitto sends MQTT 5 DISCONNECT 0x8E "session taken over" only from 2.0.15 on.)
+    public static func version() -> (Int, Int, Int)? {
+        guard let path = try? executable() else { return nil }
+        let folder = try? TemporaryFolder(prefix: "mosquitto-version")
+        guard let folder,
+            let process = try? ChildProcess(executable: path, arguments: ["-h"], outputFile: folder.file("h"))
+        else { return nil }
+        _ = process.wait(timeout: 10)
+        guard let text = try? String(contentsOfFile: folder.file("h"), encoding: .utf8),
+            let range = text.range(of: "mosquitto version ")
+        else { return nil }
+        let numbers = text[range.upperBound...].prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap {
+            Int($0)
+        }
+        guard numbers.count >= 3 else { return nil }
+        return (numbers[0], numbers[1], numbers[2])
     }
 
     /// Starts the broker process (again) and waits until it accepts connections.

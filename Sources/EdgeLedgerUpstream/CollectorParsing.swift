@@ -88,7 +88,7 @@ enum TileParsing {
                     leafHashes.append(hasher.leafHash(entry))
                     if unusual == nil {
                         let index = firstIndex &+ UInt64(position)
-                        if length < Entry.headerSize || entry[0] != Entry.formatVersion
+                        if length < Entry.headerSize || !Entry.isKnownVersion(entry[0])
                             || UInt64(bigEndian: entry.loadUnaligned(fromByteOffset: 2, as: UInt64.self)) != index
                         {
                             unusual = index

@@ -61,6 +61,41 @@ struct CLIExportTests {
         #expect(empty["payload"] as? String == "")
     }
 
+    @Test("jsonl: a format-v2 entry shows its attributes; duplicates ignore them; the store verifies")
+    func jsonlAttributes() throws {
+        let dir = try TemporaryFolder(prefix: "edge-ledger-cli")
+        let db = dir.file("ledger.db")
+        let attributes = EntryAttributes(
+            deviceTime: 1_700_000_000_100_000_000, contentType: "application/json",
+            userProperties: [EntryUserProperty(name: "line", value: "2"), .init(name: "line", value: "3")],
+            sparkplug: SparkplugAttributes(
+                messageType: .ddata, groupID: "g", edgeNodeID: "n", deviceID: "d", seq: 7, timestamp: 1_700_000_000_100)
+        )
+        let plain = ReadingInput(receivedAt: 1, qos: 1, topic: "plant/a", payload: Array("{}".utf8))
+        var attributed = plain
+        attributed.attributes = attributes
+        let ledger = try TestLedger.build(at: db, readings: [attributed, plain])
+        let r = try EdgeLedgerBinary.run(["export", "--db", db])
+        #expect(r.code == 0, "\(r.stderr)")
+        let objects = try Self.jsonObjects(r)
+        #expect(objects.count == 2)
+        #expect(r.stderr.contains("exported 2 entries, 1 duplicate "))
+        let first = objects[0]
+        #expect(first["device_time"] as? String == "2023-11-14T22:13:20.100000000Z")
+        #expect((first["device_time_ns"] as? NSNumber)?.int64Value == 1_700_000_000_100_000_000)
+        #expect(first["content_type"] as? String == "application/json")
+        let properties = try #require(first["user_properties"] as? [[String: String]])
+        #expect(properties == [["name": "line", "value": "2"], ["name": "line", "value": "3"]])
+        let sparkplug = try #require(first["sparkplug"] as? [String: Any])
+        #expect(sparkplug["type"] as? String == "DDATA")
+        #expect(sparkplug["device_id"] as? String == "d")
+        #expect(sparkplug["seq"] as? Int == 7)
+        #expect(sparkplug["bd_seq"] == nil)
+        #expect(objects[1]["device_time"] == nil && objects[1]["user_properties"] == nil)
+        let verify = try EdgeLedgerBinary.run(["verify", "--db", db, "--verifier-key", ledger.verifierKey.string])
+        #expect(verify.code == 0, "\(verify.stderr)")
+    }
+
     @Test("raw: big-endian uint16 length + encoded entry, as in a tlog-tiles entry bundle")
     func rawFraming() throws {
         let dir = try TemporaryFolder(prefix: "edge-ledger-cli")

@@ -84,7 +84,10 @@ import Testing
         ("a/b#", "\"#\" must occupy a whole level"),
         ("a/+b/c", "\"+\" must occupy a whole level"),
         ("", "must not be empty"),
-        ("$share/g/a/b", "shared subscriptions ($share/...) are not supported"),
+        ("$share//a/b", "a shared subscription needs a group name: $share/<group>/<filter>"),
+        ("$share/g+/a/b", "the share group name must not contain \"+\" or \"#\""),
+        ("$share/g", "a shared subscription needs a filter after the group: $share/<group>/<filter>"),
+        ("$share/g/a/#/b", "\"#\" must be the last level"),
     ])
     func badTopicFilter(filter: String, reason: String) {
         let issues = ConfigFixture.agentIssues(

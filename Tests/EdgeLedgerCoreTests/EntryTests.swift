@@ -129,7 +129,7 @@ enum WorkedExample {
     }
 
     @Test func rejectsUnknownVersion() {
-        for version: UInt8 in [0x00, 0x02, 0xff] {
+        for version: UInt8 in [0x00, 0x03, 0xff] {
             var bytes = valid()
             bytes[0] = version
             #expect(decodeError(bytes)?.kind == .unsupportedVersion)

@@ -10,7 +10,7 @@ import Testing
         ],
         limits: IngestConfiguration(maxPayloadBytes: 100, maxTopicBytes: 40))
 
-    private func check(_ topic: [UInt8], _ payload: [UInt8]) -> Result<String, Rejection> {
+    private func check(_ topic: [UInt8], _ payload: [UInt8]) -> Result<ReadingValidator.Accepted, Rejection> {
         topic.withUnsafeBytes { t in payload.withUnsafeBytes { p in validator.validate(topic: t, payload: p) } }
     }
 
@@ -20,7 +20,10 @@ import Testing
     }
 
     @Test func acceptsMatchingReadings() throws {
-        #expect(try check(Array("factory/p1/telemetry".utf8), Array(#"{"v":1}"#.utf8)).get() == "factory/p1/telemetry")
+        #expect(
+            try check(Array("factory/p1/telemetry".utf8), Array(#"{"v":1}"#.utf8)).get().topic == "factory/p1/telemetry"
+        )
+        #expect(try check(Array("factory/p1/raw".utf8), Array("x".utf8)).get().topicIndex == 1)
         #expect(reason("factory/p1/raw", "not json at all") == nil)
         #expect(reason("factory/p1/raw", "") == nil)
     }

@@ -35,9 +35,10 @@ final class AgentHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - extraConfig: TOML appended to the configuration (e.g. `[[upstreams]]`).
     ///   - storage: keys added to `[storage]` (e.g. `quota = "1MiB"`).
+    ///   - mqtt: keys added to `[mqtt]` (e.g. `protocol = "5"`).
     init(
         broker: MosquittoBroker, extraTopics: String = "", sealInterval: String = "200ms", http: Bool = false,
-        maxPayloadBytes: Int = 1024, storage: String = "", extraConfig: String = ""
+        maxPayloadBytes: Int = 1024, storage: String = "", extraConfig: String = "", mqtt: String = ""
     ) throws {
         self.broker = broker
         folder = try TemporaryFolder(prefix: "agent")
@@ -78,6 +79,7 @@ final class AgentHarness: @unchecked Sendable {
             host = "127.0.0.1"
             port = \(broker.port)
             client_id = "agent-under-test"
+            \(mqtt)
 
             [mqtt.reconnect]
             initial = "100ms"

@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var log: LogConfiguration
     /// `[metrics]`.
     public var metrics: MetricsConfiguration
+    /// `[sparkplug]`: what the agent does on a gap in a Sparkplug edge node's messages.
+    public var sparkplug: SparkplugConfiguration
     /// Things that are valid but probably not meant (`edge-ledger check-config` prints them,
     /// the agent logs them at start).
     public var warnings: [ConfigIssue]
@@ -38,7 +40,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         ingest: IngestConfiguration = IngestConfiguration(), seal: SealConfiguration = SealConfiguration(),
         storage: StorageConfiguration = StorageConfiguration(), http: HTTPConfiguration = HTTPConfiguration(),
         upstreams: [UpstreamPeerConfiguration] = [], log: LogConfiguration = LogConfiguration(),
-        metrics: MetricsConfiguration = MetricsConfiguration(), warnings: [ConfigIssue] = []
+        metrics: MetricsConfiguration = MetricsConfiguration(),
+        sparkplug: SparkplugConfiguration = SparkplugConfiguration(), warnings: [ConfigIssue] = []
     ) {
         self.identity = identity
         self.keys = keys
@@ -50,6 +53,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.upstreams = upstreams
         self.log = log
         self.metrics = metrics
+        self.sparkplug = sparkplug
         self.warnings = warnings
     }
 
@@ -78,6 +82,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         let upstreams = upstreamReaders.map(UpstreamPeerConfiguration.init(reading:))
         let log = LogConfiguration(reading: root.table("log"))
         let metrics = MetricsConfiguration(reading: root.table("metrics"))
+        let sparkplug = SparkplugConfiguration(reading: root.table("sparkplug"))
         root.finish()
 
         Self.crossCheck(
@@ -87,7 +92,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         try context.check()
         self.init(
             identity: identity, keys: keys, mqtt: mqtt, ingest: ingest, seal: seal, storage: storage, http: http,
-            upstreams: upstreams, log: log, metrics: metrics, warnings: context.warnings)
+            upstreams: upstreams, log: log, metrics: metrics, sparkplug: sparkplug, warnings: context.warnings)
     }
 
     /// Checks that need several sections at once.

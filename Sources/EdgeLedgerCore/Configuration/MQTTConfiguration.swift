@@ -26,9 +26,18 @@ public struct MQTTConfiguration: Sendable, Equatable {
     /// Start a new session on every connect, discarding readings queued while the agent was
     /// away. Default false; true loses readings and is for tests only.
     public var cleanSession: Bool
-    /// MQTT 5 session expiry interval; `nil` (the default, `"never"`) asks the broker to keep
-    /// the session forever (0xFFFFFFFF). Ignored by MQTT 3.1.1, where sessions do not expire.
+    /// MQTT 5 session expiry interval: how long the broker keeps the agent's session (its
+    /// subscriptions and queued readings) after a disconnect. Default ``defaultSessionExpiry``
+    /// (7 days); `nil` (`"never"`) asks the broker to keep it forever (0xFFFFFFFF). Ignored by
+    /// MQTT 3.1.1, where sessions do not expire.
     public var sessionExpiry: Duration?
+    /// MQTT 5 receive maximum: QoS 1/2 readings the broker may send before the agent has
+    /// acknowledged them. Default ``defaultReceiveMaximum``. Only with protocol 5.
+    public var receiveMaximum: Int
+    /// A device time (``MQTTTopicConfiguration/deviceTime``) further than this from the receive
+    /// time is counted and logged as skewed; it is still recorded, and never reorders the log.
+    /// Default 5 minutes.
+    public var deviceTimeMaxSkew: Duration
     /// TLS settings; `nil` connects in plaintext.
     public var tls: TLSClientConfiguration?
     /// Reconnect backoff. Default 1s doubling to 60s.
@@ -36,11 +45,19 @@ public struct MQTTConfiguration: Sendable, Equatable {
     /// Subscriptions; at least one, no two overlapping.
     public var topics: [MQTTTopicConfiguration]
 
+    /// The default ``sessionExpiry``: 7 days, longer than any outage the broker's queue should
+    /// cover, short enough that a retired agent's session does not stay on the broker forever.
+    public static let defaultSessionExpiry: Duration = .seconds(7 * 86_400)
+    /// The default ``receiveMaximum`` (see `docs/CONFIGURATION.md` for how it was chosen).
+    public static let defaultReceiveMaximum = 256
+
     /// Creates broker settings; `port` defaults to 1883, or 8883 with TLS.
     public init(
         host: String = "localhost", port: UInt16? = nil, clientID: String,
         protocolVersion: ProtocolVersion = .v311, keepalive: Duration = .seconds(30), username: String? = nil,
-        password: ConfigSecret? = nil, cleanSession: Bool = false, sessionExpiry: Duration? = nil,
+        password: ConfigSecret? = nil, cleanSession: Bool = false,
+        sessionExpiry: Duration? = MQTTConfiguration.defaultSessionExpiry,
+        receiveMaximum: Int = MQTTConfiguration.defaultReceiveMaximum, deviceTimeMaxSkew: Duration = .seconds(300),
         tls: TLSClientConfiguration? = nil,
         reconnect: BackoffConfiguration = BackoffConfiguration(initial: .seconds(1), max: .seconds(60)),
         topics: [MQTTTopicConfiguration]
@@ -54,6 +71,8 @@ public struct MQTTConfiguration: Sendable, Equatable {
         self.password = password
         self.cleanSession = cleanSession
         self.sessionExpiry = sessionExpiry
+        self.receiveMaximum = receiveMaximum
+        self.deviceTimeMaxSkew = deviceTimeMaxSkew
         self.tls = tls
         self.reconnect = reconnect
         self.topics = topics
@@ -90,16 +109,37 @@ public struct MQTTConfiguration: Sendable, Equatable {
         if cleanSession {
             r.warn("clean_session", "true discards readings the broker queued while the agent was away")
         }
-        var sessionExpiry: Duration?
+        var sessionExpiry: Duration? = d.sessionExpiry
         if r.has("session_expiry") {
             if case .v311 = version {
                 r.error("session_expiry", "only applies to protocol = \"5\"")
             }
-            if r.value("session_expiry") != .string("never") {
+            if r.value("session_expiry") == .string("never") {
+                sessionExpiry = nil
+            } else {
                 sessionExpiry = r.duration(
                     "session_expiry", default: .seconds(0), in: .seconds(0)...(.seconds(4_294_967_294)))
+                if sessionExpiry?.components.attoseconds != 0 {
+                    r.error(
+                        "session_expiry",
+                        "must be a whole number of seconds or \"never\", got \"\(ConfigDuration.format(sessionExpiry!))\""
+                    )
+                    sessionExpiry = d.sessionExpiry
+                }
             }
         }
+        var receiveMaximum = d.receiveMaximum
+        if r.has("receive_maximum") {
+            if case .v311 = version {
+                r.error(
+                    "receive_maximum",
+                    "only applies to protocol = \"5\" (with 3.1.1 the broker's own limit applies, e.g. mosquitto's max_inflight_messages)"
+                )
+            }
+            receiveMaximum = r.integer("receive_maximum", default: d.receiveMaximum, in: 1...65_535)
+        }
+        let deviceTimeMaxSkew = r.duration(
+            "device_time_max_skew", default: d.deviceTimeMaxSkew, in: .milliseconds(1)...(.seconds(366 * 86_400)))
         let tlsReader = r.optionalTable("tls")
         let tls = tlsReader.map(TLSClientConfiguration.init(reading:))
         let reconnect = BackoffConfiguration(reading: r.table("reconnect"), defaults: d.reconnect)
@@ -128,7 +168,8 @@ public struct MQTTConfiguration: Sendable, Equatable {
         self.init(
             host: host, port: port, clientID: clientID, protocolVersion: version, keepalive: keepalive,
             username: username, password: password, cleanSession: cleanSession, sessionExpiry: sessionExpiry,
-            tls: tls, reconnect: reconnect, topics: topics)
+            receiveMaximum: receiveMaximum, deviceTimeMaxSkew: deviceTimeMaxSkew, tls: tls, reconnect: reconnect,
+            topics: topics)
         if tls == nil, password != nil, !HostPort(host: host, port: self.port).isLoopback {
             r.warn("password", "sent in plaintext to a non-loopback broker; add [mqtt.tls]")
         }

@@ -7,7 +7,15 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
         case json
         /// Any bytes are accepted.
         case raw
+        /// Eclipse Sparkplug B: the topic must be in the `spBv1.0/` namespace and the payload a
+        /// Sparkplug B protobuf `Payload` (STATE: a JSON object); the agent keeps each edge node's
+        /// sequence state and records every gap (`[sparkplug]`).
+        case sparkplugB = "sparkplug_b"
     }
+
+    /// Topics under this prefix are the agent's own entries (e.g. Sparkplug gap records,
+    /// `$edge-ledger/sparkplug/gap/...`); no filter may subscribe to them.
+    public static let reservedPrefix = "$edge-ledger"
 
     /// The topic filter, `+` and `#` wildcards allowed.
     public var filter: MQTTTopicFilter
@@ -16,12 +24,17 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
     public var qos: UInt8
     /// Payload format. Default `json`.
     public var format: PayloadFormat
+    /// The top-level member of a JSON payload that holds the device's own time of the reading
+    /// (`device_time = "ts"`): an RFC 3339 string or a Unix-time number (see ``DeviceTime``). It
+    /// is recorded as the entry's device time attribute. `nil`: none (the default).
+    public var deviceTime: String?
 
     /// Creates a subscription.
-    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json) {
+    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json, deviceTime: String? = nil) {
         self.filter = filter
         self.qos = qos
         self.format = format
+        self.deviceTime = deviceTime
     }
 
     /// `nil` when the filter is missing or invalid (reported).
@@ -32,12 +45,34 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
             filter = MQTTTopicFilter(text)
             if filter == nil, let problem = MQTTTopicFilter.problem(with: text) {
                 r.error("filter", "invalid MQTT topic filter \(ConfigValue.quote(text)): \(problem)")
+            } else if text.hasPrefix(Self.reservedPrefix) {
+                r.error(
+                    "filter",
+                    "\(ConfigValue.quote(text)): topics under \(Self.reservedPrefix)/ are the agent's own entries (Sparkplug gaps), never readings"
+                )
+                filter = nil
             }
         }
         let qos = UInt8(r.integer("qos", default: 1, in: 0...2))
         let format = r.choice("format", default: PayloadFormat.json, PayloadFormat.allCases.map { ($0.rawValue, $0) })
+        var deviceTime = r.string("device_time")
+        if let member = deviceTime {
+            if format != .json {
+                r.error("device_time", "needs format = \"json\": it names a member of the JSON payload")
+                deviceTime = nil
+            } else if member.isEmpty || member.utf8.count > 256 {
+                r.error("device_time", "expected a JSON member name of 1...256 bytes")
+                deviceTime = nil
+            }
+        }
+        if let group = filter?.shareGroup {
+            r.warn(
+                "filter",
+                "a shared subscription: the broker divides these readings among the subscribers of group \"\(group)\", so this agent's ledger holds only its share"
+            )
+        }
         r.finish()
         guard let filter else { return nil }
-        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format)
+        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format, deviceTime: deviceTime)
     }
 }

@@ -1,18 +1,36 @@
 /// A validated MQTT topic filter (MQTT 3.1.1 §4.7, MQTT 5 §4.7), with matching.
 ///
 /// Rules: non-empty; at most 65,535 bytes of UTF-8; no U+0000; `+` occupies a whole level;
-/// `#` occupies a whole level and is the last one. Shared subscriptions (`$share/...`) are
-/// refused: every gateway agent needs every reading.
+/// `#` occupies a whole level and is the last one. A shared subscription
+/// `$share/<group>/<filter>` (MQTT 5 §4.8.2; mosquitto also serves it to MQTT 3.1.1 clients)
+/// has a non-empty group name without `/`, `+` or `#`, and a valid filter after it; readings
+/// arrive on their own topics, so matching uses that inner filter.
 public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible {
-    /// The filter text, e.g. `factory/+/telemetry`.
+    /// The filter text as subscribed, e.g. `factory/+/telemetry` or `$share/agents/factory/#`.
     public let text: String
+    /// The share group of a `$share/<group>/<filter>` subscription; `nil` for an ordinary one.
+    public let shareGroup: String?
     private let levels: [Substring]
 
     /// Validates `text`; `nil` when it is not a valid filter (see ``problem(with:)``).
     public init?(_ text: String) {
         guard MQTTTopicFilter.problem(with: text) == nil else { return nil }
         self.text = text
-        self.levels = text.split(separator: "/", omittingEmptySubsequences: false)
+        if let (group, filter) = Self.splitShare(text) {
+            self.shareGroup = String(group)
+            self.levels = filter.split(separator: "/", omittingEmptySubsequences: false)
+        } else {
+            self.shareGroup = nil
+            self.levels = text.split(separator: "/", omittingEmptySubsequences: false)
+        }
+    }
+
+    /// The group and the filter of `$share/<group>/<filter>`, or `nil` when `text` is not shared.
+    private static func splitShare(_ text: String) -> (Substring, Substring)? {
+        guard text.hasPrefix("$share/") else { return nil }
+        let rest = text.dropFirst("$share/".count)
+        guard let slash = rest.firstIndex(of: "/") else { return (rest, rest[rest.endIndex...]) }
+        return (rest[..<slash], rest[rest.index(after: slash)...])
     }
 
     /// Why `text` is not a valid topic filter, or `nil` when it is.
@@ -20,8 +38,16 @@ public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible {
         if text.isEmpty { return "a topic filter must not be empty" }
         if text.utf8.count > 65_535 { return "a topic filter must be at most 65535 bytes" }
         if text.unicodeScalars.contains("\u{0}") { return "a topic filter must not contain U+0000" }
-        if text.hasPrefix("$share/") { return "shared subscriptions ($share/...) are not supported" }
-        let levels = text.split(separator: "/", omittingEmptySubsequences: false)
+        var filter = Substring(text)
+        if let (group, inner) = splitShare(text) {
+            if group.isEmpty { return "a shared subscription needs a group name: $share/<group>/<filter>" }
+            if group.contains(where: { $0 == "+" || $0 == "#" }) {
+                return "the share group name must not contain \"+\" or \"#\""
+            }
+            if inner.isEmpty { return "a shared subscription needs a filter after the group: $share/<group>/<filter>" }
+            filter = inner
+        }
+        let levels = filter.split(separator: "/", omittingEmptySubsequences: false)
         for (i, level) in levels.enumerated() {
             if level.contains("#") {
                 if level != "#" { return "\"#\" must occupy a whole level" }

@@ -1,3 +1,4 @@
+import EdgeLedgerCore
 import EdgeLedgerMQTT
 import EdgeLedgerSystem
 import Synchronization
@@ -31,12 +32,15 @@ public struct SensorSimulatorConfiguration: Sendable {
     public var seed: UInt64
     /// How long to wait at the end for outstanding acknowledgements.
     public var drainTimeout: Double
+    /// `.json` readings, or `.sparkplugB`: one Sparkplug B edge node per sensor, group
+    /// `topicPrefix` (NBIRTH, then NDATA).
+    public var format: MQTTTopicConfiguration.PayloadFormat
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, sensors: Int = 20, rate: Double = 200, qos: UInt8 = 1,
         count: Int? = nil, badEvery: Int = 0, topicPrefix: String = "factory",
         clientID: String = "edge-ledger-sim-\(getpid())", inflight: Int = 1000, connections: Int = 1,
-        seed: UInt64 = 1, drainTimeout: Double = 30
+        seed: UInt64 = 1, drainTimeout: Double = 30, format: MQTTTopicConfiguration.PayloadFormat = .json
     ) {
         self.host = host
         self.port = port
@@ -51,6 +55,7 @@ public struct SensorSimulatorConfiguration: Sendable {
         self.connections = connections
         self.seed = seed
         self.drainTimeout = drainTimeout
+        self.format = format
     }
 }
 
@@ -94,7 +99,7 @@ public final class SensorSimulator: Sendable {
         }
         defer { for publisher in publishers { publisher.disconnect() } }
         var generator = SimulatedReadingGenerator(
-            sensors: c.sensors, topicPrefix: c.topicPrefix, badEvery: c.badEvery, seed: c.seed)
+            sensors: c.sensors, topicPrefix: c.topicPrefix, badEvery: c.badEvery, seed: c.seed, format: c.format)
         var summary = SensorSimulatorSummary(qos: c.qos, sensors: max(1, c.sensors))
         let limit = c.count ?? Int.max
         let start = SystemClock.monotonicSeconds()

@@ -1,3 +1,5 @@
+import EdgeLedgerCore
+
 /// One message the simulator publishes.
 public struct SimulatedMessage: Sendable {
     /// MQTT topic, e.g. `factory/press-07/telemetry`.
@@ -22,12 +24,17 @@ public struct SimulatedMessage: Sendable {
 /// through the kinds temperature, pressure, vibration, current; ids are the kind's prefix and a
 /// per-kind number from 01 (`temp-01`, `press-01`, `vib-01`, `curr-01`, `temp-02`, …). With
 /// `badEvery = K`, readings K, 2K, 3K, … (1-based) are malformed, cycling through
-/// ``MalformedReading/allCases`` in order.
+/// ``MalformedReading/allCases`` in order. With `format` `.sparkplugB` each sensor is a Sparkplug B
+/// edge node instead (SimulatedReadingGenerator+Sparkplug.swift).
 public struct SimulatedReadingGenerator: Sendable {
-    private var sensors: [SimulatedSensor]
+    var sensors: [SimulatedSensor]
     private var random: SimulatorRandom
     private var timestamp = RFC3339Timestamp()
     private let badEvery: Int
+    /// `.json` (the default) or `.sparkplugB`.
+    public let format: MQTTTopicConfiguration.PayloadFormat
+    /// First topic level(s); the Sparkplug group id in Sparkplug mode.
+    let topicPrefix: String
     /// Number of messages produced so far.
     public private(set) var produced = 0
 
@@ -37,7 +44,11 @@ public struct SimulatedReadingGenerator: Sendable {
     ///   - topicPrefix: first topic level(s), e.g. `factory`.
     ///   - badEvery: every `badEvery`-th message is malformed; 0 for none.
     ///   - seed: determines operating points, random walks and garbage bytes.
-    public init(sensors: Int, topicPrefix: String = "factory", badEvery: Int = 0, seed: UInt64) {
+    ///   - format: `.json` readings, or `.sparkplugB` births and data of one edge node per sensor.
+    public init(
+        sensors: Int, topicPrefix: String = "factory", badEvery: Int = 0, seed: UInt64,
+        format: MQTTTopicConfiguration.PayloadFormat = .json
+    ) {
         var random = SimulatorRandom(seed: seed)
         let kinds = SensorKind.allCases
         self.sensors = (0..<max(1, sensors)).map { i in
@@ -47,6 +58,8 @@ public struct SimulatedReadingGenerator: Sendable {
         }
         self.random = random
         self.badEvery = max(0, badEvery)
+        self.format = format == .sparkplugB ? .sparkplugB : .json
+        self.topicPrefix = topicPrefix
     }
 
     /// The sensor ids, in the order readings go round them.
@@ -67,6 +80,12 @@ public struct SimulatedReadingGenerator: Sendable {
         sensors[index].step(&random)
         let sequence = sensors[index].sequence
         sensors[index].sequence += 1
+        if format == .sparkplugB {
+            let (topic, payload) = sparkplugReading(sensor: index, sequence: sequence, timestampMillis: timestampMillis)
+            return SimulatedMessage(
+                topic: topic, payload: payload, sensor: sensors[index].id, sensorIndex: index, sequence: sequence,
+                malformed: nil)
+        }
         return SimulatedMessage(
             topic: sensors[index].telemetryTopic,
             payload: reading(sensor: index, sequence: sequence, timestampMillis: timestampMillis),
@@ -101,17 +120,24 @@ public struct SimulatedReadingGenerator: Sendable {
         var topic = sensor.telemetryTopic
         let payload: [UInt8]
         switch kind {
+        case .truncatedJSON where format == .sparkplugB:
+            topic = sparkplugDataTopic(sensor: index)
+            let whole = sparkplugReading(sensor: index, sequence: sensor.sequence, timestampMillis: timestampMillis)
+            payload = Array(whole.payload.dropLast())  // ends inside the seq field
         case .truncatedJSON:
             let whole = reading(sensor: index, sequence: sensor.sequence, timestampMillis: timestampMillis)
             payload = Array(whole[..<(whole.count / 2)])
         case .nonObjectJSON:
+            if format == .sparkplugB { topic = sparkplugDataTopic(sensor: index) }
             payload = Array("[1,2]".utf8)
         case .binaryGarbage:
+            if format == .sparkplugB { topic = sparkplugDataTopic(sensor: index) }
             // 0xFF/0xFE never occur in UTF-8 and NUL ends any parse: not text, not JSON.
             var bytes: [UInt8] = [0xFF, 0xFE, 0x00]
             for _ in 0..<29 { bytes.append(UInt8(truncatingIfNeeded: random.next())) }
             payload = bytes
         case .oversized:
+            if format == .sparkplugB { topic = sparkplugDataTopic(sensor: index) }
             var bytes = Array(#"{"sensor":""#.utf8) + Array(sensor.id.utf8) + Array(#"","blob":""#.utf8)
             let fill = MalformedReading.oversizedPayloadBytes - bytes.count - 2
             bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: fill))

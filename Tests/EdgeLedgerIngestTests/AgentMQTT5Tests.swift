@@ -1,0 +1,63 @@
+import EdgeLedgerCore
+import EdgeLedgerCrypto
+import EdgeLedgerStore
+import EdgeLedgerTestSupport
+import Foundation
+import Testing
+
+/// The agent over MQTT 5: user properties, content type and device time become entry
+/// attributes (format v2); QoS 2 is recorded as QoS 2; a skewed device time is counted, logged
+/// and shown, never rejected; readings without any of it stay format v1.
+@Suite(.serialized) struct AgentMQTT5Tests {
+    @Test func propertiesAndDeviceTimeBecomeAttributes() throws {
+        let broker = try MosquittoBroker()
+        let h = try AgentHarness(
+            broker: broker,
+            extraTopics: """
+
+                [[mqtt.topics]]
+                filter = "plant/+/telemetry"
+                qos = 2
+                format = "json"
+                device_time = "ts"
+                """, http: true,
+            mqtt: "protocol = \"5\"\nreceive_maximum = 64\ndevice_time_max_skew = \"1m\"")
+        try h.start()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try PahoPublisher.publish(
+            port: broker.port,
+            [
+                .init(
+                    topic: "plant/a/telemetry", payload: "{\"v\":1,\"ts\":\(now)}", qos: 2,
+                    contentType: "application/json", userProperties: [("line", "2"), ("shift", "B")]),
+                .init(topic: "plant/a/telemetry", payload: "{\"v\":2,\"ts\":\"2020-01-01T00:00:00Z\"}", qos: 2),
+                .init(topic: "plant/b/telemetry", payload: "{\"v\":3}", qos: 2),
+                .init(topic: "factory/c/telemetry", payload: "{\"v\":4}", qos: 1),
+            ])
+        #expect(try h.waitForEntries(4) == 4)
+        let (_, metrics) = try h.get("/metrics")
+        #expect(PrometheusText.value(metrics, "edge_ledger_device_time_skewed_total") == 1, "\(metrics)")
+        #expect(PrometheusText.value(metrics, "edge_ledger_device_time_unreadable_total") == 1)
+        let (_, ready) = try h.get("/readyz")
+        #expect(ready.contains("device time since start: 1 readings with a device time more than 1m"), "\(ready)")
+        #expect(h.log.contains("device time far from the receive time"), "\(h.log)")
+        #expect(h.stop() == 0, "\(h.log)")
+
+        let r = try h.reader()
+        let entries = try r.entries(from: 0, to: 4)
+        let first = entries[0]
+        #expect(first.qos == 2)
+        #expect(first.version == 2)
+        #expect(first.attributes.contentType == "application/json")
+        #expect(first.attributes.userProperties == [.init(name: "line", value: "2"), .init(name: "shift", value: "B")])
+        #expect(first.attributes.deviceTime == now * 1_000_000)
+        #expect(entries[1].attributes == EntryAttributes(deviceTime: 1_577_836_800_000_000_000))
+        #expect(entries[2].attributes.isEmpty && entries[2].version == 1)  // no ts: stored without one
+        #expect(entries[3].attributes.isEmpty && entries[3].version == 1 && entries[3].qos == 1)
+        // The log stays in receive order.
+        #expect(entries.map(\.receivedAt) == entries.map(\.receivedAt).sorted())
+        let report = try LedgerVerifier(hasher: OpenSSLHasher.sha256, verifiers: [h.verifier]).verify(
+            path: h.databasePath)
+        #expect(report.entries == 4)
+    }
+}
