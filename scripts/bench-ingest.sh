@@ -27,6 +27,10 @@
 #                  shared with builds, the figures then describe the software, not the load.
 #                  (With autogroups, per-process nice alone does not help: every terminal
 #                  session gets an equal share of the CPUs.)
+#   FORMAT=sparkplug_b  Sparkplug B NDATA with METRICS metrics each (default 10) from one edge node
+#                  per sensor (`simulate --format sparkplug_b`), the agent subscribing
+#                  spBv1.0/bench/# with format = "sparkplug_b" (decoded, host state kept), the
+#                  counter the same filter; default json
 #   DURABILITY=power   storage.durability of the agent (default process; power costs an
 #                  fdatasync per QoS 1 reading: use a small COUNT)
 #   RECEIVE_MAXIMUM=N  the agent speaks MQTT 5 (protocol = "5") and announces this
@@ -62,6 +66,14 @@ inflight=${INFLIGHT:-1000}
 connections=${CONNECTIONS:-2}
 nice_level=${NICE:-0}
 durability=${DURABILITY:-process}
+format=${FORMAT:-json}
+metrics=${METRICS:-10}
+case $format in json | sparkplug_b) ;; *) echo "bench: FORMAT must be json or sparkplug_b" >&2; exit 2 ;; esac
+filter="bench/+/telemetry" extra=() topics="bench/+/telemetry"
+if [ "$format" = sparkplug_b ]; then
+    filter="spBv1.0/bench/#" topics="bench/+/telemetry,spBv1.0/bench/#"
+    extra=(--format sparkplug_b --metrics "$metrics")
+fi
 case $durability in process | power) ;; *) echo "bench: DURABILITY must be process or power" >&2; exit 2 ;; esac
 niced=()
 [ "$nice_level" = 0 ] || niced=(nice -n "$nice_level")
@@ -136,7 +148,7 @@ json_field() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" | head -1; }
 publish() { # $1 qos, $2 seed
     "${niced[@]}" "$bin" simulate --broker "127.0.0.1:$broker_port" --sensors "$sensors" --rate 0 --qos "$1" \
         --count "$count" --inflight "$inflight" --connections "$connections" --topic-prefix bench \
-        --seed "$2" --client-id "bench-publisher" --json 2>>"$work/simulator.log" | tail -1
+        --seed "$2" --client-id "bench-publisher" "${extra[@]}" --json 2>>"$work/simulator.log" | tail -1
 }
 
 query() { sqlite3 -readonly -cmd ".timeout 5000" "$1" "$2"; }
@@ -148,7 +160,7 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2
 measure_ceiling() { # $1 qos, $2 run
     local q=$1 run=$2 out="$work/counter-$1-$2.out"
     start_broker
-    "${niced[@]}" "$counter" -p "$broker_port" -t "bench/+/telemetry" -q "$q" -i "bench-counter" -n "$count" -w 10 >"$out" 2>&1 &
+    "${niced[@]}" "$counter" -p "$broker_port" -t "$filter" -q "$q" -i "bench-counter" -n "$count" -w 10 >"$out" 2>&1 &
     consumer_pid=$!
     local deadline=$((SECONDS + 10))
     until grep -qs subscribed "$out"; do
@@ -173,8 +185,14 @@ measure_agent() { # $1 qos, $2 run
     local q=$1 run=$2 gw="$work/gateway-$1-$2"
     start_broker
     "$bin" init --dir "$gw" --origin "bench.edge-ledger.example/gw" --broker "127.0.0.1:$broker_port" \
-        --topics "bench/+/telemetry" --listen "127.0.0.1:$(free_port)" >"$gw.init.log" 2>&1 ||
+        --topics "$topics" --listen "127.0.0.1:$(free_port)" >"$gw.init.log" 2>&1 ||
         die "edge-ledger init failed: $(cat "$gw.init.log")"
+    if [ "$format" = sparkplug_b ]; then
+        # The Sparkplug filter's entry decodes Sparkplug B; the JSON one stays for the warm-up.
+        awk '/^filter = "spBv1.0\// { sp = 1 } sp && /^format = / { sub(/"json"/, "\"sparkplug_b\""); sp = 0 } { print }' \
+            "$gw/edge-ledger.toml" >"$gw/edge-ledger.toml.new" && mv "$gw/edge-ledger.toml.new" "$gw/edge-ledger.toml"
+        grep -q '^format = "sparkplug_b"' "$gw/edge-ledger.toml" || die "cannot set the Sparkplug filter's format"
+    fi
     if [ "$durability" != process ]; then
         sed -i -E "s/^durability = \"process\"/durability = \"$durability\"/" "$gw/edge-ledger.toml"
         grep -q "^durability = \"$durability\"" "$gw/edge-ledger.toml" ||
@@ -242,6 +260,7 @@ measure_agent() { # $1 qos, $2 run
 model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "machine: $(nproc) CPUs, ${model:-unknown CPU}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$format" = json ] || say "Sparkplug B: NDATA with $metrics metrics, one edge node per sensor"
 say "$count readings per measurement, $runs runs per QoS, $sensors sensors, in-flight window $inflight over $connections connection(s), nice $nice_level, durability $durability"
 [ "$nice_level" != 0 ] || awk '{ exit ($1 > 1.0) ? 0 : 1 }' /proc/loadavg &&
     say "warning: the machine is busy (load > 1); figures will be lower and noisier than on an idle machine"

@@ -67,6 +67,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Payload format: json or sparkplug_b.", valueName: "format"))
     var format: String = "json"
 
+    @Option(help: "With --format sparkplug_b: metrics per NBIRTH and NDATA (1...1000).")
+    var metrics: Int = 1
+
     @Flag(help: "Also print a JSON summary as the last line.")
     var json = false
 
@@ -82,6 +85,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard format == "json" || format == "sparkplug_b" else {
             throw ValidationError("--format must be json or sparkplug_b, not \(format)")
         }
+        guard (1...1000).contains(metrics) else { throw ValidationError("--metrics must be 1...1000") }
         if format == "sparkplug_b", topicPrefix.contains("/") {
             throw ValidationError("--topic-prefix is the Sparkplug group id with --format sparkplug_b: one level, no /")
         }
@@ -93,11 +97,12 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let address = HostPort(parsing: broker)!
         let now = SystemClock.nowNanoseconds()
-        let configuration = SensorSimulatorConfiguration(
+        var configuration = SensorSimulatorConfiguration(
             host: address.host, port: Int(address.port), sensors: sensors, rate: rate, qos: qos, count: count,
             badEvery: badEvery, topicPrefix: topicPrefix, clientID: clientID ?? "edge-ledger-sim-\(getpid())",
             inflight: inflight, connections: connections,
             seed: seed ?? UInt64(truncatingIfNeeded: now), format: format == "sparkplug_b" ? .sparkplugB : .json)
+        configuration.sparkplugMetrics = metrics
         let simulator = SensorSimulator(configuration: configuration)
         let signals = StopSignals { simulator.stop() }
         defer { signals.cancel() }

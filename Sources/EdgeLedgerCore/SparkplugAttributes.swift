@@ -28,7 +28,19 @@ public struct SparkplugAttributes: Sendable, Hashable {
         case state = 9
 
         /// The name as in the topic: `NBIRTH`, `NDATA`, …, `STATE`.
-        public var name: String { String(describing: self).uppercased() }
+        public var name: String {
+            switch self {
+            case .nbirth: "NBIRTH"
+            case .ndata: "NDATA"
+            case .ndeath: "NDEATH"
+            case .ncmd: "NCMD"
+            case .dbirth: "DBIRTH"
+            case .ddata: "DDATA"
+            case .ddeath: "DDEATH"
+            case .dcmd: "DCMD"
+            case .state: "STATE"
+            }
+        }
     }
 
     /// The message type.

@@ -9,6 +9,12 @@ extension SparkplugAttributes.MessageType {
         self = type
     }
 
+    /// The type named by a topic level's UTF-8 bytes, or `nil` (the ingest path: no string made).
+    public init?(topicName bytes: UnsafeBufferPointer<UInt8>) {
+        guard let type = Self.allCases.first(where: { $0.name.utf8.elementsEqual(bytes) }) else { return nil }
+        self = type
+    }
+
     /// Whether the topic carries a device level (`D…` types).
     public var isDeviceMessage: Bool {
         switch self {

@@ -31,4 +31,14 @@ import Testing
             #expect(sequence == sequence.indices.map { UInt64($0 % 256) }, "0 (NBIRTH), 1, 2, … mod 256")
         }
     }
+
+    @Test func tenMetricsPerMessageForTheIngestBenchmark() throws {
+        var generator = SimulatedReadingGenerator(
+            sensors: 2, topicPrefix: "bench", seed: 9, format: .sparkplugB, sparkplugMetrics: 10)
+        for n in 0..<6 {
+            let m = generator.next(timestampMillis: 1_767_225_600_000 + Int64(n))
+            let message = try SparkplugDecoder.decode(topic: m.topic, payload: m.payload)
+            #expect(message.metricCount == (message.messageType == .nbirth ? 12 : 10), "\(m.topic)")
+        }
+    }
 }

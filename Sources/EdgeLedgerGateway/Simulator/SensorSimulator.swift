@@ -35,6 +35,8 @@ public struct SensorSimulatorConfiguration: Sendable {
     /// `.json` readings, or `.sparkplugB`: one Sparkplug B edge node per sensor, group
     /// `topicPrefix` (NBIRTH, then NDATA).
     public var format: MQTTTopicConfiguration.PayloadFormat
+    /// Sparkplug B: metrics per NBIRTH and NDATA (the sensor's own, then `channel 1`, …), 1...1000.
+    public var sparkplugMetrics: Int = 1
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, sensors: Int = 20, rate: Double = 200, qos: UInt8 = 1,
@@ -99,7 +101,8 @@ public final class SensorSimulator: Sendable {
         }
         defer { for publisher in publishers { publisher.disconnect() } }
         var generator = SimulatedReadingGenerator(
-            sensors: c.sensors, topicPrefix: c.topicPrefix, badEvery: c.badEvery, seed: c.seed, format: c.format)
+            sensors: c.sensors, topicPrefix: c.topicPrefix, badEvery: c.badEvery, seed: c.seed, format: c.format,
+            sparkplugMetrics: c.sparkplugMetrics)
         var summary = SensorSimulatorSummary(qos: c.qos, sensors: max(1, c.sensors))
         let limit = c.count ?? Int.max
         let start = SystemClock.monotonicSeconds()

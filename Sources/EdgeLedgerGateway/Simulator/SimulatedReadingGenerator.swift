@@ -35,6 +35,8 @@ public struct SimulatedReadingGenerator: Sendable {
     public let format: MQTTTopicConfiguration.PayloadFormat
     /// First topic level(s); the Sparkplug group id in Sparkplug mode.
     let topicPrefix: String
+    /// Sparkplug B metrics per message.
+    let sparkplugMetrics: Int
     /// Number of messages produced so far.
     public private(set) var produced = 0
 
@@ -45,9 +47,10 @@ public struct SimulatedReadingGenerator: Sendable {
     ///   - badEvery: every `badEvery`-th message is malformed; 0 for none.
     ///   - seed: determines operating points, random walks and garbage bytes.
     ///   - format: `.json` readings, or `.sparkplugB` births and data of one edge node per sensor.
+    ///   - sparkplugMetrics: Sparkplug B metrics per message (the sensor's own, then `channel 1`, …).
     public init(
         sensors: Int, topicPrefix: String = "factory", badEvery: Int = 0, seed: UInt64,
-        format: MQTTTopicConfiguration.PayloadFormat = .json
+        format: MQTTTopicConfiguration.PayloadFormat = .json, sparkplugMetrics: Int = 1
     ) {
         var random = SimulatorRandom(seed: seed)
         let kinds = SensorKind.allCases
@@ -60,6 +63,7 @@ public struct SimulatedReadingGenerator: Sendable {
         self.badEvery = max(0, badEvery)
         self.format = format == .sparkplugB ? .sparkplugB : .json
         self.topicPrefix = topicPrefix
+        self.sparkplugMetrics = min(1000, max(1, sparkplugMetrics))
     }
 
     /// The sensor ids, in the order readings go round them.
