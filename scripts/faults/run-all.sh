@@ -5,7 +5,7 @@
 # Usage: scripts/faults/run-all.sh [--ci | --long] [SCENARIO...]
 #   --ci    the CI-sized variants (default; about 5 minutes on 2 loaded cores)
 #   --long  the long variants (about an hour); the soak (scripts/faults/soak.sh) is never run here
-#   SCENARIO  only these (crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
+#   SCENARIO  only these (crash-loop dedup-crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
 #             journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients
 #             forged-ack fleet-takeover postgres-restart duplicate-enrollment)
 # Environment: EDGE_LEDGER=PATH (default .build/debug/edge-ledger), FAULTS_KEEP_ON_FAILURE=1.
@@ -23,7 +23,7 @@ for arg in "$@"; do
     *) selected+=("$arg") ;;
     esac
 done
-all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients forged-ack fleet-takeover postgres-restart duplicate-enrollment)
+all=(crash-loop dedup-crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients forged-ack fleet-takeover postgres-restart duplicate-enrollment)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
 skip_reason() {

@@ -24,12 +24,17 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
     public var qos: UInt8
     /// Payload format. Default `json`.
     public var format: PayloadFormat
+    /// Deduplication of redelivered readings (`dedup`, `dedup_window`); `nil` (the default): off.
+    public var dedup: DedupConfiguration?
 
     /// Creates a subscription.
-    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json) {
+    public init(
+        filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json, dedup: DedupConfiguration? = nil
+    ) {
         self.filter = filter
         self.qos = qos
         self.format = format
+        self.dedup = dedup
     }
 
     /// `nil` when the filter is missing or invalid (reported).
@@ -50,8 +55,9 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
         }
         let qos = UInt8(r.integer("qos", default: 1, in: 0...2))
         let format = r.choice("format", default: PayloadFormat.json, PayloadFormat.allCases.map { ($0.rawValue, $0) })
+        let dedup = DedupConfiguration.read(r, format: format)
         r.finish()
         guard let filter else { return nil }
-        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format)
+        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format, dedup: dedup)
     }
 }
