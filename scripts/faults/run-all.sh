@@ -10,7 +10,7 @@
 #             forged-ack fleet-takeover postgres-restart duplicate-enrollment)
 # Environment: EDGE_LEDGER=PATH (default .build/debug/edge-ledger), FAULTS_KEEP_ON_FAILURE=1.
 # A scenario whose prerequisite is missing (root for full-disk, libfaketime, paho-mqtt, the
-# PostgreSQL server for the fleet scenarios) is skipped with the reason, not failed.
+# PostgreSQL server for the fleet scenarios, mosquitto_pub for dedup-crash-loop) is skipped with the reason, not failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -31,6 +31,7 @@ skip_reason() {
     full-disk) [ "$(id -u)" = 0 ] || echo "needs root to mount a tmpfs" ;;
     clock-jumps) dpkg -L libfaketime 2>/dev/null | grep -q 'libfaketime.so.1$' || echo "libfaketime missing (apt-get install faketime)" ;;
     flood | quota-cycles) python3 -c 'import paho.mqtt.client' 2>/dev/null || echo "paho-mqtt missing (pip install paho-mqtt)" ;;
+    dedup-crash-loop) command -v mosquitto_pub >/dev/null || echo "mosquitto_pub missing (apt-get install mosquitto-clients)" ;;
     tamper) command -v sqlite3 >/dev/null || echo "sqlite3 missing (apt-get install sqlite3)" ;;
     fleet-takeover | postgres-restart | duplicate-enrollment)
         compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
