@@ -169,6 +169,30 @@ import Testing
         #expect(store.nextIndex == 1_000)
     }
 
+    /// A store of schema version 3 (before deduplication) is migrated; its readers see zeros
+    /// until then.
+    @Test func aVersion3StoreIsMigrated() throws {
+        let dir = try TemporaryFolder()
+        let path = dir.file("ledger.db")
+        do {
+            let store = try LedgerStore(path: path, hasher: sha256)
+            try store.append(batch: [reading(1)])
+        }
+        for table in ["dedup_keys", "duplicates"] { try RawSQL.execute(path, "DROP TABLE \(table)") }
+        try RawSQL.execute(path, "PRAGMA user_version = 3")
+        let old = try LedgerReader(path: path, hasher: sha256)
+        #expect(try old.duplicateCounts() == .init(total: 0, since: 0, keys: 0))
+        let store = try Self.open(path)
+        #expect(try RawSQL.integer(path, "PRAGMA user_version") == 4)
+        let journal = try IngestJournal(store: store)
+        try journal.append(Self.redelivered(1, later: 1), journaled: true)
+        try journal.append(Self.redelivered(1, later: 2), journaled: true)
+        journal.close()
+        // The entry from before the migration has no key: the first copy after it is an entry.
+        #expect(store.nextIndex == 2)
+        #expect(try store.reader.duplicateCounts().total == 1)
+    }
+
     @Test func withoutDeduplicationRedeliveriesAreEntriesAsBefore() throws {
         let dir = try TemporaryFolder()
         let store = try LedgerStore(path: dir.file("ledger.db"), hasher: sha256)
