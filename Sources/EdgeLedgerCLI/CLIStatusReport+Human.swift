@@ -34,6 +34,14 @@ extension CLIStatusReport {
             rows.append(("", "  \(count) \(reason)"))
         }
         if rejectedByReasonSampled { rows.append(("", paint.dim("  (reasons from the most recent rejections)"))) }
+        if duplicates.total > 0 || duplicates.keys > 0 {
+            rows.append(
+                (
+                    "duplicates",
+                    "\(duplicates.since) in the last hour, \(duplicates.total) in total "
+                        + paint.dim("(not appended; \(duplicates.keys) keys remembered)")
+                ))
+        }
         var disk = CLIStatusFormat.bytes(store.bytes)
         if let quota = store.quotaBytes, let used = quotaUsed {
             let share = "\(CLIStatusFormat.percent(used)) of quota \(CLIStatusFormat.bytes(quota))"

@@ -44,6 +44,12 @@ extension CLIStatusReport {
         o.end()
         o.field("by_reason_sampled", rejectedByReasonSampled)
         o.end()
+        o.key("duplicates")
+        o.begin()
+        o.field("last_hour", duplicates.since)
+        o.field("total", duplicates.total)
+        o.field("keys", duplicates.keys)
+        o.end()
         o.key("upstreams")
         o.beginArray()
         for upstream in upstreams {

@@ -72,6 +72,8 @@ struct CLIStatusReport: Sendable {
     var rejectedByReason: [(reason: String, count: Int)]
     /// Whether ``rejectedByReason`` covers only the most recent rejected readings.
     var rejectedByReasonSampled: Bool
+    /// Redeliveries recorded as duplicates instead of entries (`dedup` topics).
+    var duplicates = LedgerReader.DuplicateCounts(total: 0, since: 0, keys: 0)
     var upstreams: [Upstream]
     /// The agent process holding the store's writer lock, if any (from /proc/locks).
     var agentPID: Int?

@@ -19,8 +19,9 @@ struct ExportCommand: AsyncParsableCommand {
             v2, docs/FORMAT.md) preceded by its length as a big-endian uint16, as in a C2SP \
             tlog-tiles entry bundle. At the end, standard error gets the count and the number \
             of duplicates (readings whose topic and payload bytes appeared earlier in the \
-            exported range, e.g. MQTT redeliveries). --summary prints only that, as JSON, on \
-            standard output.
+            exported range, e.g. MQTT redeliveries), and the redeliveries the agent recorded as \
+            duplicates instead of entries (topics with dedup; in the whole store). --summary \
+            prints only that, as JSON, on standard output.
             """
     )
 
@@ -42,7 +43,8 @@ struct ExportCommand: AsyncParsableCommand {
     var format: Format = .jsonl
 
     @Flag(
-        help: "Print only a JSON summary {\"entries\",\"duplicates\",\"pruned\",\"first\",\"last\"} on standard output."
+        help:
+            "Print only a JSON summary {\"entries\",\"duplicates\",\"deduplicated\",\"pruned\",\"first\",\"last\"} on standard output."
     )
     var summary = false
 
@@ -85,15 +87,21 @@ struct ExportCommand: AsyncParsableCommand {
         }
         try run.output.flush()
         let counts = run.counts
+        let deduplicated = try reader.duplicateCounts().total
         var status = "exported \(CLIFormat.count(counts.entries, "entry", "entries")), "
         status += CLIFormat.count(counts.duplicates, "duplicate", "duplicates")
         if counts.pruned > 0 { status += ", \(counts.pruned) pruned" }
         if let first = counts.first, let last = counts.last { status += " (indices \(first)...\(last))" }
+        if deduplicated > 0 {
+            status +=
+                "; \(CLIFormat.count(Int(deduplicated), "redelivery", "redeliveries")) recorded as duplicates, not entries"
+        }
         CLIOutput.stderr(status)
         if summary {
             func number(_ n: UInt64?) -> String { n.map { String($0) } ?? "null" }
             try CLIOutput.stdout(
-                "{\"entries\":\(counts.entries),\"duplicates\":\(counts.duplicates),\"pruned\":\(counts.pruned),"
+                "{\"entries\":\(counts.entries),\"duplicates\":\(counts.duplicates),\"deduplicated\":\(deduplicated),"
+                    + "\"pruned\":\(counts.pruned),"
                     + "\"first\":\(number(counts.first)),\"last\":\(number(counts.last))}")
         }
     }

@@ -215,6 +215,7 @@ enum CLIStatus {
         let hourAgo = now - 3600 * 1_000_000_000
         report.rejectedTotal = try reader.rejectedCount()
         report.rejectedLastHour = try reader.rejectedCount(since: hourAgo)
+        report.duplicates = try reader.duplicateCounts(since: hourAgo)
         if report.rejectedLastHour > 0 {
             let limit = 10_000
             let recent = try reader.recentRejected(limit: limit).filter { $0.receivedAt >= hourAgo }

@@ -25,7 +25,7 @@ public enum JSONSyntax {
         bytes.withUnsafeBytes { objectProblem($0) }
     }
 
-    private struct Parser {
+    struct Parser {
         let bytes: UnsafeRawBufferPointer
         var index = 0
 

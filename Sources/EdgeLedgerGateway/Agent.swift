@@ -74,6 +74,7 @@ public struct Agent: Sendable {
         // One budget for every log line an outsider can trigger (rejected readings, wrong tokens).
         let logBudget = LogBudget(logger: Logger(label: "edge-ledger"))
         try configureRejectedTable(store, configuration.storage, logBudget: logBudget)
+        try configureDeduplication(store, configuration, metrics: metrics, logBudget: logBudget)
         let sparkplug = SparkplugHost(
             configuration: configuration.sparkplug, metrics: metrics.sparkplug, logBudget: logBudget,
             logger: Logger(label: "edge-ledger.sparkplug"))

@@ -30,7 +30,7 @@ public final class AgentMetrics: Sendable {
         public static let readingsRejected = "edge_ledger_readings_rejected_total"
         /// Counter: readings whose storage failed (acknowledgement withheld, or QoS 0 lost).
         public static let storeFailures = "edge_ledger_store_failures_total"
-        /// Counter: redeliveries recognised as duplicates (reserved: not detected yet).
+        /// Counter: redeliveries recognised as duplicates (`dedup` topics): recorded, not appended.
         public static let duplicates = "edge_ledger_readings_duplicate_total"
         /// Counter: readings whose device time is further than `mqtt.device_time_max_skew` from
         /// their receive time (recorded anyway).
@@ -156,6 +156,8 @@ public final class AgentMetrics: Sendable {
     public let integrityChecks: Counter
     /// The Sparkplug B host's gaps and rebirth requests.
     public let sparkplug: SparkplugMetrics
+    /// The deduplication metrics beside ``duplicates``.
+    public let dedup: DedupMetrics
 
     private let rejectedByReason: [RejectionReason: Counter]
     private let upstreamsByName: [String: Upstream]
@@ -198,6 +200,7 @@ public final class AgentMetrics: Sendable {
         storeDamageDetected = counter(Name.storeDamageDetected)
         integrityChecks = counter(Name.integrityChecks)
         sparkplug = SparkplugMetrics(factory: factory)
+        dedup = DedupMetrics(factory: factory)
         var rejected: [RejectionReason: Counter] = [:]
         for reason in RejectionReason.allCases {
             rejected[reason] = counter(Name.readingsRejected, [("reason", reason.rawValue)])

@@ -66,6 +66,11 @@ public struct AgentReloader: Service {
         if new.http != running.http { needRestart.append("http") }
         if new.upstreams != running.upstreams { needRestart.append("upstreams") }
         if new.log.format != running.log.format { needRestart.append("log.format") }
+        if new.mqtt.topics.map(\.dedup) != running.mqtt.topics.map(\.dedup)
+            || new.ingest.dedupMaxKeys != running.ingest.dedupMaxKeys
+        {
+            needRestart.append("deduplication (mqtt.topics dedup, ingest.dedup_max_keys)")
+        }
         var mqttRest = new.mqtt
         mqttRest.topics = running.mqtt.topics
         mqttRest.deviceTimeMaxSkew = running.mqtt.deviceTimeMaxSkew

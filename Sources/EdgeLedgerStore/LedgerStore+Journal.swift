@@ -44,6 +44,8 @@ extension LedgerWriter {
         var rejected = 0
         /// Readings that could not become entries (kept as rejected rows instead).
         var invalid = 0
+        /// Readings recorded as duplicates instead of entries (``ReadingDeduplication``).
+        var duplicates = 0
         /// The highest journal sequence number folded, 0 when none was journaled.
         var lastSeq: UInt64 = 0
         /// The quota refused this fold and it was folded past it (``LedgerStore/fold(_:pastQuota:)``).
@@ -64,6 +66,7 @@ extension LedgerWriter {
         var result = FoldResult()
         var index = nextIndex
         var pruned: RejectedPruneResult? = nil
+        var tally = DedupTally(keys: dedup?.keys ?? 0, records: dedup?.records ?? 0)
         let db = self.db
         try db.transaction(immediate: true, "folding \(items.count) journaled readings at entry \(nextIndex)") {
             () throws(StoreError) in
@@ -71,8 +74,18 @@ extension LedgerWriter {
                 switch item {
                 case .reading(let reading, let seq):
                     result.lastSeq = max(result.lastSeq, seq)
+                    let verdict = dedup == nil ? nil : try dedupVerdict(reading, &tally)
+                    if case .duplicate = verdict {
+                        result.duplicates += 1
+                        continue
+                    }
                     do throws(StoreError) {
                         try insert(try makeEntry(reading, index: index))
+                        if case .append(let key?, let expiresAt, let replacing) = verdict {
+                            try rememberKey(
+                                key, index: index, at: reading.receivedAt, expiresAt: expiresAt, replacing: replacing,
+                                &tally)
+                        }
                         index += 1
                         result.entries += 1
                     } catch  where error.kind == .invalidReading {
@@ -92,12 +105,14 @@ extension LedgerWriter {
             if result.lastSeq > 0 {
                 try Schema.setMeta(db, Self.journalSeqKey, String(result.lastSeq))
             }
+            try finishDedup(&tally)
             if result.rejected + result.invalid > 0 {
                 pruned = try enforceRejectedBounds(now: SystemClock.nowNanoseconds())
             }
         }
         nextIndex = index
         if let pruned { rejectedBounds?.onPrune?(pruned) }
+        if let (report, onFold) = commitDedup(tally) { onFold?(report) }
         return result
     }
 

@@ -19,6 +19,8 @@ final class LedgerWriter {
     var overflow: QuotaOverflow?
     /// Bounds of the `rejected` table (LedgerStore+RejectedBounds); nil: unbounded.
     var rejectedBounds: RejectedTableBounds?
+    /// Deduplication of folded readings (LedgerStore+Deduplication); nil: off.
+    var dedup: DedupState?
 
     init(db: SQLiteConnection, hasher: any MerkleHasher) throws(StoreError) {
         self.db = db

@@ -102,6 +102,28 @@ package enum Schema {
         ) WITHOUT ROWID;
         INSERT INTO upstream_fetches(name, fetched_below) SELECT name, acked_size FROM upstreams;
         """,
+        // Version 4: deduplication of redelivered readings (LedgerStore+Deduplication).
+        """
+        -- The keys of recently stored readings on topics with `dedup`: key is SHA-256 of the
+        -- reading's key, idx the entry that stored it, expires_at (Unix ns) the end of its window.
+        CREATE TABLE dedup_keys(
+            key        BLOB PRIMARY KEY NOT NULL,
+            idx        INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX dedup_keys_by_expiry ON dedup_keys(expires_at);
+        -- Readings dropped as duplicates of entry original_idx (the newest rows; the total count
+        -- is meta duplicates_total).
+        CREATE TABLE duplicates(
+            id           INTEGER PRIMARY KEY,
+            received_at  INTEGER NOT NULL,
+            topic        TEXT NOT NULL,
+            key          BLOB NOT NULL,
+            original_idx INTEGER NOT NULL
+        );
+        CREATE INDEX duplicates_by_time ON duplicates(received_at);
+        """,
     ]
 
     /// Brings the writer connection's database to ``version``, creating it when new, and checks

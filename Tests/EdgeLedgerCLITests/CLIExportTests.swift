@@ -136,7 +136,9 @@ struct CLIExportTests {
         #expect(try Self.jsonObjects(tail).map { $0["index"] as? Int } == Array(45..<50))
         let past = try EdgeLedgerBinary.run(["export", "--db", db, "--from", "80", "--summary"])
         #expect(past.code == 0)
-        #expect(past.stdout == "{\"entries\":0,\"duplicates\":0,\"pruned\":0,\"first\":null,\"last\":null}\n")
+        #expect(
+            past.stdout
+                == "{\"entries\":0,\"duplicates\":0,\"deduplicated\":0,\"pruned\":0,\"first\":null,\"last\":null}\n")
         let backwards = try EdgeLedgerBinary.run(["export", "--db", db, "--from", "20", "--to", "10"])
         #expect(backwards.code != 0)
         #expect(backwards.stderr.contains("--to 10 is before --from 20"))

@@ -38,7 +38,9 @@ import Testing
             try f.store.acknowledge(upstream: "dc-1", size: 40, root: try f.store.reader.rootHash(size: 40))
         }
         // Back to schema version 2 (before upstream_fetches), as an older release left it.
-        try RawSQL.execute(path, "DROP TABLE upstream_fetches")
+        for table in ["upstream_fetches", "dedup_keys", "duplicates"] {
+            try RawSQL.execute(path, "DROP TABLE \(table)")
+        }
         try RawSQL.execute(path, "PRAGMA user_version = 2")
         let store = try LedgerStore(path: path, hasher: sha256)
         #expect(try store.reader.fetchedBelow(upstream: "dc-1") == 40)

@@ -20,20 +20,8 @@ start_broker
 make_gateway
 start_agent
 
-simulate --sensors "$sensors" --rate "$rate" --count "$count" --qos 1 --json \
-    >"$WORK/simulate.out" 2>&1 &
-sim_pid=$!
-track $sim_pid
-
-started=$SECONDS
-for i in $(seq "$kills"); do
-    # Random moments: right after start (replay, reconnect), during ingest, during a seal.
-    sleep_ms "$(random_ms 0 1200)"
-    kill_agent KILL
-    progress "kill $i/$kills (simulator $(kill -0 $sim_pid 2>/dev/null && echo running || echo done))"
-    start_agent
-done
-kill_seconds=$((SECONDS - started))
+crash_loop "$kills" "$sensors" "$rate" "$count"
+sim_pid=$SIM_PID kill_seconds=$KILL_SECONDS
 
 finish_stream $sim_pid "$WORK/simulate.out" 600
 result=$RESULT counted=$COUNTED verified=$VERIFIED good=$GOOD

@@ -419,6 +419,26 @@ settle() {
     die "$what did not settle within $limit s (sealed ${sealed:-?}, entries ${entries:-?})"
 }
 
+# crash_loop KILLS SENSORS RATE COUNT: the simulator's numbered QoS 1 stream (COUNT readings at
+# RATE/s from SENSORS sensors, its --json summary in $WORK/simulate.out) while the agent is
+# SIGKILLed KILLS times at random moments (0-1.2 s after each start: replay, reconnect, ingest, a
+# seal) and restarted. Sets SIM_PID (the simulator, still tracked) and KILL_SECONDS.
+crash_loop() {
+    local kills=$1 sensors=$2 rate=$3 count=$4 started i
+    simulate --sensors "$sensors" --rate "$rate" --count "$count" --qos 1 --json \
+        >"$WORK/simulate.out" 2>&1 &
+    SIM_PID=$!
+    track $SIM_PID
+    started=$SECONDS
+    for i in $(seq "$kills"); do
+        sleep_ms "$(random_ms 0 1200)"
+        kill_agent KILL
+        progress "kill $i/$kills (simulator $(kill -0 $SIM_PID 2>/dev/null && echo running || echo done))"
+        start_agent
+    done
+    KILL_SECONDS=$((SECONDS - started))
+}
+
 # --- /proc ------------------------------------------------------------------------------------
 # rss_kb, cpu_ticks and CLK_TCK come from scripts/lib/processes.sh.
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }

@@ -5,13 +5,13 @@
 # Usage: scripts/faults/run-all.sh [--ci | --long] [SCENARIO...]
 #   --ci    the CI-sized variants (default; about 5 minutes on 2 loaded cores)
 #   --long  the long variants (about an hour); the soak (scripts/faults/soak.sh) is never run here
-#   SCENARIO  only these (crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
+#   SCENARIO  only these (crash-loop dedup-crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper
 #             journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients
 #             forged-ack fleet-takeover postgres-restart duplicate-enrollment push-upload push-refusals
 #             push-switch)
 # Environment: EDGE_LEDGER=PATH (default .build/debug/edge-ledger), FAULTS_KEEP_ON_FAILURE=1.
 # A scenario whose prerequisite is missing (root for full-disk, libfaketime, paho-mqtt, the
-# PostgreSQL server for the fleet scenarios and push-switch) is skipped with the reason, not failed.
+# PostgreSQL server for the fleet scenarios and push-switch, mosquitto_pub for dedup-crash-loop) is skipped with the reason, not failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -24,7 +24,7 @@ for arg in "$@"; do
     *) selected+=("$arg") ;;
     esac
 done
-all=(crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients forged-ack fleet-takeover postgres-restart duplicate-enrollment push-upload push-refusals push-switch)
+all=(crash-loop dedup-crash-loop power-loss full-disk outage clock-jumps flood http-abuse tamper journal-damage store-damage split-view forged-cosignature quota-cycles slow-clients forged-ack fleet-takeover postgres-restart duplicate-enrollment push-upload push-refusals push-switch)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
 skip_reason() {
@@ -32,6 +32,7 @@ skip_reason() {
     full-disk) [ "$(id -u)" = 0 ] || echo "needs root to mount a tmpfs" ;;
     clock-jumps) dpkg -L libfaketime 2>/dev/null | grep -q 'libfaketime.so.1$' || echo "libfaketime missing (apt-get install faketime)" ;;
     flood | quota-cycles) python3 -c 'import paho.mqtt.client' 2>/dev/null || echo "paho-mqtt missing (pip install paho-mqtt)" ;;
+    dedup-crash-loop) command -v mosquitto_pub >/dev/null || echo "mosquitto_pub missing (apt-get install mosquitto-clients)" ;;
     tamper) command -v sqlite3 >/dev/null || echo "sqlite3 missing (apt-get install sqlite3)" ;;
     fleet-takeover | postgres-restart | duplicate-enrollment | push-switch)
         compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||

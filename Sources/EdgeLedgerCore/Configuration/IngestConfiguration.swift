@@ -16,16 +16,20 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// How many leading payload bytes of a rejected reading are kept in the rejected table,
     /// 0...1024. Default 64.
     public var rejectedSampleBytes: Int
+    /// Most deduplication keys remembered (`[[mqtt.topics]]` `dedup`), 1000...100000000. Default
+    /// 1000000 (about 110 MB of store). Past it the oldest keys are forgotten early.
+    public var dedupMaxKeys: Int
 
     /// Creates ingest limits.
     public init(
         maxPayloadBytes: Int = 16_384, maxTopicBytes: Int = 512, rejectLogInterval: Duration = .seconds(10),
-        rejectedSampleBytes: Int = 64
+        rejectedSampleBytes: Int = 64, dedupMaxKeys: Int = 1_000_000
     ) {
         self.maxPayloadBytes = maxPayloadBytes
         self.maxTopicBytes = maxTopicBytes
         self.rejectLogInterval = rejectLogInterval
         self.rejectedSampleBytes = rejectedSampleBytes
+        self.dedupMaxKeys = dedupMaxKeys
     }
 
     init(reading r: ConfigTableReader) {
@@ -35,7 +39,8 @@ public struct IngestConfiguration: Sendable, Equatable {
             maxTopicBytes: r.byteSize("max_topic_bytes", default: d.maxTopicBytes, in: 1...Self.topicLimit),
             rejectLogInterval: r.duration(
                 "reject_log_interval", default: d.rejectLogInterval, in: .zero...(.seconds(86_400))),
-            rejectedSampleBytes: r.byteSize("rejected_sample_bytes", default: d.rejectedSampleBytes, in: 0...1024))
+            rejectedSampleBytes: r.byteSize("rejected_sample_bytes", default: d.rejectedSampleBytes, in: 0...1024),
+            dedupMaxKeys: r.integer("dedup_max_keys", default: d.dedupMaxKeys, in: 1_000...100_000_000))
         r.finish()
     }
 }

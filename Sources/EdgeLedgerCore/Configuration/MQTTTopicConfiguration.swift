@@ -28,13 +28,19 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
     /// (`device_time = "ts"`): an RFC 3339 string or a Unix-time number (see ``DeviceTime``). It
     /// is recorded as the entry's device time attribute. `nil`: none (the default).
     public var deviceTime: String?
+    /// Deduplication of redelivered readings (`dedup`, `dedup_window`); `nil` (the default): off.
+    public var dedup: DedupConfiguration?
 
     /// Creates a subscription.
-    public init(filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json, deviceTime: String? = nil) {
+    public init(
+        filter: MQTTTopicFilter, qos: UInt8 = 1, format: PayloadFormat = .json, deviceTime: String? = nil,
+        dedup: DedupConfiguration? = nil
+    ) {
         self.filter = filter
         self.qos = qos
         self.format = format
         self.deviceTime = deviceTime
+        self.dedup = dedup
     }
 
     /// `nil` when the filter is missing or invalid (reported).
@@ -71,8 +77,9 @@ public struct MQTTTopicConfiguration: Sendable, Equatable {
                 "a shared subscription: the broker divides these readings among the subscribers of group \"\(group)\", so this agent's ledger holds only its share"
             )
         }
+        let dedup = DedupConfiguration.read(r, format: format)
         r.finish()
         guard let filter else { return nil }
-        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format, deviceTime: deviceTime)
+        return MQTTTopicConfiguration(filter: filter, qos: qos, format: format, deviceTime: deviceTime, dedup: dedup)
     }
 }
