@@ -49,15 +49,21 @@ extension CollectorStore {
     ///    verified one when that is larger — and throws to refuse (witness rules: old size,
     ///    consistency proof); thrown errors pass through, nothing is stored;
     /// 4. otherwise `next` joins the pending checkpoints.
+    ///
+    /// A pending checkpoint commits without waiting for the disk (PostgreSQL): it is answered
+    /// with no cosignature, and every later durable commit — the upload's verification, a
+    /// witness cosignature — flushes it first, so a crash of the database can lose it only while
+    /// nothing depends on it (the gateway then sets it again). Fork evidence commits durably.
     public func addMirrorCheckpoint(
         _ next: WitnessLogState, hasher: any MerkleHasher,
         decide: @escaping @Sendable (WitnessLogState?) throws -> Void
     ) async throws -> MirrorCheckpointAddition {
         let origin = next.origin
-        return try await transaction(write: true, locking: origin) { sql -> MirrorCheckpointAddition in
+        return try await transaction(write: true, locking: origin, durable: false) { sql -> MirrorCheckpointAddition in
             if let known = try sql.forkEvidence(origin: origin).first { return .forked(known, new: false) }
             let gateway = try sql.gatewayState(origin: origin)
             if let evidence = try sql.mirrorConflict(next, gateway: gateway, hasher: hasher) {
+                try sql.requireDurableCommit()
                 return .forked(try sql.insert(evidence), new: true)
             }
             try decide(try sql.mirrorCurrent(origin: origin, gateway: gateway))

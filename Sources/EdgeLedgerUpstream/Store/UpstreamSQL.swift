@@ -95,6 +95,14 @@ protocol UpstreamSQL: AnyObject {
 }
 
 extension UpstreamSQL {
+    /// Makes this transaction's commit wait for the disk again, in a transaction begun with
+    /// `durable: false` that turned out to write something that must survive a crash of the
+    /// database server (fork evidence). SQLite commits durably anyway.
+    func requireDurableCommit() throws(StoreError) {
+        guard engine == .postgres else { return }
+        try run("SET LOCAL synchronous_commit = on", [], "making the commit durable")
+    }
+
     /// The first row of a query mapped by `map`, or `nil` when it returns no row.
     func first<R>(
         _ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String,
