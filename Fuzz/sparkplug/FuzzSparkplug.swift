@@ -2,7 +2,8 @@ import EdgeLedgerCore
 import EdgeLedgerSparkplug
 
 /// libFuzzer target `sparkplug`: the Sparkplug B decoder (`SparkplugDecoder.decode`), the topic
-/// parser and the host state's gap record.
+/// parser, the ingest path's payload scanner (it must agree with the generated decoder wherever it
+/// answers) and the host state's gap record.
 ///
 /// The first byte picks the topic: 0–4 one of the namespace's shapes (the rest is the payload);
 /// otherwise the input up to its first NUL is the topic and the remainder the payload. Any input
@@ -26,6 +27,13 @@ public func fuzzSparkplug(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
         topic = String(decoding: bytes[..<end], as: UTF8.self)
         payload = bytes[end...].dropFirst()
+    }
+    // The ingest path's scanner answers only where the generated decoder agrees.
+    let fast = Array(payload).withUnsafeBytes { SparkplugPayloadScanner.scan($0) }
+    if let fast {
+        let decoded = try? SparkplugDecoder.decodePayload(Array(payload))
+        precondition(decoded != nil, "the scanner read a payload the generated decoder refuses")
+        precondition(decoded.map(SparkplugDecoder.summary(of:)) == fast, "the scanner and the decoder disagree")
     }
     let message = try? SparkplugDecoder.decode(topic: topic, payload: Array(payload))
     guard let message else { return 0 }

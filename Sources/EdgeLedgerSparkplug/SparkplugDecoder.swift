@@ -43,14 +43,25 @@ public enum SparkplugDecoder {
             }
             return SparkplugMessage(topic: parsed)
         }
-        let decoded = try decodePayload(Array(payload))
+        let summary: SparkplugPayloadScanner.Summary
+        if let fast = SparkplugPayloadScanner.scan(payload) {
+            summary = fast
+        } else {
+            summary = Self.summary(of: try decodePayload(Array(payload)))
+        }
         var message = SparkplugMessage(
-            topic: parsed, seq: decoded.hasSeq ? decoded.seq : nil,
-            timestamp: decoded.hasTimestamp ? decoded.timestamp : nil, metricCount: decoded.metrics.count)
+            topic: parsed, seq: summary.seq, timestamp: summary.timestamp, metricCount: summary.metricCount)
         if parsed.messageType == .nbirth || parsed.messageType == .ndeath {
-            message.bdSeq = bdSeq(in: decoded)
+            message.bdSeq = summary.bdSeq
         }
         return message
+    }
+
+    /// What ``SparkplugPayloadScanner`` reads, from a payload the generated types decoded.
+    public static func summary(of decoded: SparkplugPayload) -> SparkplugPayloadScanner.Summary {
+        SparkplugPayloadScanner.Summary(
+            timestamp: decoded.hasTimestamp ? decoded.timestamp : nil, seq: decoded.hasSeq ? decoded.seq : nil,
+            metricCount: decoded.metrics.count, bdSeq: bdSeq(in: decoded))
     }
 
     /// Decodes one message whose payload is in an array, like
