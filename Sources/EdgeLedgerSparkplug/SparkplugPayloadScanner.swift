@@ -135,9 +135,20 @@ public enum SparkplugPayloadScanner {
             return nil
         }
 
-        /// A field's number (1…2²⁹−1) and wire type.
+        /// A field's number (1…2²⁹−1) and wire type: a 32-bit varint of at most 5 bytes, the
+        /// fifth at most 15, as the generated decoder requires (a longer, zero-padded tag is
+        /// valid varint but malformed protobuf: the fuzz target found the difference).
         mutating func tag() -> (Int, UInt8)? {
-            guard let key = varint(), key >> 3 >= 1, key >> 3 <= 0x1FFF_FFFF else { return nil }
+            var key: UInt64 = 0
+            for i in 0..<5 {
+                guard position < end else { return nil }
+                let byte = bytes[position]
+                position += 1
+                if i == 4, byte > 15 { return nil }
+                key |= UInt64(byte & 0x7F) << UInt64(7 * i)
+                if byte & 0x80 == 0 { break }
+            }
+            guard key >> 3 >= 1 else { return nil }
             return (Int(key >> 3), UInt8(key & 7))
         }
 

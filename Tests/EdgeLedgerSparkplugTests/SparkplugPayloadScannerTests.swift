@@ -76,6 +76,10 @@ import Testing
         #expect(Self.fast([0x0A, 0x01, 0x00]) == nil, "field 1 as length-delimited: not the scanner's to decide")
         #expect(Self.fast([0x12, 0x05, 0x0A]) == nil, "a length beyond the end")
         #expect(Self.fast([0x22, 0x02, 0xC3, 0x28]) == nil, "a uuid that is not UTF-8")
+        // Found by the fuzz target: a tag of 7 bytes (zero-padded varint) is valid varint but
+        // malformed protobuf; the scanner must not accept it.
+        #expect(Self.fast([0xF8, 0xD0, 0x80, 0xE0, 0x80, 0x80, 0x00, 0x08]) == nil)
+        #expect(Self.slow([0xF8, 0xD0, 0x80, 0xE0, 0x80, 0x80, 0x00, 0x08]) == nil)
     }
 
     /// Bytes flipped, cut and inserted at random (deterministic seed) in the samples: wherever the
