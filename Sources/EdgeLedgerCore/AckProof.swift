@@ -26,24 +26,14 @@ public enum AckProof {
         var message = domain
         message.reserveCapacity(domain.count + nonce.count + 40 + entries.reduce(0) { $0 + 12 + $1.bytes.count })
         message += nonce
-        append(size, to: &message)
+        message.appendBigEndian(size)
         root.withUnsafeBytes { message += $0 }
         for (index, bytes) in entries {
-            append(index, to: &message)
-            let count = UInt32(truncatingIfNeeded: bytes.count)
-            message += [
-                UInt8(count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8),
-                UInt8(truncatingIfNeeded: count),
-            ]
+            message.appendBigEndian(index)
+            message.appendBigEndian(UInt32(truncatingIfNeeded: bytes.count))
             message += bytes
         }
         return message.withUnsafeBytes { hasher.hash($0) }
-    }
-
-    private static func append(_ value: UInt64, to message: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            message.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
     }
 
     /// Compares two digests in time independent of where they differ.

@@ -6,15 +6,15 @@ extension EntryAttributes {
         out.reserveCapacity(encodedSize)
         func header(_ tag: Tag, _ length: Int) {
             out.append(tag.rawValue)
-            Self.append(UInt16(truncatingIfNeeded: length), to: &out)
+            out.appendBigEndian(UInt16(truncatingIfNeeded: length))
         }
         func string(_ s: String) {
-            Self.append(UInt16(truncatingIfNeeded: s.utf8.count), to: &out)
+            out.appendBigEndian(UInt16(truncatingIfNeeded: s.utf8.count))
             out.append(contentsOf: s.utf8)
         }
         if let deviceTime {
             header(.deviceTime, 8)
-            Self.append(UInt64(bitPattern: deviceTime), to: &out)
+            out.appendBigEndian(deviceTime)
         }
         if let contentType {
             header(.contentType, contentType.utf8.count)
@@ -29,9 +29,9 @@ extension EntryAttributes {
             header(.sparkplug, sparkplug.encodedValueSize)
             out.append(sparkplug.messageType.rawValue)
             out.append(sparkplug.presence)
-            Self.append(sparkplug.seq ?? 0, to: &out)
-            Self.append(sparkplug.bdSeq ?? 0, to: &out)
-            Self.append(sparkplug.timestamp ?? 0, to: &out)
+            out.appendBigEndian(sparkplug.seq ?? 0)
+            out.appendBigEndian(sparkplug.bdSeq ?? 0)
+            out.appendBigEndian(sparkplug.timestamp ?? 0)
             string(sparkplug.groupID)
             string(sparkplug.edgeNodeID)
             string(sparkplug.deviceID ?? "")
@@ -196,9 +196,5 @@ extension EntryAttributes {
 
     private static func load<T: FixedWidthInteger>(_: T.Type, _ raw: UnsafeRawBufferPointer, _ offset: Int) -> T {
         T(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
     }
 }

@@ -123,10 +123,7 @@ final class FleetMirrorPusher: Sendable {
     private static func request(
         _ gateway: SimulatedGateway, start: UInt64, size: UInt64
     ) throws -> (start: UInt64, end: UInt64, body: [UInt8]) {
-        let body = try gateway.addEntriesBody(start: start, size: size, packages: packagesPerRequest)
-        let header = MirrorUploadHeader(origin: gateway.origin, uploadStart: start, uploadEnd: size)
-        let count = min(header.packageCount, packagesPerRequest)
-        let end = count == 0 ? start : header.package(count - 1).end
+        let (body, end) = try gateway.addEntriesBody(start: start, size: size, packages: packagesPerRequest)
         guard let compressed = Gzip.compress(body) else { throw FleetError("zlib failed") }
         return (start, end, compressed)
     }

@@ -43,12 +43,13 @@ extension SimulatedGateway {
     }
 
     /// An `add-entries` body: the header for `[start, size)` and at most `packages` packages of
-    /// its canonical sequence (none when `start == size`: a question where the mirror stands).
-    func addEntriesBody(start: UInt64, size: UInt64, packages: UInt64) throws -> [UInt8] {
+    /// its canonical sequence (none when `start == size`: a question where the mirror stands),
+    /// and where its packages end (`start` without packages).
+    func addEntriesBody(start: UInt64, size: UInt64, packages: UInt64) throws -> (body: [UInt8], end: UInt64) {
         let header = MirrorUploadHeader(origin: origin, uploadStart: start, uploadEnd: size)
         var body = header.encoded
         let count = min(header.packageCount, packages)
-        guard count > 0 else { return body }
+        guard count > 0 else { return (body, start) }
         body.reserveCapacity(body.count + Int(count) * 256 * 112)
         let bounds = (0..<count).map { header.package($0) }
         // The proofs are made under the lock (the tiles grow while sealing); entries outside it.
@@ -61,6 +62,6 @@ extension SimulatedGateway {
         for (b, proof) in zip(bounds, proofs) {
             MirrorPackage.encode(entries: (b.start..<b.end).lazy.map { self.entry(at: $0) }, proof: proof, into: &body)
         }
-        return body
+        return (body, bounds[bounds.count - 1].end)
     }
 }

@@ -36,14 +36,21 @@ public final class ReadingKeyer: Sendable {
             return index
         }
         guard index >= 0, let dedup = topics[index].dedup else { return .none }
-        guard let material = Self.material(dedup.key, topic: reading.topic, payload: reading.payload) else {
+        guard
+            let material = Self.material(
+                dedup.key, topic: reading.topic, payload: reading.payload, sparkplug: reading.attributes.sparkplug)
+        else {
             return .missing
         }
         return .key(OpenSSLHasher.sha256.hash(material), windowNanoseconds: dedup.window.nanosecondsClamped)
     }
 
-    /// The bytes hashed into the key of a reading, or `nil` when it has no key.
-    public static func material(_ key: DedupConfiguration.Key, topic: String, payload: [UInt8]) -> [UInt8]? {
+    /// The bytes hashed into the key of a reading, or `nil` when it has no key. A Sparkplug
+    /// reading's numbers come from its entry attributes, which ingest decoded already (the
+    /// payload is decoded here only for a reading journaled without them).
+    public static func material(
+        _ key: DedupConfiguration.Key, topic: String, payload: [UInt8], sparkplug: SparkplugAttributes? = nil
+    ) -> [UInt8]? {
         var out: [UInt8] = []
         func start(_ tag: String) {
             out.reserveCapacity(tag.utf8.count + topic.utf8.count + 2 + 27)
@@ -61,17 +68,15 @@ public final class ReadingKeyer: Sendable {
             start("json")
             out.append(contentsOf: value)
         case .sparkplug:
-            let message = payload.withUnsafeBytes { try? SparkplugDecoder.decode(topic: topic, payload: $0) }
-            guard let message, message.bdSeq != nil || message.seq != nil || message.timestamp != nil else {
-                return nil
-            }
+            let numbers =
+                sparkplug.map { [$0.bdSeq, $0.seq, $0.timestamp] }
+                ?? payload.withUnsafeBytes { try? SparkplugDecoder.decode(topic: topic, payload: $0) }
+                .map { [$0.bdSeq, $0.seq, $0.timestamp] }
+            guard let numbers, numbers.contains(where: { $0 != nil }) else { return nil }
             start("sparkplug")
-            for field in [message.bdSeq, message.seq, message.timestamp] {
+            for field in numbers {
                 out.append(field == nil ? 0 : 1)
-                let value = field ?? 0
-                for shift in stride(from: 56, through: 0, by: -8) {
-                    out.append(UInt8(truncatingIfNeeded: value >> shift))
-                }
+                out.appendBigEndian(field ?? 0)
             }
         }
         return out

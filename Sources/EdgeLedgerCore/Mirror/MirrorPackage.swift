@@ -34,7 +34,7 @@ public struct MirrorPackage: Sendable, Hashable {
         precondition(proof.count <= MirrorUploadHeader.maxProofHashes, "\(proof.count) proof hashes")
         for entry in entries {
             precondition(entry.count <= Int(UInt16.max), "an entry of \(entry.count) bytes")
-            MirrorUploadHeader.append(UInt64(entry.count), bytes: 2, to: &out)
+            out.appendBigEndian(UInt16(entry.count))
             out += entry
         }
         out.append(UInt8(proof.count))

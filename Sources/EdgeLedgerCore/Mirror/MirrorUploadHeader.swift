@@ -66,18 +66,12 @@ public struct MirrorUploadHeader: Sendable, Hashable {
         precondition(origin.count <= Int(UInt16.max) && ticket.count <= Int(UInt16.max))
         var out: [UInt8] = []
         out.reserveCapacity(22 + origin.count + ticket.count)
-        Self.append(UInt64(origin.count), bytes: 2, to: &out)
+        out.appendBigEndian(UInt16(origin.count))
         out += origin
-        Self.append(uploadStart, bytes: 8, to: &out)
-        Self.append(uploadEnd, bytes: 8, to: &out)
-        Self.append(UInt64(ticket.count), bytes: 2, to: &out)
+        out.appendBigEndian(uploadStart)
+        out.appendBigEndian(uploadEnd)
+        out.appendBigEndian(UInt16(ticket.count))
         out += ticket
         return out
-    }
-
-    static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
-        for shift in stride(from: (bytes - 1) * 8, through: 0, by: -8) {
-            out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
     }
 }
