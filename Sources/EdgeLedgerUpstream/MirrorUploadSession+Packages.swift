@@ -3,6 +3,70 @@ import EdgeLedgerStore
 import EdgeLedgerSystem
 
 extension MirrorUploadSession {
+    /// Stores the buffered packages: all of them in one transaction when they extend the log
+    /// together, otherwise one by one (which also finds the package to refuse and answers as it
+    /// would have alone). Returns the answer when a package is refused or cannot be placed.
+    func flush() async -> MirrorResponse? {
+        guard let upload, !buffered.isEmpty else { return nil }
+        let packages = buffered
+        clearBuffer()
+        if packages.count > 1, await storeTogether(packages, upload) {
+            acceptedPackages += packages.count
+            return nil
+        }
+        for package in packages {
+            if let refusal = await store(package, upload) { return refusal }
+            acceptedPackages += 1
+        }
+        return nil
+    }
+
+    /// Stores `packages` (consecutive, the first holding the next entry) in one transaction,
+    /// verifying each against the pending checkpoint on the tiles the transaction computes.
+    /// Returns false, having written nothing, for anything but that plain case: a refusal, a
+    /// moved next entry, packages held already; the caller then goes one by one.
+    private func storeTogether(_ packages: [MirrorPackage], _ upload: Upload) async -> Bool {
+        let store = mirror.store
+        let hasher = upload.log.hasher
+        let pending = upload.pending
+        guard let first = packages.first,
+            let state = try? await store.gatewayState(origin: upload.header.origin),
+            first.start <= state.stagedSize, first.end > state.stagedSize
+        else { return false }
+        let staged = state.stagedSize
+        let fresh = Int(staged - first.start)
+        let firstHeld = Int(staged - first.subtreeStart)
+        var batch = CollectorEntryBatch()
+        var freshHashes: [Hash32] = []
+        var packageHashes: [[Hash32]] = []
+        for (i, package) in packages.enumerated() {
+            let hashes = package.entries.map { hasher.leafHash($0) }
+            let skip = i == 0 ? fresh : 0
+            for entry in package.entries[skip...] { batch.append(entry) }
+            freshHashes += hashes[skip...]
+            packageHashes.append(hashes)
+        }
+        let verifying = packageHashes
+        do {
+            try await store.stage(
+                gateway: upload.gateway, stagedSize: staged, entries: batch, leafHashes: freshHashes, hasher: hasher,
+                check: { ext in
+                    for (i, package) in packages.enumerated() {
+                        let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
+                        let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
+                        let held = i == 0 ? firstHeld : Int(package.start - package.subtreeStart)
+                        try package.verify(
+                            leafHashes: verifying[i], held: tile.prefix(held), treeSize: pending.size,
+                            root: pending.root, hasher: hasher)
+                    }
+                }, locking: upload.header.origin)
+        } catch {
+            return false
+        }
+        storedEntries += UInt64(batch.count)
+        return true
+    }
+
     /// Verifies `package` against the pending checkpoint and stores the entries not held yet, by
     /// compare-and-set on the next entry (retried when a concurrent pull or upload moved it).
     /// Returns the answer when the package is refused or cannot be placed.

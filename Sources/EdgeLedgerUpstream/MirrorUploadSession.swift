@@ -19,11 +19,20 @@ final class MirrorUploadSession {
     let client: WitnessClient
     private var decoder: MirrorUploadDecoder
     private let inflater: GzipInflater?
-    private var upload: Upload?
+    private(set) var upload: Upload?
     private var receivedBytes = 0
     /// Packages verified (stored, or held already): a partial request answers 202 when any was.
     var acceptedPackages = 0
     var storedEntries: UInt64 = 0
+    /// Complete packages not stored yet: stored together, in one transaction, once
+    /// ``maxBufferedPackages`` or ``maxBufferedBytes`` are reached and when the request ends.
+    private(set) var buffered: [MirrorPackage] = []
+    private var bufferedBytes = 0
+
+    /// The most packages stored in one transaction (the pushers send 32 per request).
+    static let maxBufferedPackages = 32
+    /// The most entry bytes held before they are stored (a package alone may be larger).
+    static let maxBufferedBytes = 4 << 20
 
     init(mirror: Mirror, client: WitnessClient, gzip: Bool) throws(GzipError) {
         self.mirror = mirror
@@ -59,6 +68,7 @@ final class MirrorUploadSession {
 
     /// The body ended: the answer.
     func end() async -> MirrorResponse {
+        if let refusal = await flush() { return refusal }
         if let inflater, !inflater.finish(), receivedBytes > 0, acceptedPackages == 0, !decoder.isComplete {
             return .failure(.malformed, 400, "the gzip body ends before its end", origin: upload?.header.origin)
         }
@@ -71,6 +81,12 @@ final class MirrorUploadSession {
                 .malformed, 400, "the body ends before the first package is complete", origin: upload.header.origin)
         }
         return await commit(upload)
+    }
+
+    /// Empties the buffer (its packages are being stored).
+    func clearBuffer() {
+        buffered.removeAll(keepingCapacity: true)
+        bufferedBytes = 0
     }
 
     // MARK: - Decoding
@@ -88,9 +104,14 @@ final class MirrorUploadSession {
             case .header(let header):
                 if let refusal = await begin(header) { return refusal }
             case .package(let package):
-                guard let upload else { return nil }
-                if let refusal = await store(package, upload) { return refusal }
-                acceptedPackages += 1
+                guard upload != nil else { return nil }
+                buffered.append(package)
+                bufferedBytes += package.entries.reduce(0) { $0 + $1.count }
+                if buffered.count >= Self.maxBufferedPackages || bufferedBytes >= Self.maxBufferedBytes,
+                    let refusal = await flush()
+                {
+                    return refusal
+                }
             }
         }
     }
@@ -100,6 +121,7 @@ final class MirrorUploadSession {
     private func stop(
         _ outcome: MirrorResponse.Outcome, _ status: Int, _ message: String, refusal: String
     ) async -> MirrorResponse {
+        if let refusal = await flush() { return refusal }
         if acceptedPackages > 0, upload != nil {
             var response = await resume(.accepted, 202, "\(acceptedPackages) packages stored, then: \(message)")
             response.refusal = refusal
