@@ -35,6 +35,7 @@ enum PostgresOID {
     static let unknown: Oid = 705
     static let byteaArray: Oid = 1001
     static let int8Array: Oid = 1016
+    static let textArray: Oid = 1009
     static let bpchar: Oid = 1042
     static let varchar: Oid = 1043
 

@@ -16,6 +16,8 @@ package enum PostgresValue: Sendable {
     case byteaArray([[UInt8]])
     /// `int8[]`, one dimension.
     case int64Array([Int64])
+    /// `text[]`, one dimension (PostgreSQL rejects NUL characters in text).
+    case textArray([String])
 
     /// The OID the statement is prepared with.
     var typeOID: Oid {
@@ -26,6 +28,7 @@ package enum PostgresValue: Sendable {
         case .bytea: PostgresOID.bytea
         case .byteaArray: PostgresOID.byteaArray
         case .int64Array: PostgresOID.int8Array
+        case .textArray: PostgresOID.textArray
         }
     }
 
@@ -38,6 +41,7 @@ package enum PostgresValue: Sendable {
         case .bytea(let b): b.count
         case .byteaArray(let items): Self.arrayHeaderSize(items.count) + items.reduce(0) { $0 + 4 + $1.count }
         case .int64Array(let items): Self.arrayHeaderSize(items.count) + items.count * 12
+        case .textArray(let items): Self.arrayHeaderSize(items.count) + items.reduce(0) { $0 + 4 + $1.utf8.count }
         }
     }
 
@@ -59,6 +63,12 @@ package enum PostgresValue: Sendable {
             for item in items {
                 Self.append(UInt32(8), to: &out)
                 Self.append(UInt64(bitPattern: item), to: &out)
+            }
+        case .textArray(let items):
+            Self.appendArrayHeader(count: items.count, element: PostgresOID.text, to: &out)
+            for item in items {
+                Self.append(UInt32(item.utf8.count), to: &out)
+                out.append(contentsOf: item.utf8)
             }
         }
     }

@@ -71,6 +71,11 @@ import Testing
         #expect((0..<ints.rowCount).map { ints.int64($0, 0) } == numbers)
         let none = try db.execute("SELECT v FROM unnest($1::int8[]) AS u(v)", [.int64Array([])])
         #expect(none.rowCount == 0)
+        let strings = ["", "gateway.example/a", "ü – 日本", String(repeating: "x", count: 3000)]
+        let texts = try db.execute(
+            "SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS u(v, ord) ORDER BY ord", [.textArray(strings)])
+        #expect((0..<texts.rowCount).map { texts.text($0, 0) } == strings)
+        #expect(try db.execute("SELECT cardinality($1::text[])", [.textArray([])]).int64(0, 0) == 0)
     }
 
     @Test func decodesNarrowIntegersBooleansAndTextTypes() throws {

@@ -132,4 +132,66 @@ struct WitnessBatcherTests {
         #expect(batcher.transactions.load(ordering: .relaxed) == 4)
         await store.close()
     }
+
+    @Test(
+        "a group of distinct origins is decided on views read together; each update gets its own outcome",
+        arguments: UpstreamEngine.allCases)
+    func distinctOrigins(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(engine, dir: dir)
+        let origins = (0..<12).map { "plant.example/gw-\($0)" }
+        // Every third origin already holds size 50; the others nothing.
+        for (n, origin) in origins.enumerated() where n % 3 == 0 {
+            _ = try await store.addWitnessCheckpoint(Self.update(origin, 50))
+        }
+        // Size 20 for every origin (refused where 50 is held), except one refused by its own check.
+        let updates = origins.enumerated().map { n, origin in Self.update(origin, 20, refuse: n == 4) }
+        let results = try await store.addWitnessCheckpoints(updates)
+        #expect(results.count == updates.count)
+        for (n, result) in results.enumerated() {
+            switch (n % 3 == 0, n == 4, result) {
+            case (true, _, .failure(let error)):
+                guard case .conflict = error as? WitnessRejection else {
+                    Issue.record("origin \(n) holds 50: expected the check's conflict, got \(error)")
+                    continue
+                }
+            case (false, true, .failure(let error)):
+                guard case .malformed = error as? WitnessRejection else {
+                    Issue.record("origin \(n): expected its own refusal, got \(error)")
+                    continue
+                }
+            case (false, false, .success(.recorded(let state))):
+                #expect(state.size == 20)
+            default:
+                Issue.record("origin \(n): unexpected \(result)")
+            }
+        }
+        for (n, origin) in origins.enumerated() {
+            let expected: UInt64? = n % 3 == 0 ? 50 : n == 4 ? nil : 20
+            #expect(try await store.witnessState(origin: origin)?.size == expected, "origin \(n)")
+            let cosigned = try await store.witnessCheckpoints(origin: origin).map(\.size)
+            #expect(cosigned == (expected.map { [$0] } ?? []), "origin \(n)")
+        }
+        await store.close()
+    }
+
+    @Test(
+        "in a group of distinct origins, a state that moved past its update rolls the group back",
+        arguments: UpstreamEngine.allCases)
+    func distinctOriginsConflict(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(engine, dir: dir)
+        _ = try await store.addWitnessCheckpoint(Self.update("a.example/gw", 10))
+        // Its own check lets the smaller size through; the compare-and-set must not.
+        let updates = [
+            Self.update("b.example/gw", 5), Self.update("a.example/gw", 3, onlyGrowth: false),
+            Self.update("c.example/gw", 7),
+        ]
+        await #expect(throws: StoreError.self) { try await store.addWitnessCheckpoints(updates) }
+        #expect(try await store.witnessState(origin: "a.example/gw")?.size == 10)
+        #expect(try await store.witnessState(origin: "b.example/gw") == nil)
+        #expect(try await store.witnessState(origin: "c.example/gw") == nil)
+        #expect(try await store.witnessCheckpoints(origin: "a.example/gw").map(\.size) == [10])
+        await store.close()
+    }
 }

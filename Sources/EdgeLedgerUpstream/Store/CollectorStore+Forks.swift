@@ -76,17 +76,7 @@ extension CollectorStore {
     /// touch the others; a ``StoreError`` rolls the whole group back and is thrown (retry the
     /// updates one by one).
     public func addWitnessCheckpoints(_ updates: [WitnessUpdate]) async throws -> [Result<WitnessAddition, any Error>] {
-        try await transaction(write: true, locking: updates.map(\.next.origin)) { sql in
-            try updates.map { update throws -> Result<WitnessAddition, any Error> in
-                do {
-                    return .success(try sql.apply(update))
-                } catch let error as StoreError {
-                    throw error
-                } catch {
-                    return .failure(error)
-                }
-            }
-        }
+        try await transaction(write: true, locking: updates.map(\.next.origin)) { sql in try sql.apply(updates) }
     }
 }
 

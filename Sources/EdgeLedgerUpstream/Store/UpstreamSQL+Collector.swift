@@ -38,36 +38,6 @@ extension UpstreamSQL {
             lease: row.text(10).map { CollectorLease(holder: $0, token: row.int64(11), expiresAt: row.int64(12)) })
     }
 
-    /// What the witness's compare-and-set reads of `origin`, in one round trip: the first fork
-    /// evidence id (if any), the root of the mirror's pending checkpoint of `size` (if any), the
-    /// witness's state and the collector's state.
-    func witnessView(
-        origin: String, size: UInt64
-    ) throws(StoreError) -> (
-        forkEvidence: Int64?, witness: WitnessLogState?, gateway: CollectorGatewayState?, pendingRoot: Hash32?
-    ) {
-        let gatewayColumns = Self.gatewayColumns.split(separator: ", ").map { "g." + $0 }.joined(separator: ", ")
-        let view = try first(
-            "SELECT (SELECT min(id) FROM fork_evidence WHERE origin = ?1), "
-                + "(SELECT root FROM mirror_checkpoints WHERE origin = ?1 AND size = ?2), "
-                + "w.size, w.root, w.note, w.updated_at, "
-                + "\(gatewayColumns) FROM (SELECT 1) AS one LEFT JOIN witness_logs w ON w.origin = ?1 "
-                + "LEFT JOIN gateways g ON g.origin = ?1", [.text(origin), .uint(size)],
-            "reading the state of \(origin)"
-        ) { (row) throws(StoreError) in
-            var witness: WitnessLogState? = nil
-            if !row.isNull(2) {
-                guard let root = row.hash(3) else { throw malformed("the witness state of \(origin)") }
-                witness = WitnessLogState(
-                    origin: origin, size: row.uint64(2), root: root, note: row.text(4) ?? "", updatedAt: row.int64(5))
-            }
-            let gateway = row.isNull(6) ? nil : try Self.gatewayRecord(OffsetRow(base: row, offset: 6))
-            return (row.optionalInt64(0), witness, gateway, row.hash(1))
-        }
-        guard let view else { return (nil, nil, nil, nil) }
-        return view
-    }
-
     func gatewayState(origin: String) throws(StoreError) -> CollectorGatewayState? {
         try gatewayStates(where: "WHERE origin = ?1", [.text(origin)]).first
     }

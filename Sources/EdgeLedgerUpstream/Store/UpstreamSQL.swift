@@ -92,6 +92,17 @@ protocol UpstreamSQL: AnyObject {
 
     /// The number of entries stored for gateway `gateway`.
     func entryCount(gateway: Int64) throws(StoreError) -> UInt64
+
+    /// What the witness's compare-and-set reads of each origin (distinct) for an update of its
+    /// size, in order.
+    func witnessViews(_ keys: [(origin: String, size: UInt64)]) throws(StoreError) -> [WitnessView]
+
+    /// Makes each of `states` (distinct origins) the witness's state of its origin and one of
+    /// its cosigned checkpoints, by compare-and-set (a state never shrinks).
+    ///
+    /// - Throws: ``StoreError/Kind/conflict`` when a stored state is larger (nothing of the
+    ///   transaction may then be kept).
+    func recordWitness(_ states: [WitnessLogState]) throws(StoreError)
 }
 
 extension UpstreamSQL {
