@@ -27,13 +27,16 @@ enum CLIVerifierKeysFile {
         var updated = text
         if !updated.isEmpty, !updated.hasSuffix("\n") { updated += "\n" }
         updated += line + "\n"
-        let temporary = path + ".new"
-        CLIFiles.remove(temporary)  // a leftover of an interrupted run
-        try CLIFiles.writeNewFile(temporary, text: updated, mode: 0o644)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            CLIFiles.remove(temporary)
-            throw CLIError("cannot replace \(path): \(reason)", hint: "add this line to it by hand: \(line)")
+        let failure = Array(updated.utf8).withUnsafeBytes { bytes -> FileSystemError? in
+            do throws(FileSystemError) {
+                try FileSystem.replaceAtomically(path, with: bytes, mode: 0o644, exactMode: true)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure {
+            throw CLIError("cannot replace \(path): \(failure)", hint: "add this line to it by hand: \(line)")
         }
         return true
     }

@@ -42,14 +42,21 @@ extension FileSystem {
     /// the old file or the whole new one, never a part; a crash leaves at most a temporary file
     /// (named `<path>.tmp-<pid>-<n>`).
     ///
+    /// - Parameters:
+    ///   - mode: the new file's permissions, narrowed by the process's umask unless `exactMode`.
+    ///   - exactMode: give the file exactly `mode` (a file other tools read, whose mode the
+    ///     operator expects whatever the umask).
     /// - Throws: what failed, naming the file; the temporary file is removed.
     public static func replaceAtomically(
-        _ path: String, with bytes: UnsafeRawBufferPointer, mode: UInt16 = 0o644
+        _ path: String, with bytes: UnsafeRawBufferPointer, mode: UInt16 = 0o644, exactMode: Bool = false
     ) throws(FileSystemError) {
         let temporary = "\(path).tmp-\(getpid())-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw FileSystemError(path: temporary, "cannot create", errno: errno) }
         var failure: FileSystemError? = nil
+        if exactMode, fchmod(fd, mode_t(mode)) != 0 {
+            failure = FileSystemError(path: temporary, "cannot set the mode of", errno: errno)
+        }
         var offset = 0
         while failure == nil, offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
