@@ -21,18 +21,57 @@ extension MirrorUploadSession {
         return nil
     }
 
-    /// Stores `packages` (consecutive, the first holding the next entry) in one transaction,
-    /// verifying each against the pending checkpoint on the tiles the transaction computes.
+    /// The whole body is in and the buffered packages end at `upload_end`: stages them and
+    /// commits the upload in one transaction (the common push: a second's entries, then the
+    /// cosignature). Returns `nil`, having written nothing, for anything but that plain case;
+    /// the caller then stages and commits apart, which answers every other case.
+    func storeAndCommit(_ upload: Upload) async -> MirrorResponse? {
+        guard let last = buffered.last, last.end == upload.header.uploadEnd,
+            let group = await group(buffered, upload)
+        else { return nil }
+        let (checkpoint, document) = verifiedCheckpoint(upload)
+        let commit: MirrorCommit
+        do {
+            commit = try await mirror.store.stageAndCommitMirrored(
+                gateway: upload.gateway, stagedSize: group.stagedSize, entries: group.entries,
+                leafHashes: group.leafHashes, hasher: upload.log.hasher, check: group.check, checkpoint: checkpoint,
+                anchorDocument: document)
+        } catch {
+            return nil
+        }
+        acceptedPackages += buffered.count
+        storedEntries += UInt64(group.entries.count)
+        clearBuffer()
+        return answer(commit, checkpoint, upload)
+    }
+
+    /// Stores `packages` (consecutive, the first holding the next entry) in one transaction.
     /// Returns false, having written nothing, for anything but that plain case: a refusal, a
     /// moved next entry, packages held already; the caller then goes one by one.
     private func storeTogether(_ packages: [MirrorPackage], _ upload: Upload) async -> Bool {
-        let store = mirror.store
+        guard let group = await group(packages, upload) else { return false }
+        do {
+            try await mirror.store.stage(
+                gateway: upload.gateway, stagedSize: group.stagedSize, entries: group.entries,
+                leafHashes: group.leafHashes, hasher: upload.log.hasher, check: group.check,
+                locking: upload.header.origin)
+        } catch {
+            return false
+        }
+        storedEntries += UInt64(group.entries.count)
+        return true
+    }
+
+    /// What staging `packages` together writes, when the first holds the log's next entry: the
+    /// entries not held yet, their leaf hashes, and the check that verifies each package against
+    /// the pending checkpoint on the tiles the staging transaction computes.
+    private func group(_ packages: [MirrorPackage], _ upload: Upload) async -> MirrorStagingGroup? {
         let hasher = upload.log.hasher
         let pending = upload.pending
         guard let first = packages.first,
-            let state = try? await store.gatewayState(origin: upload.header.origin),
+            let state = try? await mirror.store.gatewayState(origin: upload.header.origin),
             first.start <= state.stagedSize, first.end > state.stagedSize
-        else { return false }
+        else { return nil }
         let staged = state.stagedSize
         let fresh = Int(staged - first.start)
         let firstHeld = Int(staged - first.subtreeStart)
@@ -47,24 +86,16 @@ extension MirrorUploadSession {
             packageHashes.append(hashes)
         }
         let verifying = packageHashes
-        do {
-            try await store.stage(
-                gateway: upload.gateway, stagedSize: staged, entries: batch, leafHashes: freshHashes, hasher: hasher,
-                check: { ext in
-                    for (i, package) in packages.enumerated() {
-                        let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
-                        let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
-                        let held = i == 0 ? firstHeld : Int(package.start - package.subtreeStart)
-                        try package.verify(
-                            leafHashes: verifying[i], held: tile.prefix(held), treeSize: pending.size,
-                            root: pending.root, hasher: hasher)
-                    }
-                }, locking: upload.header.origin)
-        } catch {
-            return false
+        return MirrorStagingGroup(stagedSize: staged, entries: batch, leafHashes: freshHashes) { ext in
+            for (i, package) in packages.enumerated() {
+                let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
+                let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
+                let held = i == 0 ? firstHeld : Int(package.start - package.subtreeStart)
+                try package.verify(
+                    leafHashes: verifying[i], held: tile.prefix(held), treeSize: pending.size, root: pending.root,
+                    hasher: hasher)
+            }
         }
-        storedEntries += UInt64(batch.count)
-        return true
     }
 
     /// Verifies `package` against the pending checkpoint and stores the entries not held yet, by
@@ -164,16 +195,7 @@ extension MirrorUploadSession {
     /// checkpoint the verified one, then cosigns it (only after the commit).
     func commit(_ upload: Upload) async -> MirrorResponse {
         let origin = upload.header.origin
-        let pending = upload.pending
-        let checkpoint = CollectedCheckpoint(
-            origin: origin, size: pending.size, root: pending.root, note: pending.note,
-            verifiedAt: SystemClock.nowNanoseconds())
-        let hash = upload.log.hasher.algorithm
-        let document =
-            mirror.anchoring
-            ? AnchorDocument.json(
-                origin: origin, size: pending.size, root: pending.root, hash: hash, note: pending.note,
-                cosigners: mirror.cosigners) : nil
+        let (checkpoint, document) = verifiedCheckpoint(upload)
         let commit: MirrorCommit
         do {
             commit = try await mirror.store.commitMirrored(
@@ -182,8 +204,35 @@ extension MirrorUploadSession {
             _ = try? await mirror.store.discardStaged(gateway: upload.gateway)
             return await resume(.conflict, 409, "\(error.message); the unverified entries were discarded")
         } catch {
-            return .failure(.internalError, 500, "cannot commit \(origin) at \(pending.size): \(error)", origin: origin)
+            return .failure(
+                .internalError, 500, "cannot commit \(origin) at \(checkpoint.size): \(error)", origin: origin)
         }
+        switch commit {
+        case .missing(let staged): return await resume(.conflict, 409, "only \(staged) entries are held")
+        default: return answer(commit, checkpoint, upload)
+        }
+    }
+
+    /// The pending checkpoint of the upload as the checkpoint its commit verifies, and its
+    /// anchoring document (with anchoring on).
+    private func verifiedCheckpoint(_ upload: Upload) -> (CollectedCheckpoint, String?) {
+        let pending = upload.pending
+        let checkpoint = CollectedCheckpoint(
+            origin: upload.header.origin, size: pending.size, root: pending.root, note: pending.note,
+            verifiedAt: SystemClock.nowNanoseconds())
+        let document =
+            mirror.anchoring
+            ? AnchorDocument.json(
+                origin: checkpoint.origin, size: pending.size, root: pending.root,
+                hash: upload.log.hasher.algorithm, note: pending.note, cosigners: mirror.cosigners) : nil
+        return (checkpoint, document)
+    }
+
+    /// The answer to a committed upload: the mirror's cosignature (200) once `checkpoint` is the
+    /// verified one, otherwise why not.
+    private func answer(_ commit: MirrorCommit, _ checkpoint: CollectedCheckpoint, _ upload: Upload) -> MirrorResponse {
+        let origin = upload.header.origin
+        let pending = upload.pending
         switch commit {
         case .committed: break
         case .behind(let verified):
@@ -191,7 +240,9 @@ extension MirrorUploadSession {
                 .conflict, 409, MirrorInfo(treeSize: verified, nextEntry: verified), origin: origin,
                 "the mirror checkpoint is at \(verified), beyond upload_end \(pending.size)")
         case .missing(let staged):
-            return await resume(.conflict, 409, "only \(staged) entries are held")
+            return .info(
+                .conflict, 409, MirrorInfo(treeSize: upload.header.uploadEnd, nextEntry: staged), origin: origin,
+                "only \(staged) entries are held")
         case .forked:
             return .failure(.forked, 422, "\"\(origin)\" is forked: the mirror cosigns nothing of it", origin: origin)
         }

@@ -68,6 +68,7 @@ final class MirrorUploadSession {
 
     /// The body ended: the answer.
     func end() async -> MirrorResponse {
+        if let upload, decoder.isComplete, let answer = await storeAndCommit(upload) { return answer }
         if let refusal = await flush() { return refusal }
         if let inflater, !inflater.finish(), receivedBytes > 0, acceptedPackages == 0, !decoder.isComplete {
             return .failure(.malformed, 400, "the gzip body ends before its end", origin: upload?.header.origin)

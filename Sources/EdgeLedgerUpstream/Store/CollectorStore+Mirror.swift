@@ -116,11 +116,38 @@ extension CollectorStore {
             if state.verifiedSize < checkpoint.size {
                 try sql.recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
             }
-            try sql.run(
-                "DELETE FROM mirror_checkpoints WHERE origin = ?1 AND size < ?2",
-                [.text(checkpoint.origin), .uint(checkpoint.size)], "pruning the pending checkpoints of \(state.origin)"
-            )
-            return try sql.forkEvidence(origin: checkpoint.origin).isEmpty ? .committed : .forked
+            return try sql.finishMirrored(checkpoint)
+        }
+    }
+
+    /// Stages the last entries of an upload and commits it, in one transaction under the
+    /// origin's lock: ``stage(gateway:stagedSize:entries:leafHashes:hasher:check:complete:anchorDocument:lease:locking:)``
+    /// of `entries`, which must end exactly at `checkpoint.size` with its root, then what
+    /// ``commitMirrored(gateway:checkpoint:hasher:anchorDocument:)`` does. One transaction for the
+    /// common push (a second's entries, then the cosignature) instead of two.
+    ///
+    /// - Throws: ``StoreError/Kind/conflict`` when the staged size moved, or the entries do not
+    ///   end at the checkpoint with its root; whatever `check` throws; the database's failure.
+    ///   Nothing is written on failure: the caller may stage and commit apart.
+    public func stageAndCommitMirrored(
+        gateway id: Int64, stagedSize: UInt64, entries: CollectorEntryBatch, leafHashes: [Hash32],
+        hasher: any MerkleHasher, check: @escaping @Sendable (TileExtension) throws -> Void,
+        checkpoint: CollectedCheckpoint, anchorDocument: String?
+    ) async throws -> MirrorCommit {
+        try await transaction(write: true, locking: checkpoint.origin) { sql in
+            let state = try sql.fencedGatewayState(id: id, lease: nil)
+            let ext = try sql.appendStaged(
+                state, from: stagedSize, entries: entries, leafHashes: leafHashes, hasher: hasher, check: check)
+            guard ext.newSize == checkpoint.size, ext.root == checkpoint.root else {
+                throw StoreError(
+                    .conflict,
+                    "the entries of \(state.origin) give root \(ext.root) at size \(ext.newSize), "
+                        + "not the pending checkpoint's at \(checkpoint.size)", hint: "nothing was written")
+            }
+            if state.verifiedSize < checkpoint.size {
+                try sql.recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
+            }
+            return try sql.finishMirrored(checkpoint)
         }
     }
 
@@ -136,6 +163,16 @@ extension CollectorStore {
 }
 
 extension UpstreamSQL {
+    /// The end of an upload's commit: drops the pending checkpoints below `checkpoint`, and says
+    /// whether the origin is forked (then nothing is cosigned).
+    func finishMirrored(_ checkpoint: CollectedCheckpoint) throws(StoreError) -> MirrorCommit {
+        try run(
+            "DELETE FROM mirror_checkpoints WHERE origin = ?1 AND size < ?2",
+            [.text(checkpoint.origin), .uint(checkpoint.size)],
+            "pruning the pending checkpoints of \(checkpoint.origin)")
+        return try forkEvidence(origin: checkpoint.origin).isEmpty ? .committed : .forked
+    }
+
     func mirrorRecord(origin: String, _ row: any SQLRow) throws(StoreError) -> WitnessLogState {
         guard let root = row.hash(1) else { throw malformed("a pending checkpoint of \(origin)") }
         return WitnessLogState(

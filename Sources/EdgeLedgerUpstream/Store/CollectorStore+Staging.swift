@@ -41,17 +41,8 @@ extension CollectorStore {
         return try await transaction(write: true, locking: origin ?? complete?.origin, durable: complete != nil) {
             sql in
             let state = try sql.fencedGatewayState(id: id, lease: lease)
-            guard state.stagedSize == stagedSize else {
-                throw StoreError(
-                    .conflict, "the staged size of \(state.origin) is \(state.stagedSize), not \(stagedSize)",
-                    hint: "only one collector may run per gateway; nothing was written")
-            }
-            let ext = try TiledTree.extend(
-                from: stagedSize, appending: leafHashes, reader: CollectorTileReader(sql: sql, gateway: id),
-                hasher: hasher)
-            try check(ext)
-            try sql.insertEntries(gateway: id, from: stagedSize, entries)
-            try sql.upsertTiles(gateway: id, ext.tiles)
+            let ext = try sql.appendStaged(
+                state, from: stagedSize, entries: entries, leafHashes: leafHashes, hasher: hasher, check: check)
             if let complete, complete.size == ext.newSize {
                 guard ext.root == complete.root else {
                     throw StoreError(
@@ -61,7 +52,6 @@ extension CollectorStore {
                 }
                 try sql.recordVerified(gateway: state, complete, anchorDocument: anchorDocument, hasher: hasher)
             }
-            try sql.setStagedSize(gateway: id, ext.newSize)
             return ext
         }
     }
@@ -123,5 +113,32 @@ extension CollectorStore {
             try sql.setStagedSize(gateway: id, verified)
             return state.stagedSize - verified
         }
+    }
+}
+
+extension UpstreamSQL {
+    /// Appends `entries` (with their `leafHashes`) to the staged part of `state`'s log inside the
+    /// caller's transaction: by compare-and-set on the staged size, with the hash tiles extended
+    /// over them; `check` sees the extension before anything is written.
+    ///
+    /// - Throws: ``StoreError/Kind/conflict`` when the staged size is not `stagedSize`; whatever
+    ///   `check` throws.
+    func appendStaged(
+        _ state: CollectorGatewayState, from stagedSize: UInt64, entries: CollectorEntryBatch, leafHashes: [Hash32],
+        hasher: any MerkleHasher, check: (TileExtension) throws -> Void
+    ) throws -> TileExtension {
+        guard state.stagedSize == stagedSize else {
+            throw StoreError(
+                .conflict, "the staged size of \(state.origin) is \(state.stagedSize), not \(stagedSize)",
+                hint: "only one collector may run per gateway; nothing was written")
+        }
+        let ext = try TiledTree.extend(
+            from: stagedSize, appending: leafHashes, reader: CollectorTileReader(sql: self, gateway: state.id),
+            hasher: hasher)
+        try check(ext)
+        try insertEntries(gateway: state.id, from: stagedSize, entries)
+        try upsertTiles(gateway: state.id, ext.tiles)
+        try setStagedSize(gateway: state.id, ext.newSize)
+        return ext
     }
 }
