@@ -207,10 +207,7 @@ extension MirrorUploadSession {
             return .failure(
                 .internalError, 500, "cannot commit \(origin) at \(checkpoint.size): \(error)", origin: origin)
         }
-        switch commit {
-        case .missing(let staged): return await resume(.conflict, 409, "only \(staged) entries are held")
-        default: return answer(commit, checkpoint, upload)
-        }
+        return answer(commit, checkpoint, upload)
     }
 
     /// The pending checkpoint of the upload as the checkpoint its commit verifies, and its

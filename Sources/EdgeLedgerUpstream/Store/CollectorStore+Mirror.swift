@@ -107,16 +107,8 @@ extension CollectorStore {
             if state.verifiedSize > checkpoint.size { return .behind(verifiedSize: state.verifiedSize) }
             guard state.stagedSize >= checkpoint.size else { return .missing(stagedSize: state.stagedSize) }
             let root = try sql.collectedRoot(state, size: checkpoint.size, hasher: hasher)
-            guard root == checkpoint.root else {
-                throw StoreError(
-                    .conflict,
-                    "the entries of \(state.origin) give root \(root) at size \(checkpoint.size), "
-                        + "but its pending checkpoint says \(checkpoint.root)", hint: "nothing was written")
-            }
-            if state.verifiedSize < checkpoint.size {
-                try sql.recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
-            }
-            return try sql.finishMirrored(checkpoint)
+            return try sql.commitMirrored(
+                state, size: checkpoint.size, root: root, checkpoint, hasher: hasher, anchorDocument: anchorDocument)
         }
     }
 
@@ -138,16 +130,8 @@ extension CollectorStore {
             let state = try sql.fencedGatewayState(id: id, lease: nil)
             let ext = try sql.appendStaged(
                 state, from: stagedSize, entries: entries, leafHashes: leafHashes, hasher: hasher, check: check)
-            guard ext.newSize == checkpoint.size, ext.root == checkpoint.root else {
-                throw StoreError(
-                    .conflict,
-                    "the entries of \(state.origin) give root \(ext.root) at size \(ext.newSize), "
-                        + "not the pending checkpoint's at \(checkpoint.size)", hint: "nothing was written")
-            }
-            if state.verifiedSize < checkpoint.size {
-                try sql.recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
-            }
-            return try sql.finishMirrored(checkpoint)
+            return try sql.commitMirrored(
+                state, size: ext.newSize, root: ext.root, checkpoint, hasher: hasher, anchorDocument: anchorDocument)
         }
     }
 
@@ -163,9 +147,26 @@ extension CollectorStore {
 }
 
 extension UpstreamSQL {
-    /// The end of an upload's commit: drops the pending checkpoints below `checkpoint`, and says
-    /// whether the origin is forked (then nothing is cosigned).
-    func finishMirrored(_ checkpoint: CollectedCheckpoint) throws(StoreError) -> MirrorCommit {
+    /// An upload's commit once the entries of `state`'s log give `root` at `size`: that must be
+    /// `checkpoint`'s size and root; then `checkpoint` becomes the verified one (unless it is
+    /// already), the pending checkpoints below it are dropped, and the answer says whether the
+    /// origin is forked (then nothing is cosigned).
+    ///
+    /// - Throws: ``StoreError/Kind/conflict`` when the size or the root differs.
+    func commitMirrored(
+        _ state: CollectorGatewayState, size: UInt64, root: Hash32, _ checkpoint: CollectedCheckpoint,
+        hasher: any MerkleHasher, anchorDocument: String?
+    ) throws(StoreError) -> MirrorCommit {
+        guard size == checkpoint.size, root == checkpoint.root else {
+            throw StoreError(
+                .conflict,
+                "the entries of \(state.origin) give root \(root) at size \(size), "
+                    + "but its pending checkpoint of size \(checkpoint.size) says \(checkpoint.root)",
+                hint: "nothing was written")
+        }
+        if state.verifiedSize < checkpoint.size {
+            try recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
+        }
         try run(
             "DELETE FROM mirror_checkpoints WHERE origin = ?1 AND size < ?2",
             [.text(checkpoint.origin), .uint(checkpoint.size)],
