@@ -55,6 +55,14 @@ public struct Hash32: Hashable, Sendable {
 
     /// Lowercase hexadecimal, 64 characters.
     public var hex: String { Hex.encode(bytes) }
+
+    /// `hashes` one after the other, 32 bytes each (a hash tile's bytes).
+    public static func concatenated(_ hashes: some Collection<Hash32>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hashes.count * 32)
+        for hash in hashes { hash.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
 }
 
 extension Hash32: CustomStringConvertible {

@@ -15,7 +15,7 @@ package final class PostgresConnection {
     /// Server description for messages: "host:port/dbname" (never the password).
     package let location: String
     private var handle: OpaquePointer?
-    private var statements: [StatementKey: String] = [:]
+    var statements: [StatementKey: String] = [:]
     private var preparedCount = 0
     private let notices: NoticeSink
 
@@ -130,12 +130,12 @@ package final class PostgresConnection {
 
     // MARK: Internals
 
-    private struct StatementKey: Hashable {
+    struct StatementKey: Hashable {
         var sql: String
         var types: [Oid]
     }
 
-    private func live(_ sql: String) throws(PostgresError) -> OpaquePointer {
+    func live(_ sql: String) throws(PostgresError) -> OpaquePointer {
         guard let handle else {
             throw PostgresError(
                 message: "the connection to \(location) is closed", what: PostgresError.running(sql),
@@ -145,7 +145,7 @@ package final class PostgresConnection {
     }
 
     /// The name of the statement prepared for `sql` with `types`, preparing it first if needed.
-    private func prepared(_ sql: String, types: [Oid], _ connection: OpaquePointer) throws(PostgresError) -> String {
+    func prepared(_ sql: String, types: [Oid], _ connection: OpaquePointer) throws(PostgresError) -> String {
         let key = StatementKey(sql: sql, types: types)
         if let name = statements[key] { return name }
         if statements.count >= Self.statementCacheLimit {
@@ -163,7 +163,7 @@ package final class PostgresConnection {
     }
 
     /// `raw` as a result when the command succeeded; otherwise clears it and throws.
-    private func check(
+    func check(
         _ raw: OpaquePointer?, _ sql: String, _ connection: OpaquePointer
     ) throws(PostgresError)
         -> PostgresResult
@@ -202,7 +202,7 @@ package final class PostgresConnection {
     }
 
     /// libpq's last message on one line.
-    private static func errorMessage(_ connection: OpaquePointer) -> String {
+    static func errorMessage(_ connection: OpaquePointer) -> String {
         let text = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
         let words = text.split(whereSeparator: \.isWhitespace)
         return words.isEmpty ? "unknown libpq error" : words.joined(separator: " ")

@@ -15,6 +15,8 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// The connection is unusable (libpq status `CONNECTION_BAD`, SQLSTATE class 08, or the
     /// server shutting down or crashing: 57P01–57P03): drop it and connect again.
     package var isConnectionFailure: Bool
+    /// In a ``PostgresConnection/pipeline(_:)``, the position of the statement that failed.
+    package var statementIndex: Int?
 
     /// Creates an error; `isConnectionFailure` is also true for the SQLSTATEs that mean the
     /// connection is gone (class 08, 57P01–57P03).

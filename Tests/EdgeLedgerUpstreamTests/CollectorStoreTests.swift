@@ -77,4 +77,39 @@ struct CollectorStoreTests {
         // Another hash algorithm for the same origin is refused.
         await #expect(throws: StoreError.self) { try await store.registerGateway(origin: "x.example/gw", hash: .sm3) }
     }
+
+    @Test(
+        "a write that fails (PostgreSQL sends it with the next statement) fails its transaction and says which",
+        arguments: UpstreamEngine.allCases)
+    func failedWriteFailsTheTransaction(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "u.db")
+        let id = try await store.registerGateway(origin: "x.example/gw", hash: .sha256).id
+        let (b, l, _) = Self.entries(0..<10)
+        try await store.stage(gateway: id, stagedSize: 0, entries: b, leafHashes: l, hasher: OpenSSLHasher.sha256)
+        do {
+            try await store.transaction(write: true) { sql in
+                try sql.write(
+                    "UPDATE gateways SET acked_size = 5 WHERE id = ?1", [.int(id)], "the write before the failure")
+                try sql.write(
+                    "INSERT INTO gateways(origin, hash_algorithm) VALUES (?1, 'sha256')", [.text("x.example/gw")],
+                    "enrolling the origin a second time")
+                try sql.write("UPDATE gateways SET staged_size = 20 WHERE id = ?1", [.int(id)], "the write after it")
+                // A read between the writes sees the ones before it.
+                #expect(try sql.gatewayState(origin: "x.example/gw") == nil, "the read must have failed")
+            }
+            Issue.record("the transaction committed")
+        } catch let error as StoreError {
+            #expect(error.kind == .conflict, "\(error)")
+            #expect(error.message.contains("enrolling the origin a second time"), "\(error)")
+        }
+        let state = try #require(try await store.gatewayState(origin: "x.example/gw"))
+        #expect(state.stagedSize == 10 && state.ackedSize == 0)
+        #expect(try await store.entryCount(gateway: id) == 10)
+        // The connection is usable again.
+        try await store.transaction(write: true) { sql in
+            try sql.write("UPDATE gateways SET acked_size = 5 WHERE id = ?1", [.int(id)], "acknowledging")
+        }
+        #expect(try await store.gatewayState(origin: "x.example/gw")?.ackedSize == 5)
+    }
 }

@@ -10,7 +10,8 @@ import Testing
 /// A backlog pushed by the agent's pusher to the mirror over loopback: throughput, and the
 /// process's resident memory sampled every 100 ms while it runs (gateway and upstream share the
 /// process, so the upstream's caches are included). Runs only with
-/// `EDGE_LEDGER_PUSH_BENCH=<entries>` (e.g. 1000000):
+/// `EDGE_LEDGER_PUSH_BENCH=<entries>` (e.g. 1000000), into SQLite or, with
+/// `EDGE_LEDGER_PUSH_BENCH_ENGINE=postgres`, PostgreSQL (the test cluster):
 ///
 ///     EDGE_LEDGER_PUSH_BENCH=1000000 swift test --filter PushBacklogBenchmark
 @Suite("Push backlog benchmark")
@@ -34,7 +35,9 @@ struct PushBacklogBenchmark {
         let gateway = try GatewayFixture(dir: dir)
         try gateway.append(count, payloadSize: 64, batch: 50_000)
         try gateway.seal()
-        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: .sqlite)
+        let engine: UpstreamEngine =
+            ProcessInfo.processInfo.environment["EDGE_LEDGER_PUSH_BENCH_ENGINE"] == "postgres" ? .postgres : .sqlite
+        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
         let before = Self.residentMiB()
         let started = ContinuousClock.now
         let (result, peak) = try await withServer(m.router) { port in
@@ -57,7 +60,7 @@ struct PushBacklogBenchmark {
         #expect(result == ["dc-1": "ok"])
         #expect(try gateway.store.upstream(named: "dc-1")?.ackedSize == UInt64(count))
         print(
-            "bench: pushed \(count) entries in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / seconds)) "
+            "bench: pushed \(count) entries (\(engine)) in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / seconds)) "
                 + "entries/s); RSS before \(String(format: "%.1f", before)) MiB, peak "
                 + "\(String(format: "%.1f", peak)) MiB, after \(String(format: "%.1f", Self.residentMiB())) MiB")
     }

@@ -107,10 +107,7 @@ extension CollectedLogServer {
                     hint: damaged)
             }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hashes.count * 32)
-        for hash in hashes { hash.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-        return bytes
+        return Hash32.concatenated(hashes)
     }
 
     /// The first `id.width` hashes or entries of a full tile or bundle.

@@ -67,7 +67,7 @@ extension CollectorStore {
                 return .forked(try sql.insert(evidence), new: true)
             }
             try decide(try sql.mirrorCurrent(origin: origin, gateway: gateway))
-            try sql.run(
+            try sql.write(
                 "INSERT INTO mirror_checkpoints(origin, size, root, note, added_at) VALUES (?1, ?2, ?3, ?4, ?5) "
                     + "ON CONFLICT(origin, size) DO NOTHING",
                 [.text(origin), .uint(next.size), .hash(next.root), .text(next.note), .int(next.updatedAt)],
@@ -167,7 +167,7 @@ extension UpstreamSQL {
         if state.verifiedSize < checkpoint.size {
             try recordVerified(gateway: state, checkpoint, anchorDocument: anchorDocument, hasher: hasher)
         }
-        try run(
+        try write(
             "DELETE FROM mirror_checkpoints WHERE origin = ?1 AND size < ?2",
             [.text(checkpoint.origin), .uint(checkpoint.size)],
             "pruning the pending checkpoints of \(checkpoint.origin)")

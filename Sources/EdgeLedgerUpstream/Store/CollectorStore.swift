@@ -183,7 +183,7 @@ public final class CollectorStore: Sendable {
     /// Records that the gateway accepted an acknowledgement of `size` (never moves backwards).
     public func recordAck(gateway id: Int64, size: UInt64, at time: Int64) async throws(StoreError) {
         try await storeTransaction(write: true) { (sql) throws(StoreError) in
-            _ = try sql.run(
+            try sql.write(
                 "UPDATE gateways SET acked_size = ?2, acked_at = ?3 WHERE id = ?1 AND acked_size <= ?2",
                 [.int(id), .uint(size), .int(time)], "recording an acknowledgement")
         }

@@ -1,14 +1,69 @@
+import EdgeLedgerCore
 import EdgeLedgerPostgres
 import EdgeLedgerStore
 
 /// ``UpstreamSQL`` over one PostgreSQL connection: `?N` parameters become `$N`, arguments are
 /// sent typed and in binary, and a gateway's entries are rows inserted in batches.
+///
+/// Within a transaction, statements whose answers are not needed at once wait in a queue and
+/// go with the next statement that is (libpq's pipeline mode): `BEGIN` and the origin locks with
+/// the first query, the writes (``write(_:_:_:)``, entries, tiles) with the `COMMIT`. A
+/// transaction then costs about one round trip per query it reads instead of one per statement.
 final class PostgresSession: UpstreamSQL {
     let connection: PostgresConnection
     let engine = UpstreamEngine.postgres
     var location: String { connection.location }
+    /// Statements not sent yet, with what each does (for messages).
+    private var queued: [(statement: PostgresStatement, what: String)] = []
+    /// Whether a `BEGIN` was sent (a failed transaction needs its `ROLLBACK`).
+    private(set) var began = false
 
     init(_ connection: PostgresConnection) { self.connection = connection }
+
+    /// Starts a transaction with the next statement: `BEGIN`, `synchronous_commit = off` unless
+    /// `durable`, then the advisory locks on `lockKeys` (in that order).
+    func begin(durable: Bool, lockKeys: [Int64], _ what: String) {
+        enqueue(PostgresStatement("BEGIN"), what)
+        if !durable { enqueue(PostgresStatement("SET LOCAL synchronous_commit = off"), what) }
+        for key in lockKeys { enqueue(PostgresStatement("SELECT pg_advisory_xact_lock($1)", [.int64(key)]), what) }
+    }
+
+    /// Sends what is queued and `COMMIT`, in one round trip.
+    func commit() throws(StoreError) {
+        enqueue(PostgresStatement("COMMIT"), "committing a transaction")
+        try flush()
+    }
+
+    /// Sends what is queued (nothing to send: nothing happens).
+    func flush() throws(StoreError) {
+        guard !queued.isEmpty else { return }
+        _ = try pipeline([])
+    }
+
+    func write(_ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String) throws(StoreError) {
+        enqueue(PostgresStatement(Self.translate(sql), arguments.map(Self.value)), what())
+    }
+
+    private func enqueue(_ statement: PostgresStatement, _ what: String) {
+        queued.append((statement, what))
+    }
+
+    /// Runs the queue, then `statements`, in one round trip; returns the results of `statements`.
+    private func pipeline(
+        _ statements: [(statement: PostgresStatement, what: String)]
+    ) throws(StoreError) -> [PostgresResult] {
+        let batch = queued + statements
+        queued.removeAll()
+        if !began { began = batch.contains { $0.statement.sql == "BEGIN" } }
+        do {
+            let results = try connection.pipeline(batch.map(\.statement))
+            return Array(results.suffix(statements.count))
+        } catch {
+            var failure = Self.storeError(error)
+            failure.message += " (\(batch[min(error.statementIndex ?? batch.count - 1, batch.count - 1)].what))"
+            throw failure
+        }
+    }
 
     /// `sql` with each `?N` parameter written `$N` (our SQL has no `?` in literals).
     static func translate(_ sql: String) -> String {
@@ -44,6 +99,9 @@ final class PostgresSession: UpstreamSQL {
     func execute(
         _ sql: String, _ values: [PostgresValue], _ what: @autoclosure () -> String
     ) throws(StoreError) -> PostgresResult {
+        if !queued.isEmpty {
+            return try pipeline([(PostgresStatement(Self.translate(sql), values), what())])[0]
+        }
         do {
             return try connection.execute(Self.translate(sql), values)
         } catch {
@@ -54,6 +112,7 @@ final class PostgresSession: UpstreamSQL {
     }
 
     func script(_ sql: String, _ what: @autoclosure () -> String) throws(StoreError) {
+        try flush()
         do {
             try connection.executeScript(sql)
         } catch {
@@ -83,11 +142,30 @@ final class PostgresSession: UpstreamSQL {
         var values: [[UInt8]] = []
         values.reserveCapacity(entries.count)
         entries.forEach { _, bytes in values.append(Array(bytes)) }
-        _ = try execute(
-            "INSERT INTO entries(gateway, idx, data) SELECT $1, $2 + t.ord - 1, t.data "
-                + "FROM unnest($3::bytea[]) WITH ORDINALITY AS t(data, ord)",
-            [.int64(gateway), .int64(Int64(bitPattern: start)), .byteaArray(values)],
+        enqueue(
+            PostgresStatement(
+                "INSERT INTO entries(gateway, idx, data) SELECT $1, $2 + t.ord - 1, t.data "
+                    + "FROM unnest($3::bytea[]) WITH ORDINALITY AS t(data, ord)",
+                [.int64(gateway), .int64(Int64(bitPattern: start)), .byteaArray(values)]),
             "storing \(entries.count) collected entries from \(start)")
+    }
+
+    /// One statement for every tile (a batch changes about one level-0 tile per 256 entries and
+    /// a few above): one round trip, however many.
+    func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError) {
+        guard !tiles.isEmpty else { return }
+        enqueue(
+            PostgresStatement(
+                "INSERT INTO tiles(gateway, level, idx, width, hashes) SELECT $1, t.level, t.idx, t.width, t.hashes "
+                    + "FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::bytea[]) AS t(level, idx, width, hashes) "
+                    + "ON CONFLICT(gateway, level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
+                [
+                    .int64(gateway), .int64Array(tiles.map { Int64($0.id.level) }),
+                    .int64Array(tiles.map { Int64(bitPattern: $0.id.index) }),
+                    .int64Array(tiles.map { Int64($0.id.width) }),
+                    .byteaArray(tiles.map { Hash32.concatenated($0.hashes) }),
+                ]),
+            "writing \(tiles.count) collected tiles")
     }
 
     func entries(gateway: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]] {

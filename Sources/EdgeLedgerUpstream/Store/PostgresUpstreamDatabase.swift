@@ -72,23 +72,26 @@ final class PostgresUpstreamDatabase: UpstreamDatabase {
             let session = PostgresSession(connection)
             // A read: each statement runs on its own (READ COMMITTED gives a transaction no
             // snapshot of its own anyway), saving BEGIN's and COMMIT's round trips.
-            if !write && origins.isEmpty { return try body(session) }
+            if !write && origins.isEmpty {
+                let result = try body(session)
+                try session.flush()
+                return result
+            }
             do {
-                // One round trip: the transaction and its origins' locks, in ascending key order
-                // so that two transactions locking several origins never wait in a cycle (the
-                // keys are numbers computed here, never text from a request).
+                // Sent with the first statement: the transaction and its origins' locks, in
+                // ascending key order so that two transactions locking several origins never
+                // wait in a cycle.
                 let keys = Set(origins.map(Self.lockKey)).sorted()
-                let locks = keys.map { "; SELECT pg_advisory_xact_lock(\($0))" }.joined()
                 let what =
                     origins.count == 1 ? " and locking the origin \(origins[0])" : " and locking \(keys.count) origins"
-                let relaxed = durable || !write ? "" : "; SET LOCAL synchronous_commit = off"
-                try session.script(
-                    "BEGIN" + relaxed + locks, "starting a transaction" + (origins.isEmpty ? "" : what))
+                session.begin(
+                    durable: durable || !write, lockKeys: keys,
+                    "starting a transaction" + (origins.isEmpty ? "" : what))
                 let result = try body(session)
-                try session.script("COMMIT", "committing a transaction")
+                try session.commit()
                 return result
             } catch {
-                if connection.isConnected { try? connection.executeScript("ROLLBACK") }
+                if session.began, connection.isConnected { try? connection.executeScript("ROLLBACK") }
                 throw error
             }
         }

@@ -1,3 +1,4 @@
+import EdgeLedgerCore
 import EdgeLedgerStore
 
 /// SQLite keeps a collected log's entries as C2SP entry bundles (one row per 256 entries): the
@@ -52,6 +53,19 @@ extension SQLiteSession {
         }
         flush()
         if let failure { throw failure }
+    }
+
+    func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError) {
+        for tile in tiles {
+            try run(
+                "INSERT INTO tiles(gateway, level, idx, width, hashes) VALUES (?1, ?2, ?3, ?4, ?5) "
+                    + "ON CONFLICT(gateway, level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
+                [
+                    .int(gateway), .int(Int64(tile.id.level)), .uint(tile.id.index), .int(Int64(tile.id.width)),
+                    .blob(Hash32.concatenated(tile.hashes)),
+                ],
+                "writing collected tile \(tile.id.level)/\(tile.id.index)")
+        }
     }
 
     func entries(gateway id: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]] {

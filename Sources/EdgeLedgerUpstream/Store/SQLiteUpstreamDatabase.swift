@@ -107,6 +107,10 @@ final class SQLiteSession: UpstreamSQL {
         return Int(sqlite3_changes(db.handle))
     }
 
+    func write(_ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String) throws(StoreError) {
+        try run(sql, arguments, what())
+    }
+
     func query(
         _ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String,
         row: (any SQLRow) throws(StoreError) -> Void

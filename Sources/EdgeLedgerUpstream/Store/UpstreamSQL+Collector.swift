@@ -65,24 +65,8 @@ extension UpstreamSQL {
         return state
     }
 
-    func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError) {
-        for tile in tiles {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(tile.hashes.count * 32)
-            for hash in tile.hashes { hash.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-            try run(
-                "INSERT INTO tiles(gateway, level, idx, width, hashes) VALUES (?1, ?2, ?3, ?4, ?5) "
-                    + "ON CONFLICT(gateway, level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
-                [
-                    .int(gateway), .int(Int64(tile.id.level)), .uint(tile.id.index), .int(Int64(tile.id.width)),
-                    .blob(bytes),
-                ],
-                "writing collected tile \(tile.id.level)/\(tile.id.index)")
-        }
-    }
-
     func setStagedSize(gateway: Int64, _ size: UInt64) throws(StoreError) {
-        try run(
+        try write(
             "UPDATE gateways SET staged_size = ?2 WHERE id = ?1", [.int(gateway), .uint(size)],
             "recording the staged size")
     }
@@ -95,18 +79,18 @@ extension UpstreamSQL {
         hasher: any MerkleHasher
     ) throws(StoreError) {
         let gateway = state.id
-        try run(
+        try write(
             "UPDATE gateways SET verified_size = ?2, verified_root = ?3, verified_note = ?4, verified_at = ?5 "
                 + "WHERE id = ?1", [.int(gateway), .uint(c.size), .hash(c.root), .text(c.note), .int(c.verifiedAt)],
             "recording the verified checkpoint of \(c.origin)")
-        try run(
+        try write(
             "INSERT INTO checkpoints(gateway, size, root, note, verified_at) VALUES (?1, ?2, ?3, ?4, ?5) "
                 + "ON CONFLICT(gateway, size) DO UPDATE SET note = excluded.note, verified_at = excluded.verified_at",
             [.int(gateway), .uint(c.size), .hash(c.root), .text(c.note), .int(c.verifiedAt)],
             "storing the verified checkpoint of \(c.origin) at \(c.size)")
         let forked = try checkAgainstWitness(state, verified: c, hasher: hasher)
         if let anchorDocument, !forked {
-            try run(
+            try write(
                 "INSERT INTO anchor_queue(gateway, size, document, next_attempt_at, created_at) "
                     + "VALUES (?1, ?2, ?3, ?4, ?4)",
                 [.int(gateway), .uint(c.size), .text(anchorDocument), .int(c.verifiedAt)],

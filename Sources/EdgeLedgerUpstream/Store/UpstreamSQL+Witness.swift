@@ -70,7 +70,7 @@ extension UpstreamSQL {
                 .conflict, "the witness state of \(origin) moved past size \(state.size) during this request",
                 hint: "the gateway retries with the newer state")
         }
-        try run(
+        try write(
             "INSERT INTO witness_checkpoints(origin, size, root, note, cosigned_at) VALUES (?1, ?2, ?3, ?4, ?5) "
                 + "ON CONFLICT(origin, size) DO UPDATE SET root = excluded.root, note = excluded.note, "
                 + "cosigned_at = excluded.cosigned_at",

@@ -75,6 +75,11 @@ protocol UpstreamSQL: AnyObject {
     @discardableResult
     func run(_ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String) throws(StoreError) -> Int
 
+    /// Runs one write whose outcome the transaction needs only at its commit: PostgreSQL sends
+    /// it with the next statement or the COMMIT, in one round trip, and a failure is thrown
+    /// there (failing the transaction all the same); SQLite runs it at once.
+    func write(_ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String) throws(StoreError)
+
     /// Runs one query and calls `row` for each result row, in order.
     func query(
         _ sql: String, _ arguments: [SQLArgument], _ what: @autoclosure () -> String,
@@ -83,6 +88,9 @@ protocol UpstreamSQL: AnyObject {
 
     /// Appends `entries`, the log's entries from index `start` on, to gateway `gateway`'s.
     func insertEntries(gateway: Int64, from start: UInt64, _ entries: CollectorEntryBatch) throws(StoreError)
+
+    /// Writes `tiles` (distinct) of gateway `gateway`, replacing the stored ones at their positions.
+    func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError)
 
     /// The stored entries `from ..< to` of gateway `gateway`, in order (fewer when missing).
     func entries(gateway: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]]
@@ -111,7 +119,7 @@ extension UpstreamSQL {
     /// database server (fork evidence). SQLite commits durably anyway.
     func requireDurableCommit() throws(StoreError) {
         guard engine == .postgres else { return }
-        try run("SET LOCAL synchronous_commit = on", [], "making the commit durable")
+        try write("SET LOCAL synchronous_commit = on", [], "making the commit durable")
     }
 
     /// The first row of a query mapped by `map`, or `nil` when it returns no row.
