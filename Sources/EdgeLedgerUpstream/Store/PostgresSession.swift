@@ -99,11 +99,12 @@ final class PostgresSession: UpstreamSQL {
     func execute(
         _ sql: String, _ values: [PostgresValue], _ what: @autoclosure () -> String
     ) throws(StoreError) -> PostgresResult {
-        if !queued.isEmpty {
-            return try pipeline([(PostgresStatement(Self.translate(sql), values), what())])[0]
-        }
+        let statement = PostgresStatement(Self.translate(sql), values)
+        // With statements queued, they go first, in the same round trip; `what` is built only
+        // when it is needed.
+        if !queued.isEmpty { return try pipeline([(statement, what())])[0] }
         do {
-            return try connection.execute(Self.translate(sql), values)
+            return try connection.execute(statement.sql, statement.params)
         } catch {
             var failure = Self.storeError(error)
             failure.message += " (\(what()))"
