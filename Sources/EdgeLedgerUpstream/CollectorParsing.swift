@@ -126,6 +126,14 @@ struct OverlayTileReader: TileReader {
 struct TileKey: Hashable, Sendable {
     var level: Int
     var index: UInt64
+
+    /// The entry after the last one the tile covers (`UInt64.max` when that is beyond it).
+    var end: UInt64 {
+        let shift = TileID.height * (level + 1)
+        guard shift < 64 else { return .max }
+        let (end, overflow) = (index &+ 1).multipliedReportingOverflow(by: 1 << UInt64(shift))
+        return overflow ? .max : end
+    }
 }
 
 /// Records the tiles a ``TiledTree`` computation reads, answering with zero hashes of each

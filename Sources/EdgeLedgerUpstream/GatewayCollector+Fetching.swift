@@ -12,20 +12,25 @@ extension GatewayCollector {
     /// Fetches the entries from the staged size to the checkpoint's, verifies them against the
     /// gateway's tiles and the checkpoint root, and stores them; returns how many were fetched.
     ///
-    /// Three stages overlap: up to ``parallelFetches`` bundle fetches, parsing and hashing the
-    /// next batch, and storing the previous one (one store transaction at a time, in order, each
-    /// extending the size the one before it left). What waits is bounded: twice
-    /// ``parallelFetches`` bundles fetched or in flight, and two assembled batches.
+    /// Three stages overlap: up to ``parallelFetches`` bundle fetches (and, ahead of them, the
+    /// hash tiles above level 0 that their entries change), parsing and hashing the next batch,
+    /// and storing the previous one (one store transaction at a time, in order, each extending the
+    /// size the one before it left). What waits is bounded, in bundles and in bytes: twice
+    /// ``parallelFetches`` bundles fetched or in flight, no new fetch while twice ``batchBytes``
+    /// are fetched and not parsed, and two assembled batches of at most ``batchBundles`` bundles
+    /// or ``batchBytes`` each.
     func fetchAndStage(
         _ state: CollectorGatewayState, checkpoint: Checkpoint, collected: CollectedCheckpoint, document: String?,
         served: [TileKey: [Hash32]]
     ) async throws -> (UInt64, Duration) {
         let start = state.stagedSize
         let size = checkpoint.size
-        // The hash tiles above level 0 that each batch changes, as the gateway serves them at the
-        // new size: fetched batch by batch (a level-1 tile covers 65,536 entries, so most batches
-        // fetch none), never listed for the whole claimed size.
+        // The hash tiles above level 0 that the entries change, as the gateway serves them at the
+        // new size: requested as the bundle fetches reach them (a level-1 tile covers 65,536
+        // entries, so most bundles need none new), never listed for the whole claimed size, and
+        // dropped once the batches have passed them.
         var upper = served
+        var requested = Set(served.keys)
 
         let first = start / UInt64(TileID.fullWidth)
         let last = (size - 1) / UInt64(TileID.fullWidth)
@@ -35,16 +40,31 @@ extension GatewayCollector {
             var nextToFetch = first
             var nextToProcess = first
             var ready: [UInt64: FetchedBundle] = [:]
+            var readyBytes = 0
             var inFlight = 0
             var assembling = AssembledBatch(from: start, capacity: batchBundles)
+            // A complete batch whose upper tiles are still on their way.
+            var held: AssembledBatch?
             var waiting: [AssembledBatch] = []
             var storing = false
             var warnedUnusual = false
-            // A bundle that could not be fetched or parsed: nothing after it is assembled, the
-            // batches before it are still stored, then it is thrown.
+            // A bundle or tile that could not be fetched or parsed: nothing after it is assembled,
+            // the batches before it are still stored, then it is thrown.
             var failure: (any Error)?
+            // Moves the held batch on once its upper tiles are in (and forgets the tiles before it).
+            func release() {
+                guard var batch = held, batch.upperKeys.allSatisfy({ upper[$0] != nil }) else { return }
+                upper = upper.filter { $0.key.end > batch.from }
+                batch.upper = upper
+                waiting.append(batch)
+                held = nil
+            }
             while true {
-                while failure == nil, waiting.count < 2, let f = ready.removeValue(forKey: nextToProcess) {
+                release()
+                while failure == nil, held == nil, waiting.count < 2,
+                    let f = ready.removeValue(forKey: nextToProcess)
+                {
+                    readyBytes -= f.bundle.count
                     let started = ContinuousClock.now
                     defer { verifying += ContinuousClock.now - started }
                     let skip = nextToProcess == first ? Int(start - first * UInt64(TileID.fullWidth)) : 0
@@ -69,25 +89,19 @@ extension GatewayCollector {
                     assembling.level0[TileKey(level: 0, index: nextToProcess)] = f.tile
                     nextToProcess += 1
                     assembling.bundles += 1
-                    guard assembling.bundles == batchBundles || nextToProcess > last else { continue }
+                    guard
+                        assembling.bundles == batchBundles || assembling.entries.bytes.count >= batchBytes
+                            || nextToProcess > last
+                    else { continue }
                     assembling.complete = nextToProcess > last
-                    let keys = Set(
-                        TileID.tiles(from: assembling.from, to: assembling.end).filter { $0.level >= 1 }.map {
-                            TileKey(level: $0.level, index: $0.index)
-                        })
-                    upper = upper.filter { keys.contains($0.key) }
-                    let missing = keys.filter { upper[$0] == nil }.sorted {
-                        ($0.level, $0.index) < ($1.level, $1.index)
+                    assembling.upperKeys = Self.upperKeys(from: assembling.from, to: assembling.end)
+                    for key in assembling.upperKeys where !requested.contains(key) {
+                        requested.insert(key)
+                        group.addTask { await self.fetchUpper(key, treeSize: size) }
                     }
-                    do {
-                        for (key, hashes) in try await fetchTiles(missing, treeSize: size) { upper[key] = hashes }
-                    } catch {
-                        failure = error
-                        break
-                    }
-                    assembling.upper = upper
-                    waiting.append(assembling)
+                    held = assembling
                     assembling = AssembledBatch(from: assembling.end, capacity: batchBundles)
+                    release()
                 }
                 if !storing, !waiting.isEmpty {
                     let batch = waiting.removeFirst()
@@ -100,7 +114,7 @@ extension GatewayCollector {
                 }
                 // Refill after processing: what was just parsed freed room in the window.
                 while failure == nil, inFlight < parallelFetches, inFlight + ready.count < 2 * parallelFetches,
-                    nextToFetch <= last
+                    readyBytes < 2 * batchBytes, nextToFetch <= last
                 {
                     let b = nextToFetch
                     group.addTask {
@@ -110,6 +124,13 @@ extension GatewayCollector {
                             return .failed(error)
                         }
                     }
+                    // The upper tiles this bundle's entries change, ahead of the batch that needs them.
+                    let from = max(start, b * UInt64(TileID.fullWidth))
+                    let to = min(size, (b + 1) * UInt64(TileID.fullWidth))
+                    for key in Self.upperKeys(from: from, to: to) where !requested.contains(key) {
+                        requested.insert(key)
+                        group.addTask { await self.fetchUpper(key, treeSize: size) }
+                    }
                     nextToFetch += 1
                     inFlight += 1
                 }
@@ -118,18 +139,23 @@ extension GatewayCollector {
                 case .fetched(let b, let fetched):
                     inFlight -= 1
                     ready[b] = fetched
+                    readyBytes += fetched.bundle.count
+                case .fetchedTile(let key, let hashes):
+                    upper[key] = hashes
                 case .stored(let newSize):
                     staged = newSize
                     storing = false
                 case .failed(let error):
                     inFlight -= 1
                     if failure == nil { failure = error }
+                case .failedTile(let error):
+                    if failure == nil { failure = error }
                 }
             }
             if let failure { throw failure }
             // Nothing left in flight must mean everything was fetched, parsed and stored: never
             // report a pull verified that stopped short.
-            guard nextToProcess > last, waiting.isEmpty, !storing, staged == size else {
+            guard nextToProcess > last, held == nil, waiting.isEmpty, !storing, staged == size else {
                 throw UpstreamError(
                     "the collection of \(origin) stopped at \(staged) of \(size) entries without an error",
                     hint: "a defect in the collector; the next pull resumes from the staged entries")
@@ -138,10 +164,29 @@ extension GatewayCollector {
         return (staged - start, verifying)
     }
 
+    /// The hash tiles above level 0 that entries `from..<to` change.
+    static func upperKeys(from: UInt64, to: UInt64) -> [TileKey] {
+        TileID.tiles(from: from, to: to).filter { $0.level >= 1 }.map { TileKey(level: $0.level, index: $0.index) }
+    }
+
+    /// Hash tile `key` at its width in a tree of `treeSize`, as a step.
+    func fetchUpper(_ key: TileKey, treeSize: UInt64) async -> FetchStep {
+        do {
+            guard let hashes = try await fetchTiles([key], treeSize: treeSize)[key] else {
+                throw UpstreamError("hash tile \(key.level)/\(key.index) was not fetched")
+            }
+            return .fetchedTile(key, hashes)
+        } catch {
+            return .failedTile(error)
+        }
+    }
+
     /// One step of ``fetchAndStage(_:checkpoint:collected:document:served:)``.
     enum FetchStep: Sendable {
         case fetched(UInt64, FetchedBundle)
         case failed(any Error)
+        case fetchedTile(TileKey, [Hash32])
+        case failedTile(any Error)
         case stored(UInt64)
     }
 
@@ -153,6 +198,8 @@ extension GatewayCollector {
         var leaves: [Hash32] = []
         var level0: [TileKey: [Hash32]] = [:]
         var upper: [TileKey: [Hash32]] = [:]
+        /// The hash tiles above level 0 the batch changes (set when it is complete).
+        var upperKeys: [TileKey] = []
         var bundles = 0
         /// Whether the batch reaches the checkpoint.
         var complete = false

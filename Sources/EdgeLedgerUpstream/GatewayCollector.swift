@@ -43,6 +43,7 @@ public final class GatewayCollector: Service, Sendable {
     private let anchoring: Bool
     let parallelFetches: Int
     let batchBundles: Int
+    let batchBytes: Int
     let logger: Logger
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
     let metrics: UpstreamMetrics?
@@ -63,13 +64,15 @@ public final class GatewayCollector: Service, Sendable {
     ///     witness's); the anchoring document lists only cosigners whose line verifies.
     ///   - parallelFetches: bundles fetched at once (each with its level-0 hash tile).
     ///   - batchBundles: bundles stored per transaction.
+    ///   - batchBytes: entry bytes stored per transaction at most (a batch of large entries ends
+    ///     before `batchBundles`); bundles fetched and not parsed yet are held up to twice this.
     ///   - onVerified: called after each newly verified checkpoint (e.g. to wake the anchorer).
     ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger-upstream`).
     /// - Throws: ``UpstreamError`` when a verifier key is unusable or the TLS files cannot be read.
     public init(
         gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false,
-        cosigners: [any NoteVerifier] = [], parallelFetches: Int = 8,
-        batchBundles: Int = 16, logger: Logger = Logger(label: "edge-ledger.collector"),
+        cosigners: [any NoteVerifier] = [], parallelFetches: Int = 16,
+        batchBundles: Int = 64, batchBytes: Int = 8 << 20, logger: Logger = Logger(label: "edge-ledger.collector"),
         onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil, metrics: UpstreamMetrics? = nil
     ) throws {
         self.origin = gateway.origin
@@ -96,6 +99,7 @@ public final class GatewayCollector: Service, Sendable {
         self.cosigners = cosigners
         self.parallelFetches = max(1, parallelFetches)
         self.batchBundles = max(1, batchBundles)
+        self.batchBytes = max(1, batchBytes)
         var logger = logger
         logger[metadataKey: "gateway"] = "\(gateway.origin)"
         self.logger = logger

@@ -15,11 +15,11 @@ import Testing
 struct CollectorTests {
     static func collector(
         _ gateway: GatewayFixture, port: Int, store: CollectorStore, anchoring: Bool = false, batchBundles: Int = 16,
-        cosigners: [any NoteVerifier] = []
+        batchBytes: Int = 8 << 20, cosigners: [any NoteVerifier] = []
     ) async throws -> GatewayCollector {
         try GatewayCollector(
             gateway: gateway.gatewayConfiguration(url: "http://127.0.0.1:\(port)"), store: store, anchoring: anchoring,
-            cosigners: cosigners, parallelFetches: 4, batchBundles: batchBundles,
+            cosigners: cosigners, parallelFetches: 4, batchBundles: batchBundles, batchBytes: batchBytes,
             logger: testLogger("test.collector", level: .critical))
     }
 
@@ -249,8 +249,23 @@ struct CollectorTests {
         #expect(server.acks.withLock { $0.isEmpty })
     }
 
-    @Test("an interrupted catch-up resumes from the staged entries", arguments: UpstreamEngine.allCases)
-    func resumes(engine: UpstreamEngine) async throws {
+    /// How a collector cuts its batches: by bundles, or by bytes before its bundles.
+    enum Batching: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        /// One bundle a batch.
+        case oneBundle
+        /// Up to 64 bundles, but at most 1 byte: every bundle a batch of its own (and fetched only
+        /// once the one before is parsed); without the byte bound none would be stored.
+        case oneByte
+
+        var testDescription: String { rawValue }
+        var bundles: Int { self == .oneBundle ? 1 : 64 }
+        var bytes: Int { self == .oneBundle ? 8 << 20 : 1 }
+    }
+
+    @Test(
+        "an interrupted catch-up resumes from the staged entries (batches cut by bundles or by bytes)",
+        arguments: UpstreamEngine.allCases, Batching.allCases)
+    func resumes(engine: UpstreamEngine, batching: Batching) async throws {
         let dir = try TemporaryFolder()
         let gateway = try GatewayFixture(dir: dir)
         try gateway.grow(2000)
@@ -259,7 +274,8 @@ struct CollectorTests {
         // Bundle 5 is unavailable: bundles 0...4 are staged, one per batch, then the pull stops.
         server.setTamper { path, bytes in path == "tile/entries/005" ? [] : bytes }
         try await withServer(server.router) { port in
-            let collector = try await Self.collector(gateway, port: port, store: store, batchBundles: 1)
+            let collector = try await Self.collector(
+                gateway, port: port, store: store, batchBundles: batching.bundles, batchBytes: batching.bytes)
             let first = await collector.pullOnce()
             guard case .refused = first.outcome else {
                 Issue.record("expected a refusal, got \(first.outcome)")
