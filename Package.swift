@@ -276,6 +276,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "EdgeLedgerFleetTests",
+            dependencies: ["EdgeLedgerFleet", "EdgeLedgerCore"]
+        ),
+        .testTarget(
             name: "EdgeLedgerUpstreamTests",
             dependencies: [
                 "EdgeLedgerUpstream", "EdgeLedgerGateway", "EdgeLedgerHTTP", "EdgeLedgerStore", "EdgeLedgerCrypto",

@@ -43,9 +43,26 @@ public enum JSONWriter {
         return "{" + members.map { string($0.0) + colon + $0.1 }.joined(separator: separator) + "}"
     }
 
-    /// Appends the decimal digits of `value`.
+    /// Appends the decimal digits of `value` (with `-` when negative), without allocating.
     public static func appendInteger(_ value: some BinaryInteger, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        guard value.bitWidth <= 64 else {
+            out.append(contentsOf: String(value).utf8)
+            return
+        }
+        var magnitude = UInt64(truncatingIfNeeded: value)
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            magnitude = 0 &- magnitude  // the sign-extended pattern's two's complement
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var first = 20
+            repeat {
+                first -= 1
+                digits[first] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first...]))
+        }
     }
 
     /// Appends valid UTF-8 with the escapes described on ``JSONWriter``.

@@ -56,6 +56,25 @@ import Testing
         #expect(out == Array("-42".utf8))
     }
 
+    @Test("Integers are written as String(value) writes them, at every width and sign")
+    func integers() {
+        func written(_ value: some BinaryInteger) -> String {
+            var out: [UInt8] = [UInt8(ascii: "x")]
+            JSONWriter.appendInteger(value, to: &out)
+            return String(decoding: out.dropFirst(), as: UTF8.self)
+        }
+        #expect(written(0) == "0")
+        #expect(written(7) == "7")
+        #expect(written(-7) == "-7")
+        #expect(written(1_000_000) == "1000000")
+        #expect(written(Int64.min) == String(Int64.min))
+        #expect(written(Int64.max) == String(Int64.max))
+        #expect(written(UInt64.max) == String(UInt64.max))
+        #expect(written(Int8.min) == "-128")
+        #expect(written(UInt8.max) == "255")
+        for k in 0..<64 { #expect(written(UInt64(1) << k) == String(UInt64(1) << k)) }
+    }
+
     /// `literal` parses as a JSON string (with this project's checker and Foundation's), and to
     /// `expected` when given.
     static func expectValid(_ literal: String, equals expected: String?) throws {

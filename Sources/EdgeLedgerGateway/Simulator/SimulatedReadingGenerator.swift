@@ -104,7 +104,7 @@ public struct SimulatedReadingGenerator: Sendable {
         out.append(contentsOf: #"{"sensor":""#.utf8)
         out.append(contentsOf: sensor.id.utf8)
         out.append(contentsOf: #"","seq":"#.utf8)
-        Self.appendInteger(sequence, to: &out)
+        JSONWriter.appendInteger(sequence, to: &out)
         out.append(contentsOf: #","ts":""#.utf8)
         timestamp.append(millis: timestampMillis, to: &out)
         out.append(contentsOf: #"","value":"#.utf8)
@@ -155,22 +155,12 @@ public struct SimulatedReadingGenerator: Sendable {
             topic: topic, payload: payload, sensor: sensor.id, sensorIndex: index, sequence: nil, malformed: kind)
     }
 
-    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendInteger(-value, to: &out)
-            return
-        }
-        if value >= 10 { appendInteger(value / 10, to: &out) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
-
     /// Writes `value` rounded to two decimals, e.g. `12.30`, `-0.05`.
     static func appendFixed2(_ value: Double, to out: inout [UInt8]) {
         let hundredths = Int((value * 100).rounded())
         if hundredths < 0 { out.append(UInt8(ascii: "-")) }
         let magnitude = abs(hundredths)
-        appendInteger(magnitude / 100, to: &out)
+        JSONWriter.appendInteger(magnitude / 100, to: &out)
         out.append(UInt8(ascii: "."))
         out.append(UInt8(ascii: "0") + UInt8(magnitude / 10 % 10))
         out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
