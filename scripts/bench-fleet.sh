@@ -21,6 +21,10 @@
 #                       for the "p99 ≤ 25 s after SIGKILL" target)
 #   PULL=D ["10s"]      gateways' pull_interval        CONNECTIONS=N [8] storage.connections
 #   WITNESS=0           the fleet pushes no checkpoints (to measure collection alone)
+#   PG_SHARED_BUFFERS=S [1GB]  PG_MAX_WAL=S [4GB]  the cluster's shared_buffers and max_wal_size
+#                       (PostgreSQL's defaults, 128MB and 1GB, are sized for a laptop: at 10,000
+#                       entries/s the backends evict dirty buffers themselves and a checkpoint
+#                       starts every few minutes); fsync and synchronous_commit stay on
 #   DIR=DIR [/tmp]      where the cluster and the work files go (kept with KEEP=1)
 #   BIN=DIR [.build/release]  NO_BUILD=1: use BIN as is
 set -euo pipefail
@@ -75,6 +79,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- PostgreSQL and the store ----------------------------------------------------------------
+PG_OPTIONS=(-c "shared_buffers=${PG_SHARED_BUFFERS:-1GB}" -c "max_wal_size=${PG_MAX_WAL:-4GB}")
 pg_start "$work/pg" on
 url=$(pg_createdb upstream)
 q() { pg_psql "$url" "$@"; }
@@ -375,7 +380,8 @@ failures=$(awk '/^edge_ledger_collector_pull_failures_total/ { split($0, p, "rea
 
 mark() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "✓"; else echo "✗"; fi; }
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB," \
-    "$(uname -srm); PostgreSQL $(q 'SHOW server_version'), fsync=$(q 'SHOW fsync'), data on /dev/$dev"
+    "$(uname -srm); PostgreSQL $(q 'SHOW server_version'), fsync=$(q 'SHOW fsync'), shared_buffers=$(q 'SHOW shared_buffers')," \
+    "max_wal_size=$(q 'SHOW max_wal_size'), data on /dev/$dev"
 echo "run: DURATION=$DURATION GATEWAYS=$GATEWAYS RATE=$RATE LATER=$LATER BACKLOG=$BACKLOG LEASE=$LEASE PULL=$PULL" \
     "CONNECTIONS=$CONNECTIONS; backlog at ${backlog_at}s, +$LATER at ${later_at}s, SIGKILL at ${kill_at}s"
 echo

@@ -4,7 +4,9 @@
 # scripts/lib/processes.sh (free_port, stop_process).
 #
 #   pg_start DIR [on|off]   initdb DIR/data (as user postgres when root) and start the server;
-#                           sets PG_BIN, PG_PORT, PG_PID, PG_SERVER_URL (no database)
+#                           sets PG_BIN, PG_PORT, PG_PID, PG_SERVER_URL (no database); the array
+#                           PG_OPTIONS, when set, adds server options (-c name=value …), which
+#                           override the defaults here (shared_buffers=128MB)
 #   pg_createdb NAME        creates a database; prints its URL
 #   pg_psql URL SQL…        runs SQL (psql -X -q -At, stops at the first error)
 #   pg_halt [SIGNAL]        stops the server and waits until every one of its processes is gone:
@@ -48,7 +50,8 @@ pg_start() {
 
 pg_launch() {
     (cd / && exec "${PG_AS[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -k "$PG_DIR" \
-        -c listen_addresses=127.0.0.1 -c fsync="$PG_FSYNC" -c max_connections=300 -c shared_buffers=128MB) \
+        -c listen_addresses=127.0.0.1 -c fsync="$PG_FSYNC" -c max_connections=300 -c shared_buffers=128MB \
+        ${PG_OPTIONS[@]+"${PG_OPTIONS[@]}"}) \
         >>"$PG_DIR/postgres.log" 2>&1 &
     PG_PID=$!
     for _ in $(seq 300); do
