@@ -29,11 +29,19 @@ fi
 # cooperative threads were starved enough to time out HTTP exchanges. The MQTT, gateway and ingest
 # suites therefore run in a process of their own. Each group prints its own closing line.
 groups=(
-    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerSystemTests|EdgeLedgerStoreTests|EdgeLedgerCLITests|EdgeLedgerPostgresTests|EdgeLedgerSparkplugTests"
+    "EdgeLedgerCoreTests|EdgeLedgerCryptoTests|EdgeLedgerConfigTests|EdgeLedgerSystemTests|EdgeLedgerStoreTests|EdgeLedgerCLITests|EdgeLedgerPostgresTests|EdgeLedgerSparkplugTests|EdgeLedgerFleetTests"
     "EdgeLedgerHTTPTests"
     "EdgeLedgerUpstreamTests"
     "EdgeLedgerMQTTTests|EdgeLedgerGatewayTests|EdgeLedgerIngestTests"
 )
+# Every test target must be in a group, or its tests would never run.
+for target in Tests/*/; do
+    target=$(basename "$target")
+    if ! printf '%s\n' "${groups[@]}" | tr '|' '\n' | grep -qx "$target"; then
+        echo "test: Tests/$target is in no group of scripts/test.sh; add it to one" >&2
+        exit 1
+    fi
+done
 failed=0
 for group in "${groups[@]}"; do
     echo "== swift test --filter '$group'"
