@@ -51,6 +51,12 @@ extension GatewayCollector {
             // A bundle or tile that could not be fetched or parsed: nothing after it is assembled,
             // the batches before it are still stored, then it is thrown.
             var failure: (any Error)?
+            // Fetches the upper tiles among `keys` not requested yet, as steps of the group.
+            func request(_ keys: [TileKey]) {
+                for key in keys where requested.insert(key).inserted {
+                    group.addTask { await self.fetchUpper(key, treeSize: size) }
+                }
+            }
             // Moves the held batch on once its upper tiles are in (and forgets the tiles before it).
             func release() {
                 guard var batch = held, batch.upperKeys.allSatisfy({ upper[$0] != nil }) else { return }
@@ -95,10 +101,7 @@ extension GatewayCollector {
                     else { continue }
                     assembling.complete = nextToProcess > last
                     assembling.upperKeys = Self.upperKeys(from: assembling.from, to: assembling.end)
-                    for key in assembling.upperKeys where !requested.contains(key) {
-                        requested.insert(key)
-                        group.addTask { await self.fetchUpper(key, treeSize: size) }
-                    }
+                    request(assembling.upperKeys)
                     held = assembling
                     assembling = AssembledBatch(from: assembling.end, capacity: batchBundles)
                     release()
@@ -125,12 +128,10 @@ extension GatewayCollector {
                         }
                     }
                     // The upper tiles this bundle's entries change, ahead of the batch that needs them.
-                    let from = max(start, b * UInt64(TileID.fullWidth))
-                    let to = min(size, (b + 1) * UInt64(TileID.fullWidth))
-                    for key in Self.upperKeys(from: from, to: to) where !requested.contains(key) {
-                        requested.insert(key)
-                        group.addTask { await self.fetchUpper(key, treeSize: size) }
-                    }
+                    request(
+                        Self.upperKeys(
+                            from: max(start, b * UInt64(TileID.fullWidth)),
+                            to: min(size, (b + 1) * UInt64(TileID.fullWidth))))
                     nextToFetch += 1
                     inFlight += 1
                 }
@@ -172,10 +173,7 @@ extension GatewayCollector {
     /// Hash tile `key` at its width in a tree of `treeSize`, as a step.
     func fetchUpper(_ key: TileKey, treeSize: UInt64) async -> FetchStep {
         do {
-            guard let hashes = try await fetchTiles([key], treeSize: treeSize)[key] else {
-                throw UpstreamError("hash tile \(key.level)/\(key.index) was not fetched")
-            }
-            return .fetchedTile(key, hashes)
+            return .fetchedTile(key, try await fetchTile(key, treeSize: treeSize))
         } catch {
             return .failedTile(error)
         }
@@ -312,6 +310,15 @@ extension GatewayCollector {
             bundleID: bundleID, bundle: bundle.body, tile: try TileParsing.hashes(tile.body, id: tileID))
     }
 
+    /// Hash tile `key` at its width in a tree of `treeSize`.
+    func fetchTile(_ key: TileKey, treeSize: UInt64) async throws -> [Hash32] {
+        let width = TileWidths.width(level: key.level, index: key.index, treeSize: treeSize)
+        let id = TileID(level: key.level, index: key.index, width: width)
+        let response = try await client.get(id.path, limit: width * 32)
+        try GatewayHTTPFailure.check(response, request: "GET /\(id.path)")
+        return try TileParsing.hashes(response.body, id: id)
+    }
+
     /// The given hash tiles at their widths in a tree of `treeSize`, fetched in parallel.
     func fetchTiles(_ keys: [TileKey], treeSize: UInt64) async throws -> [TileKey: [Hash32]] {
         try await withThrowingTaskGroup(of: (TileKey, [Hash32]).self) { group in
@@ -320,13 +327,7 @@ extension GatewayCollector {
             var inFlight = 0
             while true {
                 while inFlight < parallelFetches, let key = pending.popFirst() {
-                    let width = TileWidths.width(level: key.level, index: key.index, treeSize: treeSize)
-                    let id = TileID(level: key.level, index: key.index, width: width)
-                    group.addTask {
-                        let response = try await self.client.get(id.path, limit: width * 32)
-                        try GatewayHTTPFailure.check(response, request: "GET /\(id.path)")
-                        return (key, try TileParsing.hashes(response.body, id: id))
-                    }
+                    group.addTask { (key, try await self.fetchTile(key, treeSize: treeSize)) }
                     inFlight += 1
                 }
                 guard let (key, hashes) = try await group.next() else { break }
