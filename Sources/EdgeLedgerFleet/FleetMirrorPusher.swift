@@ -6,8 +6,8 @@ import Synchronization
 /// Uploads the push-mode gateways' logs to the upstream's mirror (C2SP tlog-mirror), as the
 /// agent's `WitnessPushWorker` with a `MirrorUploader` does: the latest checkpoint to
 /// `add-checkpoint` (a 409 gives the mirror's size; retried from it once), then the entries the
-/// mirror lacks to `add-entries`, 32 packages of 256 a request, gzip-compressed, following each
-/// 202/409 mirror-info, until a 200 with the mirror's cosignature.
+/// mirror lacks to `add-entries`, 32 packages of 256 a request, gzip-compressed, up to 4 requests
+/// in flight, following each 202/409 mirror-info, until a 200 with the mirror's cosignature.
 ///
 /// Gateway `n` uploads to mirror `n mod count`, the next one when that is unreachable. Each
 /// cosignature is recorded in the acknowledgement log (`origin,size,acknowledged_at_ns`): the
@@ -15,6 +15,8 @@ import Synchronization
 final class FleetMirrorPusher: Sendable {
     /// Packages per `add-entries` request (the agent's `MirrorUploader.maxPackagesPerRequest`).
     static let packagesPerRequest: UInt64 = 32
+    /// Requests in flight per upload (the agent's `MirrorUploader.window`).
+    static let window = 4
 
     private let clients: [PeerHTTPClient]
     private let acknowledgements: SigningLog
@@ -70,62 +72,43 @@ final class FleetMirrorPusher: Sendable {
         }
     }
 
-    /// Sends the entries `[next, size)` until the mirror cosigns `size`; while one request is in
-    /// flight the next one is made, as the agent's `MirrorUploader` does.
+    /// Sends the entries `[next, size)` until the mirror cosigns `size`, with up to ``window``
+    /// requests in flight, as the agent's `MirrorUploader` does.
     private func upload(_ gateway: SimulatedGateway, size: UInt64) async {
-        var start = min(gateway.mirrorNext ?? size, size)
-        var prepared: (start: UInt64, end: UInt64, body: [UInt8])?
-        let rounds = size / (256 * Self.packagesPerRequest) + 8
-        for _ in 0..<rounds {
-            let request: (start: UInt64, end: UInt64, body: [UInt8])
-            do {
-                if let ready = prepared, ready.start == start {
-                    request = ready
-                } else {
-                    request = try Self.request(gateway, start: start, size: size)
-                }
-            } catch {
-                count("proof-failed")
-                return
-            }
-            prepared = nil
-            async let answer = send(
-                "add-entries", request.body, contentType: "application/octet-stream",
-                headers: [("Content-Encoding", "gzip")], preferring: gateway.number)
-            if request.end < size { prepared = try? Self.request(gateway, start: request.end, size: size) }
-            guard let response = await answer else {
-                gateway.mirrorNext = nil
-                return
-            }
-            count("entries-\(response.status)")
-            switch response.status {
-            case 200:
-                gateway.mirrorCosigned(size)
-                acknowledgements.record(origin: gateway.origin, size: size, time: SystemClock.nowNanoseconds())
-                return
-            case 202, 409:
-                guard let info = try? MirrorInfo(parsing: response.body), info.treeSize == size, info.nextEntry <= size
-                else {
-                    gateway.mirrorHolds(0)  // set the checkpoint again
-                    return
-                }
-                if response.status == 409, info.nextEntry == start { return }
-                start = info.nextEntry
-                gateway.mirrorNext = start
-            default:
-                gateway.mirrorNext = nil
-                return
-            }
+        let start = min(gateway.mirrorNext ?? size, size)
+        let upload = MirrorUploadWindow(
+            window: Self.window, make: { try Self.request(gateway, start: $0, size: size) },
+            send: { request in
+                guard
+                    let response = await self.send(
+                        "add-entries", request.body, contentType: "application/octet-stream",
+                        headers: [("Content-Encoding", "gzip")], preferring: gateway.number)
+                else { throw FleetError("no mirror answered") }
+                self.count("entries-\(response.status)")
+                return response
+            }, narrowed: { _ in self.count("window-narrowed") })
+        switch await upload.run(from: start, size: size, progress: { gateway.mirrorNext = $0 }) {
+        case .cosigned:
+            gateway.mirrorCosigned(size)
+            acknowledgements.record(origin: gateway.origin, size: size, time: SystemClock.nowNanoseconds())
+        case .otherCheckpoint, .noMirrorInfo, .overclaim:
+            gateway.mirrorHolds(0)  // set the checkpoint again
+        case .unreadable:
+            count("proof-failed")
+        case .refused, .unreachable:
+            gateway.mirrorNext = nil
+        case .stalled, .cancelled, .exhausted:
+            break
         }
     }
 
-    /// The gzip-compressed `add-entries` body for `[start, size)` and where its packages end.
+    /// The gzip-compressed `add-entries` request for `[start, size)`.
     private static func request(
         _ gateway: SimulatedGateway, start: UInt64, size: UInt64
-    ) throws -> (start: UInt64, end: UInt64, body: [UInt8]) {
+    ) throws -> MirrorUploadWindow.Request {
         let (body, end) = try gateway.addEntriesBody(start: start, size: size, packages: packagesPerRequest)
         guard let compressed = Gzip.compress(body) else { throw FleetError("zlib failed") }
-        return (start, end, compressed)
+        return MirrorUploadWindow.Request(start: start, end: end, body: compressed, gzip: true)
     }
 
     /// POSTs `body` to `path` of the preferred mirror, then of the others until one answers.

@@ -38,6 +38,7 @@ extension Mirror {
             // The connection broke: keep what was stored, answer as a cut body.
             response = await session.end()
         }
+        session.leave()
         response.storedEntries = session.storedEntries
         return response
     }

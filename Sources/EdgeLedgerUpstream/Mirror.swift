@@ -31,6 +31,8 @@ public final class Mirror: Sendable {
     let anchoring: Bool
     let cosigners: [any NoteVerifier]
     let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
+    /// The overlapping uploads of each origin on this instance.
+    let uploads: MirrorUploadQueue
 
     /// A mirror for the witness's logs, signing with `cosigner`, storing in `store`.
     ///
@@ -41,12 +43,17 @@ public final class Mirror: Sendable {
     ///   - anchoring: queue an anchoring job for each committed checkpoint, like the collector.
     ///   - cosigners: the witness cosignatures the anchoring document may list.
     ///   - onVerified: called after each newly committed checkpoint (e.g. to wake the anchorer).
+    ///   - maxWaitingUploads: `add-entries` requests of one origin that may wait for an earlier
+    ///     one to stage up to their `upload_start` (a gateway's window); more get 409 at once.
+    ///   - maxUploadWait: the longest such a request waits before it gets 409.
     public init(
         cosigner: CosignatureV1Signer, witness: Witness, store: CollectorStore,
         limits: MirrorUploadDecoder.Limits = MirrorUploadDecoder.Limits(), maxRequestBytes: Int = 64 << 20,
         anchoring: Bool = false, cosigners: [any NoteVerifier] = [],
-        onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil
+        onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil,
+        maxWaitingUploads: Int = 8, maxUploadWait: Duration = .seconds(10)
     ) {
+        self.uploads = MirrorUploadQueue(maxWaiting: maxWaitingUploads, maxWait: maxUploadWait)
         self.cosigner = cosigner
         self.witness = witness
         self.store = store

@@ -8,6 +8,7 @@ extension MirrorUploadSession {
     /// would have alone). Returns the answer when a package is refused or cannot be placed.
     func flush() async -> MirrorResponse? {
         guard let upload, !buffered.isEmpty else { return nil }
+        if let refusal = await takeTurn() { return refusal }
         let packages = buffered
         clearBuffer()
         if packages.count > 1, await storeTogether(packages, upload) {
@@ -26,7 +27,7 @@ extension MirrorUploadSession {
     /// cosignature). Returns `nil`, having written nothing, for anything but that plain case;
     /// the caller then stages and commits apart, which answers every other case.
     func storeAndCommit(_ upload: Upload) async -> MirrorResponse? {
-        guard let last = buffered.last, last.end == upload.header.uploadEnd,
+        guard let last = buffered.last?.package, last.end == upload.header.uploadEnd,
             let group = await group(buffered, upload)
         else { return nil }
         let (checkpoint, document) = verifiedCheckpoint(upload)
@@ -37,10 +38,12 @@ extension MirrorUploadSession {
                 leafHashes: group.leafHashes, hasher: upload.log.hasher, check: group.check, checkpoint: checkpoint,
                 anchorDocument: document)
         } catch {
+            knownStaged = nil
             return nil
         }
         acceptedPackages += buffered.count
         storedEntries += UInt64(group.entries.count)
+        advanceStaged(to: group.stagedSize + UInt64(group.entries.count))
         clearBuffer()
         return answer(commit, checkpoint, upload)
     }
@@ -48,7 +51,7 @@ extension MirrorUploadSession {
     /// Stores `packages` (consecutive, the first holding the next entry) in one transaction.
     /// Returns false, having written nothing, for anything but that plain case: a refusal, a
     /// moved next entry, packages held already; the caller then goes one by one.
-    private func storeTogether(_ packages: [MirrorPackage], _ upload: Upload) async -> Bool {
+    private func storeTogether(_ packages: [MirrorHashedPackage], _ upload: Upload) async -> Bool {
         guard let group = await group(packages, upload) else { return false }
         do {
             try await mirror.store.stage(
@@ -56,36 +59,34 @@ extension MirrorUploadSession {
                 leafHashes: group.leafHashes, hasher: upload.log.hasher, check: group.check,
                 locking: upload.header.origin)
         } catch {
+            knownStaged = nil
             return false
         }
         storedEntries += UInt64(group.entries.count)
+        advanceStaged(to: group.stagedSize + UInt64(group.entries.count))
         return true
     }
 
     /// What staging `packages` together writes, when the first holds the log's next entry: the
     /// entries not held yet, their leaf hashes, and the check that verifies each package against
     /// the pending checkpoint on the tiles the staging transaction computes.
-    private func group(_ packages: [MirrorPackage], _ upload: Upload) async -> MirrorStagingGroup? {
+    private func group(_ hashed: [MirrorHashedPackage], _ upload: Upload) async -> MirrorStagingGroup? {
         let hasher = upload.log.hasher
         let pending = upload.pending
-        guard let first = packages.first,
-            let state = try? await mirror.store.gatewayState(origin: upload.header.origin),
-            first.start <= state.stagedSize, first.end > state.stagedSize
+        guard let first = hashed.first?.package, let staged = await nextEntry(upload),
+            first.start <= staged, first.end > staged
         else { return nil }
-        let staged = state.stagedSize
         let fresh = Int(staged - first.start)
         let firstHeld = Int(staged - first.subtreeStart)
         var batch = CollectorEntryBatch()
         var freshHashes: [Hash32] = []
-        var packageHashes: [[Hash32]] = []
-        for (i, package) in packages.enumerated() {
-            let hashes = package.entries.map { hasher.leafHash($0) }
+        for (i, item) in hashed.enumerated() {
             let skip = i == 0 ? fresh : 0
-            for entry in package.entries[skip...] { batch.append(entry) }
-            freshHashes += hashes[skip...]
-            packageHashes.append(hashes)
+            for entry in item.package.entries[skip...] { batch.append(entry) }
+            freshHashes += item.leafHashes[skip...]
         }
-        let verifying = packageHashes
+        let packages = hashed.map(\.package)
+        let verifying = hashed.map(\.leafHashes)
         return MirrorStagingGroup(stagedSize: staged, entries: batch, leafHashes: freshHashes) { ext in
             for (i, package) in packages.enumerated() {
                 let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
@@ -98,15 +99,23 @@ extension MirrorUploadSession {
         }
     }
 
+    /// The log's next entry: as this request last saw or made it, otherwise read.
+    private func nextEntry(_ upload: Upload) async -> UInt64? {
+        if let knownStaged { return knownStaged }
+        knownStaged = try? await mirror.store.gatewayState(origin: upload.header.origin)?.stagedSize
+        return knownStaged
+    }
+
     /// Verifies `package` against the pending checkpoint and stores the entries not held yet, by
     /// compare-and-set on the next entry (retried when a concurrent pull or upload moved it).
     /// Returns the answer when the package is refused or cannot be placed.
-    func store(_ package: MirrorPackage, _ upload: Upload) async -> MirrorResponse? {
+    func store(_ hashed: MirrorHashedPackage, _ upload: Upload) async -> MirrorResponse? {
         let store = mirror.store
         let hasher = upload.log.hasher
         let pending = upload.pending
         let origin = upload.header.origin
-        let leafHashes = package.entries.map { hasher.leafHash($0) }
+        let package = hashed.package
+        let leafHashes = hashed.leafHashes
         let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
         for _ in 0..<3 {
             let state: CollectorGatewayState
@@ -119,6 +128,7 @@ extension MirrorUploadSession {
                 return .failure(.internalError, 500, "cannot read the state of \(origin): \(error)", origin: origin)
             }
             let staged = state.stagedSize
+            knownStaged = staged
             guard package.start <= staged else {
                 return await resume(.conflict, 409, "entries before \(package.start) are no longer held")
             }
@@ -146,10 +156,12 @@ extension MirrorUploadSession {
                             root: pending.root, hasher: hasher)
                     }, locking: origin)
                 storedEntries += UInt64(batch.count)
+                advanceStaged(to: staged + UInt64(batch.count))
                 return nil
             } catch let refusal as MirrorPackageRefusal {
                 return await refuse(package, refusal, state: state, upload)
             } catch let error as StoreError where error.kind == .conflict {
+                knownStaged = nil
                 continue
             } catch {
                 return .failure(.internalError, 500, "cannot store entries of \(origin): \(error)", origin: origin)
@@ -175,6 +187,7 @@ extension MirrorUploadSession {
             // Proven against the signed checkpoint, the upload is right: the held entries beyond
             // the verified size (staged by a pull, unverified) are not the log's. Discard them.
             _ = try? await mirror.store.discardStaged(gateway: upload.gateway)
+            forgetStaged()
             response = await resume(
                 .conflict, 409,
                 "entry \(index) differs from the unverified one held; the unverified entries were discarded")
@@ -202,6 +215,7 @@ extension MirrorUploadSession {
                 gateway: upload.gateway, checkpoint: checkpoint, hasher: upload.log.hasher, anchorDocument: document)
         } catch  where error.kind == .conflict {
             _ = try? await mirror.store.discardStaged(gateway: upload.gateway)
+            forgetStaged()
             return await resume(.conflict, 409, "\(error.message); the unverified entries were discarded")
         } catch {
             return .failure(

@@ -20,13 +20,22 @@ final class MirrorUploadSession {
     private var decoder: MirrorUploadDecoder
     private let inflater: GzipInflater?
     private(set) var upload: Upload?
+    /// This request's place among the origin's uploads on this instance (``MirrorUploadQueue``).
+    private var ticket: (id: Int, origin: String)?
+    /// The request starts beyond the next entry and an earlier one of the origin is staging: its
+    /// packages are decoded and hashed meanwhile, and staged once its turn comes (`staged`: the
+    /// next entry the database showed).
+    private var awaitingTurn: (start: UInt64, staged: UInt64)?
+    /// The log's next entry as this request last read or staged it (`nil`: read it again). Only
+    /// a hint: staging goes by compare-and-set, and a stale value costs a retry, not an entry.
+    var knownStaged: UInt64?
     private var receivedBytes = 0
     /// Packages verified (stored, or held already): a partial request answers 202 when any was.
     var acceptedPackages = 0
     var storedEntries: UInt64 = 0
     /// Complete packages not stored yet: stored together, in one transaction, once
     /// ``maxBufferedPackages`` or ``maxBufferedBytes`` are reached and when the request ends.
-    private(set) var buffered: [MirrorPackage] = []
+    private(set) var buffered: [MirrorHashedPackage] = []
     private var bufferedBytes = 0
 
     /// The most packages stored in one transaction (the pushers send 32 per request).
@@ -68,6 +77,7 @@ final class MirrorUploadSession {
 
     /// The body ended: the answer.
     func end() async -> MirrorResponse {
+        if let refusal = await takeTurn() { return refusal }
         if let upload, decoder.isComplete, let answer = await storeAndCommit(upload) { return answer }
         if let refusal = await flush() { return refusal }
         if let inflater, !inflater.finish(), receivedBytes > 0, acceptedPackages == 0, !decoder.isComplete {
@@ -105,8 +115,8 @@ final class MirrorUploadSession {
             case .header(let header):
                 if let refusal = await begin(header) { return refusal }
             case .package(let package):
-                guard upload != nil else { return nil }
-                buffered.append(package)
+                guard let upload else { return nil }
+                buffered.append(MirrorHashedPackage(package, hasher: upload.log.hasher))
                 bufferedBytes += package.entries.reduce(0) { $0 + $1.count }
                 if buffered.count >= Self.maxBufferedPackages || bufferedBytes >= Self.maxBufferedBytes,
                     let refusal = await flush()
@@ -155,26 +165,82 @@ final class MirrorUploadSession {
         if view.forked {
             return .failure(.forked, 422, "\"\(origin)\" is forked: the mirror takes nothing of it", origin: origin)
         }
-        let staged = view.gateway?.stagedSize ?? 0
+        var staged = view.gateway?.stagedSize ?? 0
         guard let gateway = view.gateway, let pending = view.pending, header.uploadEnd >= gateway.verifiedSize else {
             return .info(
                 .conflict, 409, MirrorInfo(treeSize: view.latestSize, nextEntry: staged), origin: origin,
                 "upload_end \(header.uploadEnd) is not a pending checkpoint size")
         }
-        guard header.uploadStart <= staged else {
-            return .info(
-                .conflict, 409, MirrorInfo(treeSize: header.uploadEnd, nextEntry: staged), origin: origin,
-                "upload_start \(header.uploadStart) is beyond the next entry \(staged)")
+        let ticket = mirror.uploads.enter(
+            origin: origin, start: header.uploadStart, grace: header.uploadStart < header.uploadEnd)
+        self.ticket = (ticket, origin)
+        if header.uploadStart > staged {
+            // An earlier request of this upload may still be staging up to here: decode and hash
+            // the packages meanwhile, stage them once it has (``takeTurn()``).
+            switch mirror.uploads.check(ticket, origin: origin, start: header.uploadStart, staged: staged) {
+            case .ready(let now)?:
+                staged = now
+            case .refused(let now)?:
+                return beyondNextEntry(header, now)
+            case nil:
+                awaitingTurn = (header.uploadStart, staged)
+            }
         }
+        if awaitingTurn == nil { knownStaged = staged }
         upload = Upload(header: header, log: log, gateway: gateway.id, pending: pending)
         return nil
     }
 
-    /// 202 or 409 with the mirror-info of the current upload (its end, the next entry now).
+    /// Waits until an earlier request has staged up to this one's start, when it began beyond
+    /// the next entry; returns the 409 when none will.
+    func takeTurn() async -> MirrorResponse? {
+        guard let (start, staged) = awaitingTurn, let ticket, let upload else { return nil }
+        awaitingTurn = nil
+        switch await mirror.uploads.turn(ticket.id, origin: ticket.origin, start: start, staged: staged) {
+        case .ready(let now):
+            knownStaged = now
+            return nil
+        case .refused(let now):
+            clearBuffer()
+            return beyondNextEntry(upload.header, now)
+        }
+    }
+
+    private func beyondNextEntry(_ header: MirrorUploadHeader, _ staged: UInt64) -> MirrorResponse {
+        .info(
+            .conflict, 409, MirrorInfo(treeSize: header.uploadEnd, nextEntry: staged), origin: header.origin,
+            "upload_start \(header.uploadStart) is beyond the next entry \(staged)")
+    }
+
+    /// The request is answered: requests of the origin waiting behind it go on or get 409.
+    func leave() {
+        guard let ticket else { return }
+        self.ticket = nil
+        mirror.uploads.leave(ticket.id, origin: ticket.origin)
+    }
+
+    /// This request staged entries up to `size` (its next entry now).
+    func advanceStaged(to size: UInt64) {
+        knownStaged = size
+        if let origin = upload?.header.origin { mirror.uploads.advance(origin: origin, to: size) }
+    }
+
+    /// Staged entries were discarded: the next entry must be read again.
+    func forgetStaged() {
+        knownStaged = nil
+        if let origin = upload?.header.origin { mirror.uploads.forgetStaged(origin: origin) }
+    }
+
+    /// 202 or 409 with the mirror-info of the current upload: its end, and the next entry as
+    /// this request last saw or made it (read again when unknown). The next entry may have moved
+    /// on meanwhile (a pull, another upload); the client then re-sends packages the mirror holds,
+    /// which are verified and skipped.
     func resume(_ outcome: MirrorResponse.Outcome, _ status: Int, _ message: String) async -> MirrorResponse {
         guard let upload else { return .failure(.internalError, 500, message) }
         let origin = upload.header.origin
-        let staged = (try? await mirror.store.gatewayState(origin: origin))?.stagedSize ?? 0
+        var next = knownStaged
+        if next == nil { next = (try? await mirror.store.gatewayState(origin: origin))?.stagedSize }
+        let staged = next ?? 0
         var response = MirrorResponse.info(
             outcome, status, MirrorInfo(treeSize: upload.header.uploadEnd, nextEntry: staged), origin: origin, message)
         response.storedEntries = storedEntries

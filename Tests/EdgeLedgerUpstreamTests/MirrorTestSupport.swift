@@ -4,6 +4,7 @@ import EdgeLedgerStore
 import EdgeLedgerTestSupport
 import Hummingbird
 import Logging
+import Synchronization
 import Testing
 
 @testable import EdgeLedgerHTTP
@@ -23,25 +24,45 @@ struct MirrorFixture {
         HTTPTokenConfiguration(name: "gw-2", credential: .plaintext(ConfigSecret(value: "token-2"))),
     ]
 
+    /// Every answer of the mirror's routes, in the order they were given.
+    let answers = MirrorAnswers()
+
     init(
         dir: TemporaryFolder, gateways: [GatewayFixture], engine: UpstreamEngine,
         limits: MirrorUploadDecoder.Limits = MirrorUploadDecoder.Limits(), maxRequestBytes: Int = 64 << 20,
-        file: String = "witness.db", maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth
+        file: String = "witness.db", maxGrowth: UInt64 = GatewayConfiguration.defaultMaxGrowth,
+        maxWaitingUploads: Int = 8
     ) throws {
         witness = try WitnessFixture(dir: dir, gateways: gateways, file: file, engine: engine, maxGrowth: maxGrowth)
         let cosigner = try CosignatureV1Signer(name: "mirror.example/m1", privateKey: PrivateKey.generate(.ed25519))
         mirror = Mirror(
             cosigner: cosigner, witness: witness.witness, store: witness.store, limits: limits,
-            maxRequestBytes: maxRequestBytes)
+            maxRequestBytes: maxRequestBytes, maxWaitingUploads: maxWaitingUploads)
         verifier = try CosignatureV1Verifier(verifierKey: cosigner.verifierKey)
     }
 
     var router: Router<LedgerRequestContext> {
         var http = UpstreamHTTPConfiguration()
         http.tokens = Self.tokens
+        let answers = self.answers
         return WitnessAPI.router(
-            prefix: "", witness: witness.witness, mirror: MirrorAPI.Endpoint(mirror: mirror, http: http),
+            prefix: "", witness: witness.witness,
+            mirror: MirrorAPI.Endpoint(mirror: mirror, http: http) { answers.record($0, $1) },
             logger: testLogger("test.mirror", level: .critical))
+    }
+}
+
+/// The answers a ``MirrorFixture``'s routes gave.
+final class MirrorAnswers: Sendable {
+    private let log = Mutex<[(endpoint: String, status: Int)]>([])
+
+    func record(_ endpoint: String, _ response: MirrorResponse) {
+        log.withLock { $0.append((endpoint, response.status)) }
+    }
+
+    /// The statuses of `endpoint`'s answers.
+    func statuses(_ endpoint: String) -> [Int] {
+        log.withLock { $0.filter { $0.endpoint == endpoint }.map(\.status) }
     }
 }
 

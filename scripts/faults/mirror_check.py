@@ -67,35 +67,54 @@ def store(path, origin):
 
 
 def resends(path):
-    known = None  # the next entry the mirror announced (None: unknown, the gateway must ask)
-    requests = packages = cuts = dropped = 0
+    """Checks that the gateway never sent entries the mirror had said it holds, never sent entries
+    after a cut (or a lost answer) without asking first, and never had two requests for the same
+    entries in flight (requests cancelled by a cut may linger). Requests and answers are taken in time order: a gateway keeps several
+    requests of one upload in flight, each starting where the one before ends."""
+    records = [json.loads(line) for line in open(path)]
+    events = sorted([(r["t0"], 0, r) for r in records] + [(r["t1"], 1, r) for r in records],
+                    key=lambda e: (e[0], e[1]))
+    held = None  # the largest next entry the mirror announced (None: unknown, the gateway must ask)
+    reset_at = -1.0  # the last cut or lost answer: answers to requests sent before it do not count
+    in_flight = {}
+    requests = len(records)
+    packages = cuts = dropped = 0
     bad = []
-    for line in open(path):
-        r = json.loads(line)
-        requests += 1
+    for _, kind, r in events:
         if r["endpoint"] != "add-entries":
-            if r["cut"] is not None or r["status"] is None:
-                cuts += r["cut"] is not None
+            if kind == 1 and r["cut"] is not None:
+                cuts += 1
             continue
         start, end = r.get("start"), r.get("end")
-        if start is not None and start < end:
-            packages += 1
-            if known is None:
-                bad.append("request %d sends entries %d..<%d without asking where the mirror stands" % (r["n"], start, end))
-            elif start != known:
-                bad.append("request %d starts at %d, the mirror said its next entry is %d" % (r["n"], start, known))
-        if r["cut"] is not None:
-            cuts += 1
-            known = None
-        elif r["dropped"]:
-            dropped += 1
-            known = None
+        carries = start is not None and start < end
+        if kind == 0:
+            if carries:
+                packages += 1
+                if held is None:
+                    bad.append("request %d sends entries %d..<%d without asking where the mirror stands" % (
+                        r["n"], start, end))
+                elif start < held:
+                    bad.append("request %d starts at %d, the mirror had said it holds up to %d" % (
+                        r["n"], start, held))
+                for n, (s, e, t0) in in_flight.items():
+                    if start < e and s < end and t0 >= reset_at:
+                        bad.append("request %d sends entries %d..<%d while request %d with %d..<%d is in flight" % (
+                            r["n"], start, end, n, s, e))
+                in_flight[r["n"]] = (start, end, r["t0"])
+            continue
+        in_flight.pop(r["n"], None)
+        if r["cut"] is not None or r["dropped"]:
+            cuts += r["cut"] is not None
+            dropped += r["dropped"]
+            held, reset_at = None, r["t1"]
+        elif r["t0"] < reset_at:
+            continue
         elif r["status"] == 200:
-            known = end
+            held = max(held or 0, end)
         elif "next_entry" in r:
-            known = r["next_entry"]
+            held = max(held or 0, r["next_entry"])
         else:
-            known = None
+            held, reset_at = None, r["t1"]
     summary = "%d requests (%d add-entries with packages, %d cut, %d answers dropped)" % (
         requests, packages, cuts, dropped)
     if bad:

@@ -9,7 +9,8 @@ is relayed back (or dropped). One JSON line per request goes to --log:
 
 (`start`/`end` from the add-entries header, inflated when the body is gzip; `cut` the body bytes
 forwarded before the connection was closed, null when the whole body went; `status` null when no
-answer came back.)
+answer came back; `t0`/`t1` when the request was read and when it was answered or cut, in
+seconds of a monotonic clock: a gateway keeps several requests in flight.)
 
 Options:
   --listen PORT --target PORT   loopback ports
@@ -134,6 +135,7 @@ def handle(client, args):
             with lock:
                 counter["n"] += 1
                 record["n"] = counter["n"]
+                record["t0"] = time.monotonic()
                 if endpoint == "add-entries":
                     parsed = upload_header(body, fields)
                     if parsed:
@@ -201,6 +203,7 @@ def handle(client, args):
 
 def log(args, record):
     with lock:
+        record["t1"] = time.monotonic()
         with open(args.log, "a") as f:
             f.write(json.dumps(record) + "\n")
 
