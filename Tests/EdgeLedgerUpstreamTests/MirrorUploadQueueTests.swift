@@ -56,13 +56,13 @@ struct MirrorUploadQueueTests {
     }
 
     @Test("at most maxWaiting requests of an origin wait; the next is refused at once", .timeLimit(.minutes(1)))
-    func boundedInNumber() async {
+    func boundedInNumber() async throws {
         let queue = MirrorUploadQueue(maxWaiting: 1, maxWait: .seconds(3600))
         let first = queue.enter(origin: Self.origin, start: 0)
         let second = queue.enter(origin: Self.origin, start: 8192)
         let third = queue.enter(origin: Self.origin, start: 16384)
         async let secondTurn = queue.turn(second, origin: Self.origin, start: 8192, staged: 0)
-        while queue.requests(origin: Self.origin).waiting < 1 { try? await Task.sleep(for: .milliseconds(10)) }
+        try await Self.untilWaiting(queue)
         // One is waiting already: the next is refused without waiting (else: an hour).
         #expect(await queue.turn(third, origin: Self.origin, start: 16384, staged: 0) == .refused(staged: 0))
         queue.advance(origin: Self.origin, to: 8192)
@@ -87,26 +87,31 @@ struct MirrorUploadQueueTests {
     @Test(
         "a request carrying packages waits its grace for an earlier one to arrive (out of order), then is refused",
         .timeLimit(.minutes(1)))
-    func grace() async {
-        let queue = MirrorUploadQueue(maxWait: .seconds(3600), grace: .milliseconds(300))
+    func grace() async throws {
         // The second request of a window arrives first; the first follows within the grace.
+        let queue = MirrorUploadQueue(maxWait: .seconds(3600), grace: .seconds(20))
         let second = queue.enter(origin: Self.origin, start: 8192, grace: true)
         async let secondTurn = queue.turn(second, origin: Self.origin, start: 8192, staged: 0)
-        while queue.requests(origin: Self.origin).waiting < 1 { try? await Task.sleep(for: .milliseconds(10)) }
+        try await Self.untilWaiting(queue)
         let first = queue.enter(origin: Self.origin, start: 0, grace: true)
-        try? await Task.sleep(for: .milliseconds(500))  // past the grace: the first is in progress
         queue.advance(origin: Self.origin, to: 8192)
         #expect(await secondTurn == .ready(staged: 8192))
-        // Without an earlier request ever arriving: refused once the grace is over, not after
-        // maxWait (an hour).
-        let lone = queue.enter(origin: Self.origin, start: 90_000, grace: true)
         queue.leave(first, origin: Self.origin)
         queue.leave(second, origin: Self.origin)
+        // Without an earlier request ever arriving: refused once the grace is over, not after
+        // maxWait (an hour).
+        let short = MirrorUploadQueue(maxWait: .seconds(3600), grace: .milliseconds(200))
         let clock = ContinuousClock()
         let began = clock.now
-        #expect(await queue.turn(lone, origin: Self.origin, start: 90_000, staged: 0) == .refused(staged: 8192))
-        #expect(clock.now - began >= .milliseconds(250))
-        queue.leave(lone, origin: Self.origin)
+        let lone = short.enter(origin: Self.origin, start: 90_000, grace: true)
+        #expect(await short.turn(lone, origin: Self.origin, start: 90_000, staged: 0) == .refused(staged: 0))
+        #expect(clock.now - began >= .milliseconds(200))
+        short.leave(lone, origin: Self.origin)
+    }
+
+    /// Returns once a request of the origin waits (throws when the test is cancelled).
+    static func untilWaiting(_ queue: MirrorUploadQueue) async throws {
+        while queue.requests(origin: origin).waiting < 1 { try await Task.sleep(for: .milliseconds(10)) }
     }
 
     @Test("a cancelled wait ends at once")
