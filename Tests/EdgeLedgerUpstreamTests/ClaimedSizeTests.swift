@@ -34,6 +34,13 @@ struct ClaimedSizeTests {
 
     /// Runs `body` while sampling the resident set size; returns its result and the largest
     /// growth seen, in MiB.
+    /// The most the process's resident set may grow (MiB) while a claim of 2^32 entries is
+    /// handled. Anything sized by the claim would take at least 2^32 × 32 B = 128 GiB of hashes;
+    /// the bound is far below that but above what the suites running in parallel in this
+    /// process allocate meanwhile (it measures the whole process: 64 MiB was once exceeded by
+    /// 73 MiB with the push-window tests alongside, none of it the claim's).
+    static let growthBound = 256
+
     static func peakGrowth<R: Sendable>(_ body: () async throws -> R) async rethrows -> (R, Int) {
         let base = residentKiB()
         let peak = Peak(base)
@@ -93,7 +100,7 @@ struct ClaimedSizeTests {
                 let why = report.outcome.refusal ?? "\(report.outcome)"
                 #expect(why.contains("absurd growth refused"), "\(why)")
                 #expect(why.contains("max_growth"))
-                #expect(growth < 64, "resident set grew by \(growth) MiB")
+                #expect(growth < Self.growthBound, "resident set grew by \(growth) MiB")
                 #expect(liarServer.requests.withLock { $0 } == 1)  // the checkpoint, nothing else
                 #expect(honestReport.outcome == .verified)
             }
@@ -121,7 +128,7 @@ struct ClaimedSizeTests {
             case .refused, .rejected: break
             default: Issue.record("a claim the gateway cannot back was not refused: \(report.outcome)")
             }
-            #expect(growth < 64, "resident set grew by \(growth) MiB")
+            #expect(growth < Self.growthBound, "resident set grew by \(growth) MiB")
             #expect(try await store.gatewayState(origin: liar.origin)?.verifiedSize == 0)
         }
     }
