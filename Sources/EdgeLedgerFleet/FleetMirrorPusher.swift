@@ -13,10 +13,6 @@ import Synchronization
 /// cosignature is recorded in the acknowledgement log (`origin,size,acknowledged_at_ns`): the
 /// push lag as the gateway sees it.
 final class FleetMirrorPusher: Sendable {
-    /// Packages per `add-entries` request (the agent's `MirrorUploader.maxPackagesPerRequest`).
-    static let packagesPerRequest: UInt64 = 32
-    /// Requests in flight per upload (the agent's `MirrorUploader.window`).
-    static let window = 4
 
     private let clients: [PeerHTTPClient]
     private let acknowledgements: SigningLog
@@ -72,12 +68,12 @@ final class FleetMirrorPusher: Sendable {
         }
     }
 
-    /// Sends the entries `[next, size)` until the mirror cosigns `size`, with up to ``window``
-    /// requests in flight, as the agent's `MirrorUploader` does.
+    /// Sends the entries `[next, size)` until the mirror cosigns `size`, with up to 4 requests in
+    /// flight, as the agent's `MirrorUploader` does.
     private func upload(_ gateway: SimulatedGateway, size: UInt64) async {
         let start = min(gateway.mirrorNext ?? size, size)
         let upload = MirrorUploadWindow(
-            window: Self.window, make: { try Self.request(gateway, start: $0, size: size) },
+            make: { try Self.request(gateway, start: $0, size: size) },
             send: { request in
                 guard
                     let response = await self.send(
@@ -106,7 +102,8 @@ final class FleetMirrorPusher: Sendable {
     private static func request(
         _ gateway: SimulatedGateway, start: UInt64, size: UInt64
     ) throws -> MirrorUploadWindow.Request {
-        let (body, end) = try gateway.addEntriesBody(start: start, size: size, packages: packagesPerRequest)
+        let (body, end) = try gateway.addEntriesBody(
+            start: start, size: size, packages: MirrorUploadWindow.packagesPerRequest)
         guard let compressed = Gzip.compress(body) else { throw FleetError("zlib failed") }
         return MirrorUploadWindow.Request(start: start, end: end, body: compressed, gzip: true)
     }

@@ -8,21 +8,14 @@ import Synchronization
 /// Uploads the log's entries to an upstream's mirror (C2SP tlog-mirror `add-entries`) once its
 /// pending checkpoint is set, for a ``WitnessPushWorker`` of an upstream with `mode = "push"`.
 ///
-/// Each request carries at most ``maxPackagesPerRequest`` packages of 256 entries read from the
-/// store package by package (memory stays bounded whatever the backlog: ``window`` requests at
-/// most), gzip-compressed. It starts where the mirror says its next entry is (a request without
-/// packages asks it), keeps up to ``window`` requests in flight, follows the mirror-info of each
-/// 202 or 409, and on 200 checks the mirror's cosignature with
+/// Each request carries at most 32 packages of 256 entries (`MirrorUploadWindow`) read from the
+/// store package by package, gzip-compressed; up to 4 requests are in flight, so memory stays
+/// bounded whatever the backlog. It starts where the mirror says its next entry is (a request
+/// without packages asks it), follows the mirror-info of each 202 or 409, and on 200 checks the
+/// mirror's cosignature with
 /// `mirror_key`: only then is the size recorded as the upstream's acknowledgement (DESIGN 13),
 /// which lets retention prune what the mirror holds.
 final class MirrorUploader: Sendable {
-    /// Packages per request (C2SP tlog-mirror recommends at most 32).
-    static let maxPackagesPerRequest: UInt64 = 32
-    /// Requests in flight at once. The upstream holds a request whose start is ahead of its
-    /// next entry while an earlier one of the upload is staging (on the same instance); a mirror
-    /// that answers 409 instead makes the upload go one request at a time.
-    static let window = 4
-
     let name: String
     let client: PeerHTTPClient
     let store: LedgerStore
@@ -41,7 +34,7 @@ final class MirrorUploader: Sendable {
 
     /// Uploads every entry of `latest` the mirror lacks and records the acknowledgement.
     ///
-    /// Up to ``window`` requests are in flight at once (``MirrorUploadWindow``); each next one is
+    /// Up to `MirrorUploadWindow.defaultWindow` requests are in flight at once (``MirrorUploadWindow``); each next one is
     /// read and compressed while the earlier ones travel, so the gateway's work overlaps the
     /// network and the mirror's.
     func upload(_ latest: CheckpointRecord) async -> WitnessPushWorker.Outcome {
@@ -50,7 +43,7 @@ final class MirrorUploader: Sendable {
         let start = min(nextEntry.withLock { $0 } ?? size, size)
         let client = self.client
         let upload = MirrorUploadWindow(
-            window: Self.window, make: { try self.makeRequest(origin: origin, start: $0, size: size) },
+            make: { try self.makeRequest(origin: origin, start: $0, size: size) },
             send: { request in
                 try await client.post(
                     "add-entries", body: request.body, contentType: "application/octet-stream",
@@ -92,12 +85,13 @@ final class MirrorUploader: Sendable {
         }
     }
 
-    /// The request for `[start, size)`: the header and up to ``maxPackagesPerRequest`` packages
-    /// read from the store, compressed unless zlib fails (out of memory).
+    /// The request for `[start, size)`: the header and up to 32 packages read from the store,
+    /// compressed unless zlib fails (out of memory).
     private func makeRequest(origin: String, start: UInt64, size: UInt64) throws -> MirrorUploadWindow.Request {
         let header = MirrorUploadHeader(origin: origin, uploadStart: start, uploadEnd: size)
         var body = header.encoded
-        let count = try store.reader.appendMirrorPackages(header, from: 0, count: Self.maxPackagesPerRequest, to: &body)
+        let count = try store.reader.appendMirrorPackages(
+            header, from: 0, count: MirrorUploadWindow.packagesPerRequest, to: &body)
         let end = count == 0 ? start : header.package(count - 1).end
         if let compressed = Gzip.compress(body) {
             return MirrorUploadWindow.Request(start: start, end: end, body: compressed, gzip: true)

@@ -55,6 +55,14 @@ package struct MirrorUploadWindow {
         case exhausted
     }
 
+    /// Packages of 256 entries per request: C2SP tlog-mirror recommends at most 32 (8,192
+    /// entries), for hosting platforms' limits on request bodies.
+    package static let packagesPerRequest: UInt64 = 32
+    /// Requests in flight by default. The upstream holds a request whose start is ahead of its
+    /// next entry while an earlier one of the upload is staging (on the same instance); a mirror
+    /// that answers 409 instead makes the upload go one request at a time.
+    package static let defaultWindow = 4
+
     /// Requests in flight at most.
     package let window: Int
     /// Makes the request from an entry to the checkpoint's size (called on the caller's task).
@@ -66,7 +74,7 @@ package struct MirrorUploadWindow {
     private let narrowed: (String) -> Void
 
     package init(
-        window: Int, make: @escaping (_ start: UInt64) throws -> Request,
+        window: Int = defaultWindow, make: @escaping (_ start: UInt64) throws -> Request,
         send: @escaping @Sendable (Request) async throws -> PeerHTTPResponse,
         narrowed: @escaping (String) -> Void = { _ in }
     ) {

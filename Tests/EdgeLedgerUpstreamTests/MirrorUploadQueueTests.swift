@@ -62,7 +62,7 @@ struct MirrorUploadQueueTests {
         let second = queue.enter(origin: Self.origin, start: 8192)
         let third = queue.enter(origin: Self.origin, start: 16384)
         async let secondTurn = queue.turn(second, origin: Self.origin, start: 8192, staged: 0)
-        try await Self.untilWaiting(queue)
+        try #require(await WitnessPusherTests.eventually { queue.requests(origin: Self.origin).waiting == 1 })
         // One is waiting already: the next is refused without waiting (else: an hour).
         #expect(await queue.turn(third, origin: Self.origin, start: 16384, staged: 0) == .refused(staged: 0))
         queue.advance(origin: Self.origin, to: 8192)
@@ -92,7 +92,7 @@ struct MirrorUploadQueueTests {
         let queue = MirrorUploadQueue(maxWait: .seconds(3600), grace: .seconds(20))
         let second = queue.enter(origin: Self.origin, start: 8192, grace: true)
         async let secondTurn = queue.turn(second, origin: Self.origin, start: 8192, staged: 0)
-        try await Self.untilWaiting(queue)
+        try #require(await WitnessPusherTests.eventually { queue.requests(origin: Self.origin).waiting == 1 })
         let first = queue.enter(origin: Self.origin, start: 0, grace: true)
         queue.advance(origin: Self.origin, to: 8192)
         #expect(await secondTurn == .ready(staged: 8192))
@@ -107,11 +107,6 @@ struct MirrorUploadQueueTests {
         #expect(await short.turn(lone, origin: Self.origin, start: 90_000, staged: 0) == .refused(staged: 0))
         #expect(clock.now - began >= .milliseconds(200))
         short.leave(lone, origin: Self.origin)
-    }
-
-    /// Returns once a request of the origin waits (throws when the test is cancelled).
-    static func untilWaiting(_ queue: MirrorUploadQueue) async throws {
-        while queue.requests(origin: origin).waiting < 1 { try await Task.sleep(for: .milliseconds(10)) }
     }
 
     @Test("a cancelled wait ends at once")

@@ -35,10 +35,12 @@ struct MirrorWindowTests {
             request.body = .stream(parts, length: .known(Int64(first.count)))
             async let firstAnswer = http.client.execute(request, timeout: .seconds(30))
             feed.yield(ByteBuffer(bytes: first[..<half]))
-            try await Self.until { m.mirror.uploads.requests(origin: origin).inProgress == 1 }
+            try #require(
+                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).inProgress == 1 })
             async let secondAnswer = client.addEntries(gateway, start: 8192, end: 16_384)
             // Without the queue the second would be answered 409 at once, never waiting.
-            try await Self.until { m.mirror.uploads.requests(origin: origin).waiting == 1 }
+            try #require(
+                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).waiting == 1 })
             feed.yield(ByteBuffer(bytes: first[half...]))
             feed.finish()
             let a = try await firstAnswer
@@ -121,14 +123,6 @@ struct MirrorWindowTests {
         switch outcome {
         case .cosigned: return "cosigned"
         default: return "\(outcome)"
-        }
-    }
-
-    static func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw TestSupportError("not within 10 s") }
-            try await Task.sleep(for: .milliseconds(10))
         }
     }
 }
