@@ -85,16 +85,15 @@ extension MirrorUploadSession {
             for entry in item.package.entries[skip...] { batch.append(entry) }
             freshHashes += item.leafHashes[skip...]
         }
-        let packages = hashed.map(\.package)
-        let verifying = hashed.map(\.leafHashes)
         return MirrorStagingGroup(stagedSize: staged, entries: batch, leafHashes: freshHashes) { ext in
-            for (i, package) in packages.enumerated() {
+            for (i, item) in hashed.enumerated() {
+                let package = item.package
                 let tileIndex = package.subtreeStart / MirrorUploadHeader.packageWidth
                 let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
                 let held = i == 0 ? firstHeld : Int(package.start - package.subtreeStart)
                 try package.verify(
-                    leafHashes: verifying[i], held: tile.prefix(held), treeSize: pending.size, root: pending.root,
-                    hasher: hasher)
+                    leafHashes: item.leafHashes, held: tile.prefix(held), treeSize: pending.size, root: pending.root,
+                    hasher: hasher, ownSubtreeHash: item.subtreeHash)
             }
         }
     }
@@ -138,7 +137,7 @@ extension MirrorUploadSession {
                     let held = try await store.tile(gateway: upload.gateway, level: 0, index: tileIndex) ?? []
                     try package.verify(
                         leafHashes: leafHashes, held: held[...], treeSize: pending.size, root: pending.root,
-                        hasher: hasher)
+                        hasher: hasher, ownSubtreeHash: hashed.subtreeHash)
                     return nil
                 }
                 let fresh = Int(staged - package.start)
@@ -153,7 +152,7 @@ extension MirrorUploadSession {
                         let tile = ext.tiles.first { $0.id.level == 0 && $0.id.index == tileIndex }?.hashes ?? []
                         try package.verify(
                             leafHashes: leafHashes, held: tile.prefix(heldCount), treeSize: pending.size,
-                            root: pending.root, hasher: hasher)
+                            root: pending.root, hasher: hasher, ownSubtreeHash: hashed.subtreeHash)
                     }, locking: origin)
                 storedEntries += UInt64(batch.count)
                 advanceStaged(to: staged + UInt64(batch.count))

@@ -58,6 +58,36 @@ struct MirrorUploadTests {
         }
     }
 
+    /// A subtree hash computed ahead (while the request waits) stands for the one `verify`
+    /// would compute: the right one verifies, a wrong one is refused, and a package that starts
+    /// inside its subtree (held entries first) has none and computes its own.
+    @Test func subtreeHashComputedAhead() throws {
+        let (bytes, entries) = try Self.body(start: 300, end: 1000)
+        let (_, packages) = try MirrorUploadDecoder.decode(bytes)
+        let leaves = entries.map { Self.hasher.leafHash($0) }
+        let root = Merkle.rootHash(leaves, hasher: Self.hasher)
+        for p in packages {
+            let own = Array(leaves[Int(p.start)..<Int(p.end)])
+            let held = leaves[Int(p.subtreeStart)..<Int(p.start)]
+            let ahead = p.subtreeHash(leafHashes: own, hasher: Self.hasher)
+            #expect((ahead == nil) == (p.start != p.subtreeStart))
+            try p.verify(
+                leafHashes: own, held: held, treeSize: 1000, root: root, hasher: Self.hasher, ownSubtreeHash: ahead)
+            let wrong = Self.hasher.leafHash(Array("not the subtree".utf8))
+            if ahead != nil {
+                #expect(throws: MirrorPackageRefusal.self) {
+                    try p.verify(
+                        leafHashes: own, held: held, treeSize: 1000, root: root, hasher: Self.hasher,
+                        ownSubtreeHash: wrong)
+                }
+            } else {
+                // Held entries come first: the subtree hash is computed with them, not taken.
+                try p.verify(
+                    leafHashes: own, held: held, treeSize: 1000, root: root, hasher: Self.hasher, ownSubtreeHash: wrong)
+            }
+        }
+    }
+
     /// Cut at every byte: the decoder returns exactly the complete items before the cut, never
     /// throws, and says whether it holds part of an item; fed one byte at a time it returns the
     /// same items.

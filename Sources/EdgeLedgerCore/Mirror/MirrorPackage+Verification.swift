@@ -16,17 +16,27 @@ extension MirrorPackage {
     /// consistency proof must connect it to `root`. Entries the package carries that are already
     /// held (`held` beyond `start - subtreeStart`) must have the same leaf hashes.
     ///
-    /// - Parameter held: the held leaf hashes from `subtreeStart` on (the level-0 tile's prefix).
+    /// - Parameters:
+    ///   - held: the held leaf hashes from `subtreeStart` on (the level-0 tile's prefix).
+    ///   - ownSubtreeHash: `Merkle.rootHash(leafHashes)` when the caller has computed it already
+    ///     (see ``subtreeHash(leafHashes:hasher:)``); used only when the package starts its
+    ///     subtree, and computed here otherwise.
     /// - Throws: ``MirrorPackageRefusal``.
     public func verify(
-        leafHashes: [Hash32], held: ArraySlice<Hash32>, treeSize: UInt64, root: Hash32, hasher: some MerkleHasher
+        leafHashes: [Hash32], held: ArraySlice<Hash32>, treeSize: UInt64, root: Hash32, hasher: some MerkleHasher,
+        ownSubtreeHash: Hash32? = nil
     ) throws(MirrorPackageRefusal) {
         precondition(leafHashes.count == entries.count, "one leaf hash per entry")
         let before = Int(start - subtreeStart)
         guard held.count >= before else { throw .missingHeld(needed: before, held: held.count) }
-        var leaves = Array(held.prefix(before))
-        leaves.append(contentsOf: leafHashes)
-        let subtreeHash = Merkle.rootHash(leaves, hasher: hasher)
+        let subtreeHash: Hash32
+        if before == 0 {
+            subtreeHash = ownSubtreeHash ?? Merkle.rootHash(leafHashes, hasher: hasher)
+        } else {
+            var leaves = Array(held.prefix(before))
+            leaves.append(contentsOf: leafHashes)
+            subtreeHash = Merkle.rootHash(leaves, hasher: hasher)
+        }
         do {
             try Merkle.verifySubtreeConsistency(
                 start: subtreeStart, end: end, treeSize: treeSize, subtreeHash: subtreeHash, root: root, proof: proof,
@@ -41,5 +51,13 @@ extension MirrorPackage {
                 throw .heldEntryDiffers(index: subtreeStart + UInt64(i))
             }
         }
+    }
+
+    /// The subtree hash ``verify(leafHashes:held:treeSize:root:hasher:ownSubtreeHash:)`` needs,
+    /// when it depends on the package alone (the package starts its subtree): computed ahead,
+    /// e.g. while the package's request waits, it is not computed again while staging. `nil`
+    /// when held entries come first.
+    public func subtreeHash(leafHashes: [Hash32], hasher: some MerkleHasher) -> Hash32? {
+        start == subtreeStart ? Merkle.rootHash(leafHashes, hasher: hasher) : nil
     }
 }
