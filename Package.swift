@@ -277,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeLedgerFleetTests",
-            dependencies: ["EdgeLedgerFleet", "EdgeLedgerCore"]
+            dependencies: ["EdgeLedgerFleet", "EdgeLedgerCore", "EdgeLedgerHTTP"]
         ),
         .testTarget(
             name: "EdgeLedgerUpstreamTests",

@@ -17,6 +17,9 @@
 #   GATEWAYS=N [1000]   RATE=R [10] readings/s each   LATER=M [100]   BACKLOG=E [1000000] (0: none)
 #   PUSH=N [200]        of the GATEWAYS, how many push (the last N); the others are pulled
 #   BACKLOG_MODE=pull|push [pull]  whether the backlog gateway is pulled or pushes its backlog
+#   PREPARE=1|0 [1]     the simulator makes the backlog gateway's entry bundles (pulled) or its
+#                       add-entries requests (pushed) before the run, as a real gateway would on its
+#                       own CPU; 0: while the backlog clears, on the 2 cores the upstreams use
 #   LEASE=D ["10s"]     storage.lease: the takeover time after a SIGKILL (default 30 s is too long
 #                       for the "p99 ≤ 25 s after SIGKILL" target)
 #   PULL=D ["10s"]      gateways' pull_interval        CONNECTIONS=N [8] storage.connections
@@ -50,6 +53,7 @@ CONNECTIONS=${CONNECTIONS:-8}
 WITNESS=${WITNESS:-1}
 PUSH=${PUSH:-200}
 BACKLOG_MODE=${BACKLOG_MODE:-pull}
+PREPARE=${PREPARE:-1}
 case $BACKLOG_MODE in pull | push) ;; *) die "BACKLOG_MODE must be pull or push" ;; esac
 [ "$PUSH" -le "$GATEWAYS" ] || die "PUSH must not exceed GATEWAYS"
 BIN=${BIN:-.build/release}
@@ -141,6 +145,7 @@ if [ "$PUSH" -gt 0 ] || [ "$BACKLOG_MODE" = push ]; then
         --ack-log "$work/acks.csv")
     [ "$BACKLOG_MODE" = pull ] || mirrors+=(--push-backlog)
 fi
+[ "$PREPARE" = 0 ] || [ "$BACKLOG" = 0 ] || mirrors+=(--prepare-backlog)
 "$BIN/edge-ledger-fleet" --gateways "$GATEWAYS" --rate "$RATE" --port "$sim_port" "${witnesses[@]}" --token "$token" \
     "${mirrors[@]}" --enroll-dir "$work/enroll" --backlog "$BACKLOG" --add-later "$LATER" --add-after "$later_at" \
     --signing-log "$work/signed.csv" >"$work/fleet.log" 2>&1 &
@@ -382,8 +387,8 @@ mark() { if [ "$(echo "$1" | bc)" = 1 ]; then echo "✓"; else echo "✗"; fi; }
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB," \
     "$(uname -srm); PostgreSQL $(q 'SHOW server_version'), fsync=$(q 'SHOW fsync'), shared_buffers=$(q 'SHOW shared_buffers')," \
     "max_wal_size=$(q 'SHOW max_wal_size'), data on /dev/$dev"
-echo "run: DURATION=$DURATION GATEWAYS=$GATEWAYS RATE=$RATE LATER=$LATER BACKLOG=$BACKLOG LEASE=$LEASE PULL=$PULL" \
-    "CONNECTIONS=$CONNECTIONS; backlog at ${backlog_at}s, +$LATER at ${later_at}s, SIGKILL at ${kill_at}s"
+echo "run: DURATION=$DURATION GATEWAYS=$GATEWAYS PUSH=$PUSH RATE=$RATE LATER=$LATER BACKLOG=$BACKLOG" \
+    "BACKLOG_MODE=$BACKLOG_MODE PREPARE=$PREPARE LEASE=$LEASE PULL=$PULL CONNECTIONS=$CONNECTIONS; backlog at ${backlog_at}s, +$LATER at ${later_at}s, SIGKILL at ${kill_at}s"
 echo
 printf '%-58s %s\n' "measure" "value"
 printf '%-58s %s\n' "----------------------------------------------------------" "------------------------------"

@@ -50,6 +50,12 @@ struct FleetCommand: AsyncParsableCommand {
     @Option(help: "Seconds between status lines on standard error.") var statusInterval = 10
     @Option(help: "How many of the gateways running from the start push (the last ones).") var push = 0
     @Flag(help: "The backlog gateway pushes its backlog instead of being pulled.") var pushBacklog = false
+    @Flag(
+        help: """
+            Make the backlog gateway's work before serving: its entry bundles, or with --push-backlog \
+            its add-entries requests (it then seals nothing new until the mirror cosigned its backlog).
+            """)
+    var prepareBacklog = false
     @Option(help: "Submission prefix of a mirror, <upstream>/mirror (repeatable; as --witness).")
     var mirror: [String] = []
     @Option(help: "CSV file of mirror cosignatures received: origin,size,acknowledged_at_ns.") var ackLog: String?
@@ -94,6 +100,17 @@ struct FleetCommand: AsyncParsableCommand {
         // The backlog is sealed before anything is served (hashing ~1 µs per entry).
         for gateway in all where gateway.number == backlogNumber {
             _ = try gateway.seal(upTo: backlog)
+            guard prepareBacklog else { continue }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let what: String
+            if pushBacklog {
+                what = "\(try mirrorPusher.prepare(gateway)) add-entries requests"
+            } else {
+                gateway.prepareBundles(upTo: backlog)
+                what = "\(backlog / UInt64(TileID.fullWidth)) entry bundles"
+            }
+            StandardError.line("edge-ledger-fleet: prepared the backlog's \(what) in \(clock.now - started)")
         }
         for gateway in all where !later.contains(gateway.number) { server.add(gateway) }
 

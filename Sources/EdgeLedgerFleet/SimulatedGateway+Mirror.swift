@@ -34,6 +34,16 @@ extension SimulatedGateway {
         set { state.withLock { $0.mirrorNext = newValue } }
     }
 
+    /// Holds sealing until the mirror cosigned the latest checkpoint: the checkpoint an upload
+    /// was prepared for stays the latest. Returns its size (`nil`: nothing is published).
+    func holdSealingForUpload() -> UInt64? {
+        state.withLock { s in
+            guard let size = s.published?.size else { return nil }
+            s.sealingHeldUntil = size
+            return size
+        }
+    }
+
     /// Records the mirror's cosignature of `size` (a 200 to `add-entries`).
     func mirrorCosigned(_ size: UInt64) {
         state.withLock { s in

@@ -51,6 +51,11 @@ final class SimulatedGateway: Sendable {
         var mirrorNext: UInt64?
         /// Push mode: the largest size the mirror cosigned.
         var mirrorCosigned: UInt64 = 0
+        /// Nothing more is sealed until the mirror cosigned this size (its upload was prepared
+        /// for exactly that checkpoint: ``FleetMirrorPusher/prepare(_:)``).
+        var sealingHeldUntil: UInt64 = 0
+        /// Full entry bundles made before the run (``prepareBundles(upTo:)``), by index.
+        var bundles: [UInt64: [UInt8]] = [:]
     }
 
     /// A signed checkpoint.
@@ -135,13 +140,24 @@ final class SimulatedGateway: Sendable {
         return out
     }
 
+    /// Makes the full entry bundles below `size` now, served from memory from then on (about
+    /// 28 KiB a bundle: 110 MiB for a million entries). For the backlog gateway: a real gateway
+    /// serves its bundles with its own CPU, here they would take the upstream's.
+    func prepareBundles(upTo size: UInt64) {
+        let full = size / UInt64(TileID.fullWidth)
+        var made: [UInt64: [UInt8]] = [:]
+        made.reserveCapacity(Int(full))
+        for index in 0..<full { made[index] = bundle(index: index, width: TileID.fullWidth) }
+        state.withLock { $0.bundles = made }
+    }
+
     // MARK: - Sealing
 
     /// Appends entries up to `target` and signs a checkpoint of the new size; returns it (`nil`
     /// when there was nothing to append and a checkpoint exists).
     func seal(upTo target: UInt64) throws -> Published? {
-        let old = state.withLock { $0.size }
-        guard target > old || state.withLock({ $0.published == nil }) else { return nil }
+        let (old, held) = state.withLock { ($0.size, $0.mirrorCosigned < $0.sealingHeldUntil) }
+        guard !held, target > old || state.withLock({ $0.published == nil }) else { return nil }
         let count = Int(max(target, old) - old)
         var leaves: [Hash32] = []
         leaves.reserveCapacity(count)
@@ -178,7 +194,10 @@ final class SimulatedGateway: Sendable {
     func tile(_ id: TileID) -> [UInt8]? {
         let published = state.withLock { $0.published?.size ?? 0 }
         guard id.isContained(inTreeOfSize: published) else { return nil }
-        if id.isEntryBundle { return bundle(index: id.index, width: id.width) }
+        if id.isEntryBundle {
+            if id.width == TileID.fullWidth, let bytes = state.withLock({ $0.bundles[id.index] }) { return bytes }
+            return bundle(index: id.index, width: id.width)
+        }
         let hashes = state.withLock { $0.tiles[level: id.level, index: id.index] }
         guard let hashes, hashes.count >= id.width else { return nil }
         var out: [UInt8] = []
