@@ -22,7 +22,10 @@
 #                       own CPU; 0: while the backlog clears, on the 2 cores the upstreams use
 #   LEASE=D ["10s"]     storage.lease: the takeover time after a SIGKILL (default 30 s is too long
 #                       for the "p99 ≤ 25 s after SIGKILL" target)
-#   PULL=D ["10s"]      gateways' pull_interval        CONNECTIONS=N [8] storage.connections
+#   PULL=D ["10s"]      gateways' pull_interval
+#   CONNECTIONS=N [16]  storage.connections of each instance (the default is 8; with 500 gateways
+#                       an instance, 100 of them pushing, the backlog's transactions queued behind
+#                       the fleet's: docs/PERFORMANCE.md)
 #   WITNESS=0           the fleet pushes no checkpoints (to measure collection alone)
 #   PG_SHARED_BUFFERS=S [1GB]  PG_MAX_WAL=S [4GB]  the cluster's shared_buffers and max_wal_size
 #                       (PostgreSQL's defaults, 128MB and 1GB, are sized for a laptop: at 10,000
@@ -49,7 +52,7 @@ LATER=${LATER:-100}
 BACKLOG=${BACKLOG:-1000000}
 LEASE=${LEASE:-10s}
 PULL=${PULL:-10s}
-CONNECTIONS=${CONNECTIONS:-8}
+CONNECTIONS=${CONNECTIONS:-16}
 WITNESS=${WITNESS:-1}
 PUSH=${PUSH:-200}
 BACKLOG_MODE=${BACKLOG_MODE:-pull}
@@ -321,8 +324,10 @@ if [ "$BACKLOG" -gt 0 ]; then
     if [ -n "$cleared" ]; then
         backlog_clear=$(echo "$cleared - $backlog_t" | bc | xargs printf '%.1f')
         # The rate counts from the last sample without staged entries (before it, up to
-        # registry_interval passed until an instance took the new gateway on).
+        # registry_interval passed until an instance took the new gateway on), or from the
+        # enrollment when the first sample of the gateway had entries staged already.
         started=$(q "SELECT max(t) FROM bench_samples WHERE gateway = $backlog_id AND staged = 0")
+        started=${started:-$backlog_t}
         backlog_collect=$(echo "$cleared - $started" | bc | xargs printf '%.1f')
         backlog_rate=$(echo "$BACKLOG / $backlog_collect" | bc)
         read -r b50 b99 _ <<<"$(lag "$BACKLOG_T" "$(ns "$cleared")")"
