@@ -156,8 +156,10 @@ final class SimulatedGateway: Sendable {
     /// Appends entries up to `target` and signs a checkpoint of the new size; returns it (`nil`
     /// when there was nothing to append and a checkpoint exists).
     func seal(upTo target: UInt64) throws -> Published? {
-        let (old, held) = state.withLock { ($0.size, $0.mirrorCosigned < $0.sealingHeldUntil) }
-        guard !held, target > old || state.withLock({ $0.published == nil }) else { return nil }
+        let (old, held, unpublished) = state.withLock {
+            ($0.size, $0.mirrorCosigned < $0.sealingHeldUntil, $0.published == nil)
+        }
+        guard !held, target > old || unpublished else { return nil }
         let count = Int(max(target, old) - old)
         var leaves: [Hash32] = []
         leaves.reserveCapacity(count)
@@ -192,12 +194,11 @@ final class SimulatedGateway: Sendable {
     /// What `GET /tile/…` answers for `id`: the bytes, or `nil` when the tile lies beyond the
     /// latest checkpoint (404).
     func tile(_ id: TileID) -> [UInt8]? {
-        let published = state.withLock { $0.published?.size ?? 0 }
-        guard id.isContained(inTreeOfSize: published) else { return nil }
-        if id.isEntryBundle {
-            if id.width == TileID.fullWidth, let bytes = state.withLock({ $0.bundles[id.index] }) { return bytes }
-            return bundle(index: id.index, width: id.width)
+        let (published, prepared) = state.withLock { s in
+            (s.published?.size ?? 0, id.isEntryBundle && id.width == TileID.fullWidth ? s.bundles[id.index] : nil)
         }
+        guard id.isContained(inTreeOfSize: published) else { return nil }
+        if id.isEntryBundle { return prepared ?? bundle(index: id.index, width: id.width) }
         let hashes = state.withLock { $0.tiles[level: id.level, index: id.index] }
         guard let hashes, hashes.count >= id.width else { return nil }
         var out: [UInt8] = []

@@ -34,9 +34,9 @@ final class MirrorUploader: Sendable {
 
     /// Uploads every entry of `latest` the mirror lacks and records the acknowledgement.
     ///
-    /// Up to `MirrorUploadWindow.defaultWindow` requests are in flight at once (``MirrorUploadWindow``); each next one is
-    /// read and compressed while the earlier ones travel, so the gateway's work overlaps the
-    /// network and the mirror's.
+    /// Up to `MirrorUploadWindow.defaultWindow` requests are in flight at once
+    /// (``MirrorUploadWindow``); each next one is read and compressed while the earlier ones
+    /// travel, so the gateway's work overlaps the network and the mirror's.
     func upload(_ latest: CheckpointRecord) async -> WitnessPushWorker.Outcome {
         let size = latest.size
         guard let origin = store.origin else { return .rejected("the store has no origin yet") }
