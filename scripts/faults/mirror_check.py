@@ -11,9 +11,10 @@
 
   mirror_check.py resends PROXY_LOG
       Reads mirror_proxy.py's log: every add-entries request that carries packages must start
-      at the next entry the mirror announced last (mirror-info of a 202/409, or the end of a
-      committed upload), and after a cut or a lost answer the gateway must ask again (an
-      add-entries request without packages) before it sends packages. Prints
+      at or after the next entry the mirror announced last (mirror-info of a 202/409, or the end
+      of a committed upload), and after a cut or a lost answer the gateway must ask again (an
+      add-entries request without packages) before it sends packages; requests count from when
+      their first byte came (those of the window already sent when a cut happened pass). Prints
       `R requests (A add-entries with packages, C cut, D answers dropped), resent 0 entries`;
       exits 1 (naming the request) when a request re-sends what the mirror said it holds, or sends
       without knowing where the mirror stands.
@@ -66,16 +67,28 @@ def store(path, origin):
     return 0
 
 
+WINDOW = 4  # the requests a gateway keeps in flight (MirrorUploadWindow.defaultWindow)
+
+
 def resends(path):
     """Checks that the gateway never sent entries the mirror had said it holds, never sent entries
     after a cut (or a lost answer) without asking first, and never had two requests for the same
-    entries in flight (requests cancelled by a cut may linger). Requests and answers are taken in time order: a gateway keeps several
-    requests of one upload in flight, each starting where the one before ends."""
+    entries in flight (requests cancelled by a cut may linger).
+
+    Requests count from when their first byte reached the proxy (`ts`), answers and cuts from when
+    the proxy answered or closed (`t1`): a gateway keeps several requests of one upload in flight,
+    each starting where the one before ends, and a request it sent before a cut reached it was
+    made without knowing of the cut. So may be a request the window made while the cut was
+    travelling (an earlier request's answer came first): one that continues the window's chain
+    (starts where a request sent before it ends), fewer than a window of them."""
     records = [json.loads(line) for line in open(path)]
-    events = sorted([(r["t0"], 0, r) for r in records] + [(r["t1"], 1, r) for r in records],
+    sent_at = lambda r: r.get("ts") or r["t0"]
+    events = sorted([(sent_at(r), 0, r) for r in records] + [(r["t1"], 1, r) for r in records],
                     key=lambda e: (e[0], e[1]))
     held = None  # the largest next entry the mirror announced (None: unknown, the gateway must ask)
     reset_at = -1.0  # the last cut or lost answer: answers to requests sent before it do not count
+    unasked = 0  # requests continuing the window's chain since the last reset, without asking
+    ends = set()  # where the requests with packages sent so far end
     in_flight = {}
     requests = len(records)
     packages = cuts = dropped = 0
@@ -91,28 +104,32 @@ def resends(path):
             if carries:
                 packages += 1
                 if held is None:
-                    bad.append("request %d sends entries %d..<%d without asking where the mirror stands" % (
-                        r["n"], start, end))
+                    if start in ends and unasked < WINDOW - 1:
+                        unasked += 1
+                    else:
+                        bad.append("request %d sends entries %d..<%d without asking where the mirror stands" % (
+                            r["n"], start, end))
                 elif start < held:
                     bad.append("request %d starts at %d, the mirror had said it holds up to %d" % (
                         r["n"], start, held))
-                for n, (s, e, t0) in in_flight.items():
-                    if start < e and s < end and t0 >= reset_at:
+                for n, (s, e, t) in in_flight.items():
+                    if start < e and s < end and t >= reset_at:
                         bad.append("request %d sends entries %d..<%d while request %d with %d..<%d is in flight" % (
                             r["n"], start, end, n, s, e))
-                in_flight[r["n"]] = (start, end, r["t0"])
+                in_flight[r["n"]] = (start, end, sent_at(r))
+                ends.add(end)
             continue
         in_flight.pop(r["n"], None)
         if r["cut"] is not None or r["dropped"]:
             cuts += r["cut"] is not None
             dropped += r["dropped"]
             held, reset_at = None, r["t1"]
-        elif r["t0"] < reset_at:
+        elif sent_at(r) < reset_at:
             continue
         elif r["status"] == 200:
-            held = max(held or 0, end)
+            held, unasked = max(held or 0, end), 0
         elif "next_entry" in r:
-            held = max(held or 0, r["next_entry"])
+            held, unasked = max(held or 0, r["next_entry"]), 0
         else:
             held, reset_at = None, r["t1"]
     summary = "%d requests (%d add-entries with packages, %d cut, %d answers dropped)" % (

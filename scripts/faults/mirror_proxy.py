@@ -4,19 +4,23 @@ scenarios (push-upload.sh, push-refusals.sh). Each request is read whole from th
 forwarded to the upstream — whole, or cut after N bytes of its body — and the upstream's answer
 is relayed back (or dropped). One JSON line per request goes to --log:
 
-  {"n": 7, "endpoint": "add-entries", "origin": "...", "start": 0, "end": 9000, "bytes": 51234,
-   "cut": 5000, "status": 202, "tree_size": 9000, "next_entry": 4096, "dropped": false}
+  {"n": 7, "endpoint": "add-entries", "origin": "...", "start": 0, "end": 8192,
+   "upload_end": 9000, "bytes": 51234, "cut": 5000, "status": 202, "tree_size": 9000,
+   "next_entry": 4096, "dropped": false, "ts": 12.301, "t0": 12.305, "t1": 12.306}
 
-(`start`/`end` from the add-entries header, inflated when the body is gzip; `cut` the body bytes
-forwarded before the connection was closed, null when the whole body went; `status` null when no
-answer came back; `t0`/`t1` when the request was read and when it was answered or cut, in
-seconds of a monotonic clock: a gateway keeps several requests in flight.)
+(`start` the add-entries header's upload_start, `end` where the request's packages end (its
+start when it carries none), `upload_end` the header's end, all read from the body inflated when
+it is gzip; `cut` the body bytes forwarded before the connection was closed, null when the whole
+body went; `status` null when no answer came back; `ts`, `t0`, `t1` when the request's first
+byte came, when it was read whole, and when it was answered or cut, in seconds of a monotonic
+clock: a gateway keeps several requests in flight, and learns of a cut only after `t1`.)
 
 Options:
   --listen PORT --target PORT   loopback ports
   --log FILE                    the JSON lines
   --cut-entries N,N,...         the first add-entries requests that carry packages are cut after
-                                N body bytes, one N each, in order
+                                N body bytes, one N each, in order (a request of N bytes or
+                                fewer passes whole and leaves its N to the next one)
   --cut-checkpoint N,...        the same for add-checkpoint
   --drop-commit K               the first K answers 200 to add-entries are not relayed: the
                                 gateway's connection is closed instead (the cosignature is lost)
@@ -42,14 +46,17 @@ counter = {"n": 0, "entries": 0, "checkpoint": 0, "commits": 0}
 
 
 def read_head(sock, buf):
-    """Reads until the end of an HTTP head; returns (head bytes, rest) or (None, buf) at EOF."""
+    """Reads until the end of an HTTP head; returns (head bytes, rest, when its first byte came)
+    or (None, buf, None) at EOF."""
+    first = time.monotonic() if buf else None
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
         if not chunk:
-            return None, buf
+            return None, buf, None
+        first = first or time.monotonic()
         buf += chunk
     head, rest = buf.split(b"\r\n\r\n", 1)
-    return head + b"\r\n\r\n", rest
+    return head + b"\r\n\r\n", rest, first
 
 
 def headers_of(head):
@@ -103,14 +110,27 @@ def reframe(head, body_length):
 
 
 def upload_header(body, fields):
-    """(origin, start, end) of an add-entries body, None when it cannot be read."""
+    """(origin, start, end, upload_end) of an add-entries body: `end` where its packages end (its
+    start when it carries none, as a question does), `upload_end` the checkpoint's size from its
+    header; None when it cannot be read."""
     try:
         if fields.get("content-encoding", "").lower() == "gzip":
-            body = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, 4096)
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
         (olen,) = struct.unpack(">H", body[:2])
         origin = body[2:2 + olen].decode()
-        start, end = struct.unpack(">QQ", body[2 + olen:18 + olen])
-        return origin, start, end
+        start, upload_end = struct.unpack(">QQ", body[2 + olen:18 + olen])
+        off = 18 + olen
+        off += 2 + struct.unpack(">H", body[off:off + 2])[0]  # the ticket
+        end = start
+        while off < len(body) and end < upload_end:
+            count = min(upload_end, end - end % 256 + 256) - end
+            for _ in range(count):
+                off += 2 + struct.unpack(">H", body[off:off + 2])[0]
+            off += 1 + 32 * body[off]
+            if off > len(body):
+                return None
+            end += count
+        return origin, start, end, upload_end
     except Exception:
         return None
 
@@ -122,7 +142,7 @@ def handle(client, args):
         upstream = socket.create_connection(("127.0.0.1", args.target))
         ubuf = b""
         while True:
-            head, buf = read_head(client, buf)
+            head, buf, ts = read_head(client, buf)
             if head is None:
                 return
             request_line, fields = headers_of(head)
@@ -135,15 +155,16 @@ def handle(client, args):
             with lock:
                 counter["n"] += 1
                 record["n"] = counter["n"]
-                record["t0"] = time.monotonic()
+                record["ts"], record["t0"] = ts, time.monotonic()
                 if endpoint == "add-entries":
                     parsed = upload_header(body, fields)
                     if parsed:
-                        record["origin"], record["start"], record["end"] = parsed
+                        record["origin"], record["start"], record["end"], record["upload_end"] = parsed
                     carries = parsed is None or parsed[1] < parsed[2]
                     if carries and args.hold_entries:
                         hold = True
-                    elif carries and counter["entries"] < len(args.cut_entries):
+                    elif (carries and counter["entries"] < len(args.cut_entries)
+                          and args.cut_entries[counter["entries"]] < len(body)):
                         cut = args.cut_entries[counter["entries"]]
                         counter["entries"] += 1
                 elif endpoint == "add-checkpoint" and counter["checkpoint"] < len(args.cut_checkpoint):
@@ -173,7 +194,7 @@ def handle(client, args):
                 record["cut"] = cut
                 log(args, record)
                 return  # both connections close: the upstream sees a body cut after `cut` bytes
-            rhead, ubuf = read_head(upstream, ubuf)
+            rhead, ubuf, _ = read_head(upstream, ubuf)
             if rhead is None:
                 log(args, record)
                 return

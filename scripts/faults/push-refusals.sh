@@ -101,7 +101,7 @@ s3=$(gw_sealed_settled 120)
 # the first of its window (the one starting at the mirror's next entry; the latest such).
 held() {
     python3 -c 'import json,sys
-held = [r for r in map(json.loads, open(sys.argv[1])) if r.get("end") == int(sys.argv[2]) and r.get("start", 0) < r["end"] and r["cut"] == 0]
+held = [r for r in map(json.loads, open(sys.argv[1])) if r.get("upload_end") == int(sys.argv[2]) and r.get("start", 0) < r["end"] and r["cut"] == 0]
 print("%04d" % min(held, key=lambda r: (r["start"], -r["n"]))["n"]) if held else sys.exit(1)' "$PROXY_LOG" "$s3"
 }
 wait_until 60 "packages held" held || die "A did not send its packages up to $s3 within 60 s ($(tail -2 "$PROXY_LOG"))"

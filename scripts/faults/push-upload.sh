@@ -27,7 +27,7 @@ source "$FAULTS_DIR/push-lib.sh"
 
 backlog=12000 rate=150000
 cuts=40,1500,8000,25000,60000
-parse_options 'backlog=200000 rate=400000; cuts=10,200,3000,9000,25000,45000,60000,80000,100000,120000' \
+parse_options 'backlog=200000 rate=400000; cuts=10,200,3000,9000,25000,45000,60000,80000,100000,110000' \
     'backlog=backlog rate=rate' "$@"
 
 fault_start
