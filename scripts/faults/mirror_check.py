@@ -29,7 +29,8 @@ import hashlib
 import json
 import sqlite3
 import sys
-import zlib
+
+import mirror_body
 
 
 def store(path, origin):
@@ -142,32 +143,17 @@ def resends(path):
 
 
 def tamper(path, encoding, what, out):
-    body = bytearray(open(path, "rb").read())
-    if encoding == "gzip":
-        body = bytearray(zlib.decompress(bytes(body), 16 + zlib.MAX_WBITS))
-    olen = int.from_bytes(body[0:2], "big")
-    off = 2 + olen
-    start = int.from_bytes(body[off:off + 8], "big")
-    end = int.from_bytes(body[off + 8:off + 16], "big")
-    off += 16
-    off += 2 + int.from_bytes(body[off:off + 2], "big")  # the ticket
-    subtree = start - start % 256
-    count = min(end, subtree + 256) - start
-    first = None
-    for _ in range(count):
-        length = int.from_bytes(body[off:off + 2], "big")
-        if first is None:
-            first = off + 2 + length - 1
-        off += 2 + length
-    hashes = body[off]
+    body = bytearray(mirror_body.inflate(open(path, "rb").read(), encoding == "gzip"))
+    start, count, entries, proof = mirror_body.read(body)[3][0]
+    hashes = body[proof]
     if what == "entry":
-        at = first
+        at = entries + 1 + int.from_bytes(body[entries:entries + 2], "big")  # its last byte
         detail = "entry %d of the package for %d..<%d" % (start, start, start + count)
     else:
         if hashes == 0:
             print("the first package has no proof hash")
             return 2
-        at = off + hashes * 32
+        at = proof + hashes * 32
         detail = "proof hash %d of %d of the package for %d..<%d" % (hashes, hashes, start, start + count)
     body[at] ^= 0x01
     open(out, "wb").write(bytes(body))

@@ -35,11 +35,11 @@ import argparse
 import json
 import os
 import socket
-import struct
 import sys
 import threading
 import time
-import zlib
+
+import mirror_body
 
 lock = threading.Lock()
 counter = {"n": 0, "entries": 0, "checkpoint": 0, "commits": 0}
@@ -114,22 +114,9 @@ def upload_header(body, fields):
     start when it carries none, as a question does), `upload_end` the checkpoint's size from its
     header; None when it cannot be read."""
     try:
-        if fields.get("content-encoding", "").lower() == "gzip":
-            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        (olen,) = struct.unpack(">H", body[:2])
-        origin = body[2:2 + olen].decode()
-        start, upload_end = struct.unpack(">QQ", body[2 + olen:18 + olen])
-        off = 18 + olen
-        off += 2 + struct.unpack(">H", body[off:off + 2])[0]  # the ticket
-        end = start
-        while off < len(body) and end < upload_end:
-            count = min(upload_end, end - end % 256 + 256) - end
-            for _ in range(count):
-                off += 2 + struct.unpack(">H", body[off:off + 2])[0]
-            off += 1 + 32 * body[off]
-            if off > len(body):
-                return None
-            end += count
+        gzip = fields.get("content-encoding", "").lower() == "gzip"
+        origin, start, upload_end, packages = mirror_body.read(mirror_body.inflate(body, gzip))
+        end = packages[-1][0] + packages[-1][1] if packages else start
         return origin, start, end, upload_end
     except Exception:
         return None
