@@ -12,6 +12,56 @@ import Testing
 @Suite("Push: several add-entries requests of one upload in flight")
 struct MirrorWindowTests {
     @Test(
+        "a request held behind one that is refused gets 409 at the next entry the mirror holds, and stores no gap",
+        arguments: UpstreamEngine.allCases)
+    func heldRequestBehindRefusedOne(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        let checkpoint = try gateway.grow(16_384)
+        let m = try MirrorFixture(dir: dir, gateways: [gateway], engine: engine)
+        let origin = gateway.origin
+        try await withServer(m.router) { port in
+            let client = MirrorClient(port: port)
+            #expect(try await client.addCheckpoint(gateway, old: 0, note: checkpoint.note, size: 16_384).status == 200)
+            // The first request's last package has a wrong proof; its body arrives in two halves and
+            // the second request comes in between, so that it waits for the first one's staging.
+            var first = MirrorClient.body(gateway, start: 0, end: 16_384, packages: 32)
+            first[first.count - 1] ^= 1
+            let half = first.count / 2
+            let (parts, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+            let http = try PeerHTTPClient(
+                baseURL: "http://127.0.0.1:\(port)", token: "token-1", tls: nil, timeout: .seconds(30))
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mirror/add-entries")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer token-1")
+            request.body = .stream(parts, length: .known(Int64(first.count)))
+            async let firstAnswer = http.client.execute(request, timeout: .seconds(30))
+            feed.yield(ByteBuffer(bytes: first[..<half]))
+            try #require(
+                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).inProgress == 1 })
+            async let secondAnswer = client.addEntries(gateway, start: 8192, end: 16_384)
+            try #require(
+                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).waiting == 1 })
+            feed.yield(ByteBuffer(bytes: first[half...]))
+            feed.finish()
+            // The first one's 32 packages go together, are refused, then go one by one: 31 stored.
+            let a = try await firstAnswer
+            #expect(a.status.code == 422)
+            // The second one waited for entries up to 8192 that never came: it stores nothing
+            // beyond the gap and says where the mirror stands.
+            let b = try await secondAnswer
+            #expect(b.status == 409, "\(b.status) \(b.text)")
+            #expect((b.mirrorInfo?.nextEntry ?? .max) <= 7936, "\(b.text)")
+            await http.shutdown()
+            try await MirrorTests.expectHolds(gateway, m, size: 7936, verified: 0)
+            // The gateway resumes where the mirror stands.
+            #expect(try await client.addEntries(gateway, start: 7936, end: 16_384).status == 200)
+        }
+        try await MirrorTests.expectHolds(gateway, m, size: 16_384)
+        #expect(m.mirror.uploads.requests(origin: origin) == (0, 0))
+    }
+
+    @Test(
         "a request beyond the next entry waits while an earlier one of the origin is in progress, then goes on",
         arguments: UpstreamEngine.allCases)
     func laterRequestIsHeld(engine: UpstreamEngine) async throws {
