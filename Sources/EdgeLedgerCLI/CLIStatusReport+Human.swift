@@ -112,7 +112,8 @@ extension CLIStatusReport {
                     "sparkplug",
                     "\(sparkplug.nodes) edge nodes (\(sparkplug.alive) alive), "
                         + (sparkplug.gapsTotal > 0 ? paint.warn(gaps) : gaps)
-                        + ", \(sparkplug.rebirthRequests) rebirth requests since the agent started"
+                        + ", \(sparkplug.rebirthRequests) rebirth requests, \(sparkplug.redelivered) messages "
+                        + "delivered again since the agent started"
                 ))
             if let last = sparkplug.lastGap { rows.append(("", "last gap: \(last)")) }
         }

@@ -94,6 +94,7 @@ extension CLIStatusReport {
             o.field("sparkplug_nodes_alive", sparkplug.alive)
             o.field("sparkplug_gaps", sparkplug.gapsTotal)
             o.field("sparkplug_rebirth_requests", sparkplug.rebirthRequests)
+            o.field("sparkplug_redelivered", sparkplug.redelivered)
             o.field("sparkplug_last_gap", sparkplug.lastGap)
         }
         o.end()

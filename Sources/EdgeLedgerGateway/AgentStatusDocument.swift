@@ -18,7 +18,7 @@ import EdgeLedgerSystem
 ///
 /// Members may be added in later versions of the same format; readers ignore the ones they do
 /// not know. `broker` is `connected`, `disconnected` or `unknown`. An agent with `sparkplug_b`
-/// topics adds `sparkplug` (``SparkplugStatus/json()``): nodes, gaps by kind, rebirth requests.
+/// topics adds `sparkplug` (``SparkplugStatus/json()``): nodes, gaps by kind, rebirth requests, redeliveries.
 public struct AgentStatusDocument: Sendable, Equatable {
     /// The value of `format` this type writes and reads.
     public static let format = "edge-ledger-status/v1"
@@ -95,6 +95,8 @@ public struct AgentStatusDocument: Sendable, Equatable {
         var alive: Int
         var gaps: [String: Int]
         var rebirth_requests: Int
+        /// Absent from agents before it was added.
+        var redelivered: Int?
         var last_gap: String?
     }
 
@@ -120,7 +122,7 @@ public struct AgentStatusDocument: Sendable, Equatable {
             sparkplug: wire.sparkplug.map {
                 SparkplugStatus(
                     nodes: $0.nodes, alive: $0.alive, gaps: $0.gaps, rebirthRequests: $0.rebirth_requests,
-                    lastGap: $0.last_gap)
+                    redelivered: $0.redelivered ?? 0, lastGap: $0.last_gap)
             })
     }
 }

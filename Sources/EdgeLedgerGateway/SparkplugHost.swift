@@ -18,6 +18,7 @@ public final class SparkplugHost: Sendable {
     private struct Counters {
         var gaps: [SparkplugGap.Kind: Int] = [:]
         var rebirthRequests = 0
+        var redelivered = 0
         var lastGap: String?
     }
 
@@ -60,6 +61,10 @@ public final class SparkplugHost: Sendable {
     /// when called for, answered with a rebirth command), which the caller records as an entry.
     public func observe(_ message: SparkplugMessage, now: Int64) -> SparkplugGap? {
         let observation = state.withLock { $0.observe(message, now: now) }
+        if observation.redelivered {
+            counters.withLock { $0.redelivered += 1 }
+            metrics?.redelivered.increment()
+        }
         guard var gap = observation.gap else { return nil }
         if let node = observation.rebirth {
             let command = SparkplugEncoder.rebirthCommand(timestamp: UInt64(max(0, now) / 1_000_000))
@@ -103,7 +108,7 @@ public final class SparkplugHost: Sendable {
             SparkplugStatus(
                 nodes: nodes, alive: alive,
                 gaps: Dictionary(uniqueKeysWithValues: $0.gaps.map { ($0.key.rawValue, $0.value) }),
-                rebirthRequests: $0.rebirthRequests, lastGap: $0.lastGap)
+                rebirthRequests: $0.rebirthRequests, redelivered: $0.redelivered, lastGap: $0.lastGap)
         }
     }
 }

@@ -11,11 +11,16 @@ public final class SparkplugMetrics: Sendable {
         public static let gaps = "edge_ledger_sparkplug_gaps_total"
         /// Counter: `Node Control/Rebirth` commands sent to edge nodes.
         public static let rebirthRequests = "edge_ledger_sparkplug_rebirth_requests_total"
+        /// Counter: messages that repeated one of their node's last sequenced messages (same
+        /// `seq` and timestamp), not counted as gaps.
+        public static let redelivered = "edge_ledger_sparkplug_redelivered_total"
     }
 
     private let gapsByKind: [SparkplugGap.Kind: Counter]
     /// ``Name/rebirthRequests``.
     public let rebirthRequests: Counter
+    /// ``Name/redelivered``.
+    public let redelivered: Counter
 
     /// Creates every metric through `factory`.
     public init(factory: any MetricsFactory) {
@@ -25,6 +30,7 @@ public final class SparkplugMetrics: Sendable {
         }
         gapsByKind = gaps
         rebirthRequests = Counter(label: Name.rebirthRequests, dimensions: [], factory: factory)
+        redelivered = Counter(label: Name.redelivered, dimensions: [], factory: factory)
     }
 
     /// ``Name/gaps`` for `kind`.

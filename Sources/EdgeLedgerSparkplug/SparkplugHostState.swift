@@ -4,7 +4,10 @@ import EdgeLedgerCore
 /// message: the node's birth (NBIRTH and its `bdSeq`), its death (NDEATH, matched by `bdSeq`),
 /// and its `seq` (0–255, one more per message after NBIRTH). A message that does not follow is a
 /// ``SparkplugGap``; the caller records it and, when ``Observation/rebirth`` is set, asks the node
-/// for a new birth certificate (`Node Control/Rebirth`).
+/// for a new birth certificate (`Node Control/Rebirth`). A message that repeats one of the node's
+/// last sequenced messages (its `seq` and its timestamp: a QoS 1 redelivery, a node resending)
+/// is ``Observation/redelivered``, not a gap, and leaves the expected `seq` where it was; whether
+/// it becomes an entry again is deduplication's decision (`dedup = "sparkplug"`).
 ///
 /// Nothing survives a restart: the first message of each node after one, unless it is an NBIRTH,
 /// is a ``SparkplugGap/Kind/stateUnknown`` gap. Not thread-safe: keep it behind a lock.
@@ -15,6 +18,8 @@ public struct SparkplugHostState: Sendable {
         public var gap: SparkplugGap?
         /// The node to send `Node Control/Rebirth` to now (enabled, alive, not rate-limited).
         public var rebirth: SparkplugNode?
+        /// The message repeats one of the node's last sequenced messages (see the type's notes).
+        public var redelivered = false
     }
 
     /// One edge node's state.
@@ -29,6 +34,8 @@ public struct SparkplugHostState: Sendable {
         var nextSeq: UInt64?
         /// When the last rebirth request went to the node (nanoseconds, the caller's clock).
         var lastRebirth: Int64?
+        /// The last sequenced messages since the birth.
+        var recent = SparkplugRecentMessages()
     }
 
     /// Most edge nodes tracked; past it an arbitrary node is forgotten (its next message is then
@@ -63,14 +70,22 @@ public struct SparkplugHostState: Sendable {
         guard let id = message.topic.node else { return Observation() }  // STATE
         let type = message.messageType
         if type == .ncmd || type == .dcmd { return Observation() }  // host → node, unnumbered
-        if nodes[id] == nil, nodes.count >= Self.maximumNodes { nodes.remove(at: nodes.startIndex) }
-        var node = nodes[id] ?? Node(alive: false, born: false)
-        let known = nodes[id] != nil
+        // Taken out while it changes, so that its buffer of recent messages is not copied.
+        let stored = nodes.removeValue(forKey: id)
+        if stored == nil, nodes.count >= Self.maximumNodes { nodes.remove(at: nodes.startIndex) }
+        var node = stored ?? Node(alive: false, born: false)
+        let known = stored != nil
         var gap: SparkplugGap?
         func noticed(_ kind: SparkplugGap.Kind) -> SparkplugGap {
             SparkplugGap(
                 kind: kind, node: id, deviceID: message.topic.deviceID, messageType: type, receivedSeq: message.seq,
                 detectedAt: now)
+        }
+        if type != .ndeath, known, node.alive, let seq = message.seq, let timestamp = message.timestamp,
+            node.recent.contains(seq: seq, timestamp: timestamp), type != .nbirth || message.bdSeq == node.bdSeq
+        {
+            nodes[id] = node
+            return Observation(redelivered: true)
         }
         switch type {
         case .nbirth:
@@ -78,6 +93,10 @@ public struct SparkplugHostState: Sendable {
             node.born = true
             node.bdSeq = message.bdSeq
             node.nextSeq = message.seq.map { ($0 &+ 1) % 256 }
+            node.recent.removeAll()
+            if let seq = message.seq, let timestamp = message.timestamp {
+                node.recent.record(seq: seq, timestamp: timestamp)
+            }
         case .ndeath:
             if node.alive, node.born, node.bdSeq != message.bdSeq {
                 // Not this birth's death: a stale will message. The node stays alive.
@@ -90,6 +109,7 @@ public struct SparkplugHostState: Sendable {
                 node.alive = false
                 node.born = false
                 node.nextSeq = nil
+                node.recent.removeAll()
             }
         default:  // sequenced: NDATA, DBIRTH, DDATA, DDEATH
             if !known {
@@ -103,7 +123,10 @@ public struct SparkplugHostState: Sendable {
             }
             node.alive = true
             // Resynchronised on what arrived: one loss is one gap, not one per later message.
-            if let seq = message.seq { node.nextSeq = (seq &+ 1) % 256 }
+            if let seq = message.seq {
+                node.nextSeq = (seq &+ 1) % 256
+                if let timestamp = message.timestamp { node.recent.record(seq: seq, timestamp: timestamp) }
+            }
         }
         var rebirth: SparkplugNode?
         if var g = gap {

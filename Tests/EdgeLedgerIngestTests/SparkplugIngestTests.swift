@@ -140,4 +140,33 @@ import Testing
         let gap = try #require(try h.reader().entries(from: 0, to: 1).first)
         #expect(String(decoding: gap.payload, as: UTF8.self).contains(#""rebirth_requested":false"#))
     }
+
+    @Test func aMessageDeliveredAgainIsNoGapAndAsksNoRebirth() throws {
+        let broker = try MosquittoBroker()
+        let h = try Self.harness(broker)
+        try h.start()
+        let commands = try CommandListener(broker: broker)
+        let edge = try EdgeNodeSimulator(broker: broker)
+        edge.send("spBv1.0/line-3/NBIRTH/press", SparkplugEncoder.nodeBirth(timestamp: 10, bdSeq: 0))
+        let data = (1...3).map { SparkplugEncoder.payload(timestamp: 10 + $0, seq: $0, metrics: []) }
+        for payload in data { edge.send("spBv1.0/line-3/NDATA/press", payload) }
+        // The node resends its second message (as after a reconnect), then goes on.
+        edge.send("spBv1.0/line-3/NDATA/press", data[1])
+        edge.send("spBv1.0/line-3/NDATA/press", SparkplugEncoder.payload(timestamp: 14, seq: 4, metrics: []))
+        edge.close()
+        // Without dedup the message is recorded twice, and nothing else: no gap, no NCMD.
+        #expect(try h.waitForEntries(6) == 6)
+        usleep(300_000)
+        #expect(commands.received.isEmpty, "\(commands.received.map(\.topic))")
+        let (_, metrics) = try h.get("/metrics")
+        #expect(metrics.contains("edge_ledger_sparkplug_redelivered_total 1"), "\(metrics)")
+        #expect(!metrics.contains(#"edge_ledger_sparkplug_gaps_total{kind="sequence_gap"} 1"#))
+        let (_, statusBody) = try h.getBytes("/status")
+        let status = try #require(try AgentStatusDocument(json: statusBody).sparkplug)
+        #expect(status.gapsTotal == 0 && status.redelivered == 1 && status.rebirthRequests == 0, "\(status)")
+        #expect(h.stop() == 0)
+        let r = try h.reader()
+        let entries = try r.entries(from: 0, to: try r.nextIndex())
+        #expect(entries.count == 6 && entries.allSatisfy { $0.topic.hasPrefix("spBv1.0/line-3/N") })
+    }
 }

@@ -7,12 +7,12 @@ import Testing
     private let second: Int64 = 1_000_000_000
 
     private func message(
-        _ type: SparkplugAttributes.MessageType, seq: UInt64? = nil, bdSeq: UInt64? = nil
+        _ type: SparkplugAttributes.MessageType, seq: UInt64? = nil, bdSeq: UInt64? = nil, timestamp: UInt64? = 1
     ) -> SparkplugMessage {
         var topic = try! SparkplugTopic(parsing: "spBv1.0/plant-7/NDATA/press-1")
         topic.messageType = type
         topic.deviceID = type.isDeviceMessage ? "spindle" : nil
-        return SparkplugMessage(topic: topic, seq: seq, bdSeq: bdSeq, timestamp: 1)
+        return SparkplugMessage(topic: topic, seq: seq, bdSeq: bdSeq, timestamp: timestamp)
     }
 
     @Test func aBornNodeCountingOnHasNoGapAcrossTheWrap() {
@@ -41,6 +41,38 @@ import Testing
         var wrap = SparkplugHostState()
         _ = wrap.observe(message(.nbirth, seq: 254, bdSeq: 1), now: 0)
         #expect(wrap.observe(message(.ndata, seq: 1), now: 1).gap?.missed == 2)
+    }
+
+    @Test func aMessageDeliveredAgainIsNoGapAndTheSequenceGoesOn() throws {
+        var state = SparkplugHostState()
+        _ = state.observe(message(.nbirth, seq: 0, bdSeq: 1, timestamp: 100), now: 0)
+        for i in 1...5 as ClosedRange<UInt64> {
+            #expect(state.observe(message(.ndata, seq: i, timestamp: 100 + i), now: Int64(i)).gap == nil)
+        }
+        // After a reconnect the broker delivers 4 and 3 again, and the birth: the same seq and
+        // timestamp as before. Not a gap, no rebirth.
+        for (seq, type) in [(4, .ndata), (3, .ndata), (0, .nbirth)] as [(UInt64, SparkplugAttributes.MessageType)] {
+            let again = state.observe(message(type, seq: seq, bdSeq: 1, timestamp: 100 + seq), now: 6)
+            #expect(again.redelivered && again.gap == nil && again.rebirth == nil, "seq \(seq)")
+        }
+        // The sequence goes on where it was.
+        #expect(state.observe(message(.ndata, seq: 6, timestamp: 106), now: 7).gap == nil)
+        // A recent seq with a new timestamp is a loss (here of 254 messages), not a redelivery.
+        let lost = state.observe(message(.ndata, seq: 5, timestamp: 400), now: 8)
+        #expect(!lost.redelivered && lost.gap?.kind == .sequenceGap && lost.gap?.expectedSeq == 7)
+        // Without a timestamp nothing tells a repeat from a loss: a gap, as before.
+        var bare = SparkplugHostState()
+        _ = bare.observe(message(.nbirth, seq: 0, bdSeq: 1, timestamp: nil), now: 0)
+        _ = bare.observe(message(.ndata, seq: 1, timestamp: nil), now: 1)
+        #expect(bare.observe(message(.ndata, seq: 1, timestamp: nil), now: 2).gap?.kind == .sequenceGap)
+        // Only the last 16 messages are remembered, and a birth forgets them.
+        var long = SparkplugHostState()
+        _ = long.observe(message(.nbirth, seq: 0, bdSeq: 1, timestamp: 0), now: 0)
+        for i in 1...17 as ClosedRange<UInt64> { _ = long.observe(message(.ndata, seq: i, timestamp: i), now: 1) }
+        #expect(long.observe(message(.ndata, seq: 2, timestamp: 2), now: 2).redelivered)
+        #expect(long.observe(message(.ndata, seq: 1, timestamp: 1), now: 2).gap?.kind == .sequenceGap)
+        _ = long.observe(message(.nbirth, seq: 0, bdSeq: 2, timestamp: 50), now: 3)
+        #expect(long.observe(message(.ndata, seq: 2, timestamp: 2), now: 4).gap?.kind == .sequenceGap)
     }
 
     @Test func rebirthRequestsAreRateLimitedPerNodeButEveryGapIsReported() {
