@@ -18,7 +18,8 @@ import EdgeLedgerSystem
 ///
 /// Members may be added in later versions of the same format; readers ignore the ones they do
 /// not know. `broker` is `connected`, `disconnected` or `unknown`. An agent with `sparkplug_b`
-/// topics adds `sparkplug` (``SparkplugStatus/json()``): nodes, gaps by kind, rebirth requests, redeliveries.
+/// topics adds `sparkplug` (``SparkplugStatus/json()``): nodes, gaps by kind, rebirth requests,
+/// redeliveries.
 public struct AgentStatusDocument: Sendable, Equatable {
     /// The value of `format` this type writes and reads.
     public static let format = "edge-ledger-status/v1"
