@@ -21,8 +21,16 @@ package struct PeerHTTPResponse: Sendable {
 /// or the request timed out.
 package struct PeerTransportError: Error, CustomStringConvertible {
     package var description: String
+    /// The response was larger than the request's limit (at most the limit was read).
+    package var tooLarge = false
+    /// With ``tooLarge``: the response's length as its `Content-Length` announced it, if it did.
+    package var announcedLength: Int?
 
-    package init(description: String) { self.description = description }
+    package init(description: String, tooLarge: Bool = false, announcedLength: Int? = nil) {
+        self.description = description
+        self.tooLarge = tooLarge
+        self.announcedLength = announcedLength
+    }
 }
 
 /// An AsyncHTTPClient with the settings of one peer (TLS, timeout, bearer token), for the
@@ -99,13 +107,21 @@ package final class PeerHTTPClient: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(clamping: timeout.nanosecondsClamped))
         do {
             let response = try await client.execute(request, deadline: deadline)
+            if let length = response.headers.first(name: "Content-Length").flatMap({ Int($0) }), length > limit {
+                // Known before reading: nothing of the body is read.
+                throw PeerTransportError(
+                    description: "response to \(method) /\(path) announces \(length) bytes, more than \(limit)",
+                    tooLarge: true, announcedLength: length)
+            }
             let buffer = try await response.body.collect(upTo: limit)
             return PeerHTTPResponse(
                 status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),
                 body: Array(buffer: buffer))
+        } catch let error as PeerTransportError {
+            throw error
         } catch let error as NIOTooManyBytesError {
             throw PeerTransportError(
-                description: "response to \(method) /\(path) is larger than \(limit) bytes: \(error)")
+                description: "response to \(method) /\(path) is larger than \(limit) bytes: \(error)", tooLarge: true)
         } catch is CancellationError {
             throw CancellationError()
         } catch {

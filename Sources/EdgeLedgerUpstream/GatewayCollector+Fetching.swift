@@ -18,7 +18,8 @@ extension GatewayCollector {
     /// size the one before it left). What waits is bounded, in bundles and in bytes: twice
     /// ``parallelFetches`` bundles fetched or in flight, no new fetch while twice ``batchBytes``
     /// are fetched and not parsed, and two assembled batches of at most ``batchBundles`` bundles
-    /// or ``batchBytes`` each.
+    /// or ``batchBytes`` each. Across collectors, the bytes fetched and not stored yet count
+    /// against the instance's ``CollectorMemoryBudget`` (see there), reserved before each fetch.
     func fetchAndStage(
         _ state: CollectorGatewayState, checkpoint: Checkpoint, collected: CollectedCheckpoint, document: String?,
         served: [TileKey: [Hash32]]
@@ -36,12 +37,23 @@ extension GatewayCollector {
         let last = (size - 1) / UInt64(TileID.fullWidth)
         var staged = start
         var verifying = Duration.zero
+        // Bytes this pull holds in the instance's budget (reserved for fetches in flight, fetched
+        // and not stored yet): given back as batches are stored, and whatever is left at the end.
+        var accounted = 0
+        defer { fetchBudget?.release(accounted) }
         try await withThrowingTaskGroup(of: FetchStep.self) { group in
             var nextToFetch = first
             var nextToProcess = first
             var ready: [UInt64: FetchedBundle] = [:]
             var readyBytes = 0
             var inFlight = 0
+            // Each fetch's reservation; bundles larger than theirs, to fetch again; the reservation
+            // per entry, from the entries seen (it only grows during a pull).
+            var reservations: [UInt64: Int] = [:]
+            var refetch: [UInt64] = []
+            var entryEstimate = entryEstimateOfLastPull.withLock { $0 }
+            defer { entryEstimateOfLastPull.withLock { $0 = entryEstimate } }
+            var storingBytes = 0
             var assembling = AssembledBatch(from: start, capacity: batchBundles)
             // A complete batch whose upper tiles are still on their way.
             var held: AssembledBatch?
@@ -71,6 +83,7 @@ extension GatewayCollector {
                     let f = ready.removeValue(forKey: nextToProcess)
                 {
                     readyBytes -= f.bundle.count
+                    assembling.budgetBytes += f.bundle.count
                     let started = ContinuousClock.now
                     defer { verifying += ContinuousClock.now - started }
                     let skip = nextToProcess == first ? Int(start - first * UInt64(TileID.fullWidth)) : 0
@@ -108,6 +121,7 @@ extension GatewayCollector {
                 }
                 if !storing, !waiting.isEmpty {
                     let batch = waiting.removeFirst()
+                    storingBytes = batch.budgetBytes
                     group.addTask {
                         .stored(
                             try await self.store(
@@ -117,37 +131,72 @@ extension GatewayCollector {
                 }
                 // Refill after processing: what was just parsed freed room in the window.
                 while failure == nil, inFlight < parallelFetches, inFlight + ready.count < 2 * parallelFetches,
-                    readyBytes < 2 * batchBytes, nextToFetch <= last
+                    readyBytes < 2 * batchBytes, let b = refetch.min() ?? (nextToFetch <= last ? nextToFetch : nil)
                 {
-                    let b = nextToFetch
+                    // Past the budget, only a pull with nothing else in progress fetches (one bundle).
+                    let limit =
+                        fetchBudget == nil
+                        ? Self.largestBundle(width: TileWidths.width(level: 0, index: b, treeSize: size))
+                        : Self.bundleReservation(b, treeSize: size, entryEstimate: entryEstimate)
+                    if let fetchBudget, !fetchBudget.reserve(limit, force: group.isEmpty) { break }
+                    accounted += limit
+                    reservations[b] = limit
                     group.addTask {
                         do {
-                            return .fetched(b, try await self.fetchBundle(b, treeSize: size))
+                            return .fetched(b, try await self.fetchBundle(b, treeSize: size, limit: limit))
+                        } catch let error as OverReservation {
+                            return .overReservation(b, error.announced ?? 2 * error.limit)
                         } catch {
-                            return .failed(error)
+                            return .failed(b, error)
                         }
                     }
-                    // The upper tiles this bundle's entries change, ahead of the batch that needs them.
-                    request(
-                        Self.upperKeys(
-                            from: max(start, b * UInt64(TileID.fullWidth)),
-                            to: min(size, (b + 1) * UInt64(TileID.fullWidth))))
-                    nextToFetch += 1
+                    if let i = refetch.firstIndex(of: b) {
+                        refetch.remove(at: i)
+                    } else {
+                        // The upper tiles this bundle's entries change, ahead of the batch that needs them.
+                        request(
+                            Self.upperKeys(
+                                from: max(start, b * UInt64(TileID.fullWidth)),
+                                to: min(size, (b + 1) * UInt64(TileID.fullWidth))))
+                        nextToFetch += 1
+                    }
                     inFlight += 1
                 }
                 guard let step = try await group.next() else { break }
                 switch step {
                 case .fetched(let b, let fetched):
                     inFlight -= 1
+                    // Keep what the bundle holds of its reservation.
+                    let unused = (reservations.removeValue(forKey: b) ?? 0) - fetched.bundle.count
+                    fetchBudget?.release(unused)
+                    accounted -= unused
+                    entryEstimate = max(
+                        entryEstimate, Self.entryEstimate(bytes: fetched.bundle.count, width: fetched.bundleID.width))
                     ready[b] = fetched
                     readyBytes += fetched.bundle.count
+                case .overReservation(let b, let needed):
+                    // Fetched again with the reservation its Content-Length announced, otherwise
+                    // twice the last (up to the largest entries).
+                    inFlight -= 1
+                    let reserved = reservations.removeValue(forKey: b) ?? 0
+                    fetchBudget?.release(reserved)
+                    accounted -= reserved
+                    let width = TileWidths.width(level: 0, index: b, treeSize: size)
+                    entryEstimate = max(entryEstimate, needed / max(1, width) + 1)
+                    refetch.append(b)
                 case .fetchedTile(let key, let hashes):
                     upper[key] = hashes
                 case .stored(let newSize):
                     staged = newSize
                     storing = false
-                case .failed(let error):
+                    fetchBudget?.release(storingBytes)
+                    accounted -= storingBytes
+                    storingBytes = 0
+                case .failed(let b, let error):
                     inFlight -= 1
+                    let reserved = reservations.removeValue(forKey: b) ?? 0
+                    fetchBudget?.release(reserved)
+                    accounted -= reserved
                     if failure == nil { failure = error }
                 case .failedTile(let error):
                     if failure == nil { failure = error }
@@ -182,7 +231,9 @@ extension GatewayCollector {
     /// One step of ``fetchAndStage(_:checkpoint:collected:document:served:)``.
     enum FetchStep: Sendable {
         case fetched(UInt64, FetchedBundle)
-        case failed(any Error)
+        /// The bundle is larger than the bytes reserved for it: how many to reserve next.
+        case overReservation(UInt64, Int)
+        case failed(UInt64, any Error)
         case fetchedTile(TileKey, [Hash32])
         case failedTile(any Error)
         case stored(UInt64)
@@ -199,6 +250,8 @@ extension GatewayCollector {
         /// The hash tiles above level 0 the batch changes (set when it is complete).
         var upperKeys: [TileKey] = []
         var bundles = 0
+        /// The bundle bytes it holds in the instance's ``CollectorMemoryBudget``.
+        var budgetBytes = 0
         /// Whether the batch reaches the checkpoint.
         var complete = false
 
@@ -286,55 +339,5 @@ extension GatewayCollector {
         let shift = UInt64(TileID.height * level)
         let first = (index &* 256 &+ UInt64(position)) << shift
         return "\(first)..<\(first &+ (1 << shift))"
-    }
-
-    // MARK: - Fetching
-
-    struct FetchedBundle: Sendable {
-        var bundleID: TileID
-        var bundle: [UInt8]
-        var tile: [Hash32]
-    }
-
-    /// Entry bundle `index` and its level-0 hash tile, at their widths in a tree of `treeSize`.
-    func fetchBundle(_ index: UInt64, treeSize: UInt64) async throws -> FetchedBundle {
-        let width = TileWidths.width(level: 0, index: index, treeSize: treeSize)
-        let bundleID = TileID.entryBundle(index: index, width: width)
-        let tileID = TileID(level: 0, index: index, width: width)
-        async let tileResponse = client.get(tileID.path, limit: width * 32)
-        let bundle = try await client.get(bundleID.path, limit: width * (2 + Entry.maximumEncodedSize))
-        try GatewayHTTPFailure.check(bundle, request: "GET /\(bundleID.path)")
-        let tile = try await tileResponse
-        try GatewayHTTPFailure.check(tile, request: "GET /\(tileID.path)")
-        return FetchedBundle(
-            bundleID: bundleID, bundle: bundle.body, tile: try TileParsing.hashes(tile.body, id: tileID))
-    }
-
-    /// Hash tile `key` at its width in a tree of `treeSize`.
-    func fetchTile(_ key: TileKey, treeSize: UInt64) async throws -> [Hash32] {
-        let width = TileWidths.width(level: key.level, index: key.index, treeSize: treeSize)
-        let id = TileID(level: key.level, index: key.index, width: width)
-        let response = try await client.get(id.path, limit: width * 32)
-        try GatewayHTTPFailure.check(response, request: "GET /\(id.path)")
-        return try TileParsing.hashes(response.body, id: id)
-    }
-
-    /// The given hash tiles at their widths in a tree of `treeSize`, fetched in parallel.
-    func fetchTiles(_ keys: [TileKey], treeSize: UInt64) async throws -> [TileKey: [Hash32]] {
-        try await withThrowingTaskGroup(of: (TileKey, [Hash32]).self) { group in
-            var out: [TileKey: [Hash32]] = [:]
-            var pending = keys[...]
-            var inFlight = 0
-            while true {
-                while inFlight < parallelFetches, let key = pending.popFirst() {
-                    group.addTask { (key, try await self.fetchTile(key, treeSize: treeSize)) }
-                    inFlight += 1
-                }
-                guard let (key, hashes) = try await group.next() else { break }
-                inFlight -= 1
-                out[key] = hashes
-            }
-            return out
-        }
     }
 }

@@ -44,6 +44,10 @@ public final class GatewayCollector: Service, Sendable {
     let parallelFetches: Int
     let batchBundles: Int
     let batchBytes: Int
+    /// The instance's budget for fetched entries (`nil`: this collector's own bounds only).
+    let fetchBudget: CollectorMemoryBudget?
+    /// The reservation per entry the last pull ended with (see ``bundleReservation(_:treeSize:entryEstimate:)``).
+    let entryEstimateOfLastPull = Mutex(GatewayCollector.initialEntryEstimate)
     let logger: Logger
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
     let metrics: UpstreamMetrics?
@@ -66,13 +70,16 @@ public final class GatewayCollector: Service, Sendable {
     ///   - batchBundles: bundles stored per transaction.
     ///   - batchBytes: entry bytes stored per transaction at most (a batch of large entries ends
     ///     before `batchBundles`); bundles fetched and not parsed yet are held up to twice this.
+    ///   - memory: the budget the instance's collectors share for fetched entries not stored yet
+    ///     (`storage.collector_memory`); `nil`: only this collector's own bounds.
     ///   - onVerified: called after each newly verified checkpoint (e.g. to wake the anchorer).
     ///   - metrics: where each pull's outcome is recorded (`/metrics` of `edge-ledger-upstream`).
     /// - Throws: ``UpstreamError`` when a verifier key is unusable or the TLS files cannot be read.
     public init(
         gateway: GatewayConfiguration, store: CollectorStore, anchoring: Bool = false,
         cosigners: [any NoteVerifier] = [], parallelFetches: Int = 16,
-        batchBundles: Int = 64, batchBytes: Int = 8 << 20, logger: Logger = Logger(label: "edge-ledger.collector"),
+        batchBundles: Int = 64, batchBytes: Int = 8 << 20, memory: CollectorMemoryBudget? = nil,
+        logger: Logger = Logger(label: "edge-ledger.collector"),
         onVerified: (@Sendable (CollectedCheckpoint) -> Void)? = nil, metrics: UpstreamMetrics? = nil
     ) throws {
         self.origin = gateway.origin
@@ -100,6 +107,7 @@ public final class GatewayCollector: Service, Sendable {
         self.parallelFetches = max(1, parallelFetches)
         self.batchBundles = max(1, batchBundles)
         self.batchBytes = max(1, batchBytes)
+        self.fetchBudget = memory
         var logger = logger
         logger[metadataKey: "gateway"] = "\(gateway.origin)"
         self.logger = logger

@@ -49,6 +49,9 @@ public final class UpstreamMetrics: Sendable {
         public static let anchorAlready = "edge_ledger_anchor_already_anchored_total"
         /// Anchoring jobs waiting (due or backing off), as of the anchorer's last look.
         public static let anchorPending = "edge_ledger_anchor_pending"
+        /// Gauge: bytes the collectors hold in the instance's budget for fetched entries
+        /// (`storage.collector_memory`; see ``CollectorMemoryBudget``).
+        public static let collectorMemory = "edge_ledger_collector_memory_bytes"
         /// Counter, labels `endpoint` (`add-checkpoint`, `add-entries`) and `outcome`
         /// (`MirrorResponse.Outcome`): requests to the mirror.
         public static let mirrorRequests = "edge_ledger_mirror_requests_total"
@@ -100,6 +103,8 @@ public final class UpstreamMetrics: Sendable {
     public let anchorAlready: Counter
     /// ``Name/anchorPending``.
     public let anchorPending: Gauge
+    /// ``Name/collectorMemory``.
+    public let collectorMemory: Gauge
 
     /// Creates every metric for the given gateway origins through `factory`.
     ///
@@ -138,6 +143,7 @@ public final class UpstreamMetrics: Sendable {
         self.mirrorRefusals = refusals
         mirrorEntries = Counter(label: Name.mirrorEntries, dimensions: [], factory: factory)
         anchored = Counter(label: Name.anchored, dimensions: [], factory: factory)
+        collectorMemory = Gauge(label: Name.collectorMemory, dimensions: [], factory: factory)
         anchorFailures = Counter(label: Name.anchorFailures, dimensions: [], factory: factory)
         anchorAlready = Counter(label: Name.anchorAlready, dimensions: [], factory: factory)
         anchorPending = Gauge(label: Name.anchorPending, dimensions: [], factory: factory)

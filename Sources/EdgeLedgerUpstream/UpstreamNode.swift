@@ -79,12 +79,15 @@ public struct UpstreamNode: Sendable {
             configuration: configuration.anchor, store: store, logger: Logger(label: "edge-ledger.anchor"),
             metrics: metrics, instanceID: instanceID)
         let anchoring = configuration.anchor.isEnabled
+        let collectorMemory = CollectorMemoryBudget(
+            capacity: configuration.storage.collectorMemory, gauge: metrics.collectorMemory)
         let supervisor = CollectorSupervisor(
             instanceID: instanceID, store: store, witness: witness, configuration: configuration, metrics: metrics
         ) { gateway, _ in
             try GatewayCollector(
                 gateway: gateway, store: store, anchoring: anchoring, cosigners: [witnessVerifier],
-                logger: Logger(label: "edge-ledger.collector"), onVerified: { _ in anchorer.nudge() },
+                memory: collectorMemory, logger: Logger(label: "edge-ledger.collector"),
+                onVerified: { _ in anchorer.nudge() },
                 metrics: metrics)
         }
         let endpoint =

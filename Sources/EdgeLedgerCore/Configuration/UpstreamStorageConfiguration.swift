@@ -20,6 +20,10 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
     /// `registry_interval`: how often the gateway registry is read for enrolled, changed or
     /// disabled gateways. Default 2 s.
     public var registryInterval: Duration
+    /// `collector_memory`: the bytes of fetched entries not stored yet that this instance's
+    /// collectors hold at once, all pulls together (past it, a pull fetches one bundle at a
+    /// time and only with nothing else in progress). Default 256 MiB.
+    public var collectorMemory: Int
     /// `tiles_dir`: where this instance keeps the immutable tiles and entry bundles it serves
     /// (docs/UPSTREAM.md, "Reading what the upstream holds"); relative paths resolve against the
     /// configuration file's directory. `nil`: ``defaultTilesDirectory``.
@@ -46,9 +50,10 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
     public init(
         path: String = "/var/lib/edge-ledger/upstream.db", durability: StorageDurability = .power,
         url: ConfigSecret? = nil, connections: Int = 8, instanceID: String? = nil, lease: Duration = .seconds(30),
-        registryInterval: Duration = .seconds(2), tilesDir: String? = nil
+        registryInterval: Duration = .seconds(2), tilesDir: String? = nil, collectorMemory: Int = 256 << 20
     ) {
         self.tilesDir = tilesDir
+        self.collectorMemory = collectorMemory
         self.path = path
         self.durability = durability
         self.url = url
@@ -73,7 +78,8 @@ public struct UpstreamStorageConfiguration: Sendable, Equatable {
             lease: r.duration("lease", default: d.lease, in: .seconds(2)...(.seconds(3600))),
             registryInterval: r.duration(
                 "registry_interval", default: d.registryInterval, in: .milliseconds(100)...(.seconds(600))),
-            tilesDir: r.filePath("tiles_dir"))
+            tilesDir: r.filePath("tiles_dir"),
+            collectorMemory: r.byteSize("collector_memory", default: d.collectorMemory, in: (1 << 20)...(1 << 40)))
         r.finish()
     }
 }
