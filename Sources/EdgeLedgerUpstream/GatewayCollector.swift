@@ -47,7 +47,7 @@ public final class GatewayCollector: Service, Sendable {
     /// The instance's budget for fetched entries (`nil`: this collector's own bounds only).
     let fetchBudget: CollectorMemoryBudget?
     /// The reservation per entry the last pull ended with (see ``bundleReservation(_:treeSize:entryEstimate:)``).
-    let entryEstimateOfLastPull = Mutex(GatewayCollector.initialEntryEstimate)
+    let entryEstimateOfLastPull: Mutex<Int>
     let logger: Logger
     private let onVerified: (@Sendable (CollectedCheckpoint) -> Void)?
     let metrics: UpstreamMetrics?
@@ -108,6 +108,9 @@ public final class GatewayCollector: Service, Sendable {
         self.batchBundles = max(1, batchBundles)
         self.batchBytes = max(1, batchBytes)
         self.fetchBudget = memory
+        // Set here, after everything that can throw: a Mutex initialized before a throw made
+        // Swift 6.3's optimizer crash (ownership verifier, release builds).
+        self.entryEstimateOfLastPull = Mutex(Self.initialEntryEstimate)
         var logger = logger
         logger[metadataKey: "gateway"] = "\(gateway.origin)"
         self.logger = logger
