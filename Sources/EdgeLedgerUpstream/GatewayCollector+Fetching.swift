@@ -130,9 +130,18 @@ extension GatewayCollector {
                     storing = true
                 }
                 // Refill after processing: what was just parsed freed room in the window.
-                while failure == nil, inFlight < parallelFetches, inFlight + ready.count < 2 * parallelFetches,
-                    readyBytes < 2 * batchBytes, let b = refetch.min() ?? (nextToFetch <= last ? nextToFetch : nil)
-                {
+                while failure == nil {
+                    // A bundle fetched again first, whatever the window holds: processing waits on it.
+                    let b: UInt64
+                    if let again = refetch.min() {
+                        b = again
+                    } else if nextToFetch <= last, inFlight < parallelFetches,
+                        inFlight + ready.count < 2 * parallelFetches, readyBytes < 2 * batchBytes
+                    {
+                        b = nextToFetch
+                    } else {
+                        break
+                    }
                     // Past the budget, only a pull with nothing else in progress fetches (one bundle).
                     let limit =
                         fetchBudget == nil

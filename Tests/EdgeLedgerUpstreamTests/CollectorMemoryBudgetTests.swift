@@ -83,6 +83,36 @@ struct CollectorMemoryBudgetTests {
             gateways, engine: engine, dir: dir, name: "unbounded.db", budget: unbounded, batchBytes: batchBytes)
         #expect(unbounded.peak > bound, "without the budget: peak \(unbounded.peak), bound \(bound)")
     }
+
+    @Test(
+        "a bundle larger than its reservation is fetched again even while smaller ones after it fill the window",
+        arguments: UpstreamEngine.allCases)
+    func refetchIsNotHeldBackByTheWindow(engine: UpstreamEngine) async throws {
+        let dir = try TemporaryFolder()
+        // Bundle 0 of 2 KiB entries (about 530 KB: over the first reservation of about 130 KB),
+        // answered late, then bundles of small entries (about 21 KB), which fill the window's
+        // bytes (2 × 16 KiB) meanwhile.
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.append(256, payloadSize: 2048)
+        try gateway.append(2048, payloadSize: 48)
+        try gateway.seal()
+        let store = try UpstreamTestStores.make(engine, dir: dir, name: "upstream.db")
+        let budget = CollectorMemoryBudget(capacity: 1 << 30)
+        let server = try TestTileServer(gateway: gateway)
+        server.bundleDelays.withLock { $0[0] = .milliseconds(300) }
+        try await withServers([server]) { ports in
+            let collector = try GatewayCollector(
+                gateway: gateway.gatewayConfiguration(url: "http://127.0.0.1:\(ports[0])"), store: store,
+                parallelFetches: 4, batchBundles: 64, batchBytes: 16 << 10, memory: budget,
+                logger: testLogger("test.collector", level: .critical))
+            let report = await collector.pullOnce()
+            await collector.shutdown()
+            try #require(report.outcome == .verified, "\(report)")
+            let state = try #require(try await store.gatewayState(origin: gateway.origin))
+            try await CollectorTests.expectSameEntries(gateway, store, id: state.id, size: 2304)
+        }
+        #expect(budget.used == 0)
+    }
 }
 
 /// Runs one tile server per gateway on 127.0.0.1 while `body` runs with their ports, in order.

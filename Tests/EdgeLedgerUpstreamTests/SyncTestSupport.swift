@@ -164,6 +164,8 @@ final class TestTileServer: Sendable {
     let requests = Mutex<Int>(0)
     /// Runs (once) before the first entry bundle is served: what happens while a pull fetches.
     let beforeFirstBundle = Mutex<(@Sendable () async -> Void)?>(nil)
+    /// How long to wait before serving entry bundles, by index (a gateway slow on one of them).
+    let bundleDelays = Mutex<[UInt64: Duration]>([:])
 
     init(gateway: GatewayFixture, token: String = "collector-token") throws {
         self.reader = try LedgerReader(path: gateway.path, hasher: OpenSSLHasher.sha256)
@@ -197,6 +199,7 @@ final class TestTileServer: Sendable {
                     return h
                 }
                 await hook?()
+                if let delay = self.bundleDelays.withLock({ $0[id.index] }) { try await Task.sleep(for: delay) }
             }
             let data =
                 id.isEntryBundle
