@@ -4,7 +4,7 @@ import EdgeLedgerCore
 extension GatewayCollector {
     /// The bytes reserved per entry before any bundle of the gateway was seen (a format-v1
     /// reading is about 100–300 bytes; larger entries cost one fetch again, see
-    /// ``OverReservation``). Each pull starts from where the last one ended.
+    /// ``OverReservation``). Each pull starts from what the last one saw.
     static let initialEntryEstimate = 512
 
     /// A bundle fetched with a limit (its reservation) turned out larger: fetch it again with a

@@ -48,11 +48,18 @@ extension GatewayCollector {
             var readyBytes = 0
             var inFlight = 0
             // Each fetch's reservation; bundles larger than theirs, to fetch again; the reservation
-            // per entry, from the entries seen (it only grows during a pull).
+            // per entry (from the last pull, raised by what this one sees), and what this one saw:
+            // the next pull starts from that, so one pull of large entries does not make every
+            // later one reserve for them.
             var reservations: [UInt64: Int] = [:]
             var refetch: [UInt64] = []
             var entryEstimate = entryEstimateOfLastPull.withLock { $0 }
-            defer { entryEstimateOfLastPull.withLock { $0 = entryEstimate } }
+            var seenEstimate: Int?
+            func saw(_ estimate: Int) {
+                entryEstimate = max(entryEstimate, estimate)
+                seenEstimate = max(seenEstimate ?? Self.initialEntryEstimate, estimate)
+            }
+            defer { entryEstimateOfLastPull.withLock { $0 = seenEstimate ?? entryEstimate } }
             var storingBytes = 0
             var assembling = AssembledBatch(from: start, capacity: batchBundles)
             // A complete batch whose upper tiles are still on their way.
@@ -179,8 +186,7 @@ extension GatewayCollector {
                     let unused = (reservations.removeValue(forKey: b) ?? 0) - fetched.bundle.count
                     fetchBudget?.release(unused)
                     accounted -= unused
-                    entryEstimate = max(
-                        entryEstimate, Self.entryEstimate(bytes: fetched.bundle.count, width: fetched.bundleID.width))
+                    saw(Self.entryEstimate(bytes: fetched.bundle.count, width: fetched.bundleID.width))
                     ready[b] = fetched
                     readyBytes += fetched.bundle.count
                 case .overReservation(let b, let needed):
@@ -191,7 +197,7 @@ extension GatewayCollector {
                     fetchBudget?.release(reserved)
                     accounted -= reserved
                     let width = TileWidths.width(level: 0, index: b, treeSize: size)
-                    entryEstimate = max(entryEstimate, needed / max(1, width) + 1)
+                    saw(needed / max(1, width) + 1)
                     refetch.append(b)
                 case .fetchedTile(let key, let hashes):
                     upper[key] = hashes

@@ -113,6 +113,30 @@ struct CollectorMemoryBudgetTests {
         }
         #expect(budget.used == 0)
     }
+
+    @Test("a pull's reservation per entry follows the entries it saw, down as well as up")
+    func estimateFollowsTheEntries() async throws {
+        let dir = try TemporaryFolder()
+        let gateway = try GatewayFixture(dir: dir)
+        try gateway.append(256, payloadSize: 2048)
+        try gateway.seal()
+        let store = try UpstreamTestStores.make(.sqlite, dir: dir, name: "upstream.db")
+        let server = try TestTileServer(gateway: gateway)
+        try await withServers([server]) { ports in
+            let collector = try GatewayCollector(
+                gateway: gateway.gatewayConfiguration(url: "http://127.0.0.1:\(ports[0])"), store: store,
+                parallelFetches: 4, memory: CollectorMemoryBudget(capacity: 1 << 30),
+                logger: testLogger("test.collector", level: .critical))
+            try #require(await collector.pullOnce().outcome == .verified)
+            #expect(collector.entryEstimateOfLastPull.withLock { $0 } > 2048)
+            // Then only small entries: the next pull reserves for those again.
+            try gateway.append(512, payloadSize: 48)
+            try gateway.seal()
+            try #require(await collector.pullOnce().outcome == .verified)
+            #expect(collector.entryEstimateOfLastPull.withLock { $0 } == GatewayCollector.initialEntryEstimate)
+            await collector.shutdown()
+        }
+    }
 }
 
 /// Runs one tile server per gateway on 127.0.0.1 while `body` runs with their ports, in order.
