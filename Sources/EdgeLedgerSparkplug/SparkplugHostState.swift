@@ -81,8 +81,8 @@ public struct SparkplugHostState: Sendable {
                 kind: kind, node: id, deviceID: message.topic.deviceID, messageType: type, receivedSeq: message.seq,
                 detectedAt: now)
         }
-        if type != .ndeath, known, node.alive, let seq = message.seq, let timestamp = message.timestamp,
-            node.recent.contains(seq: seq, timestamp: timestamp), type != .nbirth || message.bdSeq == node.bdSeq
+        if type != .ndeath, known, node.alive, node.recent.contains(message),
+            type != .nbirth || message.bdSeq == node.bdSeq
         {
             nodes[id] = node
             return Observation(redelivered: true)
@@ -94,9 +94,7 @@ public struct SparkplugHostState: Sendable {
             node.bdSeq = message.bdSeq
             node.nextSeq = message.seq.map { ($0 &+ 1) % 256 }
             node.recent.removeAll()
-            if let seq = message.seq, let timestamp = message.timestamp {
-                node.recent.record(seq: seq, timestamp: timestamp)
-            }
+            node.recent.record(message)
         case .ndeath:
             if node.alive, node.born, node.bdSeq != message.bdSeq {
                 // Not this birth's death: a stale will message. The node stays alive.
@@ -123,10 +121,8 @@ public struct SparkplugHostState: Sendable {
             }
             node.alive = true
             // Resynchronised on what arrived: one loss is one gap, not one per later message.
-            if let seq = message.seq {
-                node.nextSeq = (seq &+ 1) % 256
-                if let timestamp = message.timestamp { node.recent.record(seq: seq, timestamp: timestamp) }
-            }
+            if let seq = message.seq { node.nextSeq = (seq &+ 1) % 256 }
+            node.recent.record(message)
         }
         var rebirth: SparkplugNode?
         if var g = gap {

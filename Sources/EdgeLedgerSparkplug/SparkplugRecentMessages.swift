@@ -11,9 +11,9 @@ struct SparkplugRecentMessages: Sendable {
     private var keys: [UInt64] = []
     private var next = 0
 
-    /// Remembers a message.
-    mutating func record(seq: UInt64, timestamp: UInt64) {
-        let key = Self.key(seq: seq, timestamp: timestamp)
+    /// Remembers `message` (one without a `seq` or a timestamp cannot be told again: not kept).
+    mutating func record(_ message: SparkplugMessage) {
+        guard let key = Self.key(message) else { return }
         if keys.count < Self.capacity {
             keys.append(key)
         } else {
@@ -22,9 +22,10 @@ struct SparkplugRecentMessages: Sendable {
         }
     }
 
-    /// Whether a message with this `seq` and timestamp is among the remembered ones.
-    func contains(seq: UInt64, timestamp: UInt64) -> Bool {
-        keys.contains(Self.key(seq: seq, timestamp: timestamp))
+    /// Whether `message` repeats a remembered one (its `seq` and timestamp).
+    func contains(_ message: SparkplugMessage) -> Bool {
+        guard let key = Self.key(message) else { return false }
+        return keys.contains(key)
     }
 
     /// Forgets every message (a birth or death starts the sequence again).
@@ -33,7 +34,8 @@ struct SparkplugRecentMessages: Sendable {
         next = 0
     }
 
-    private static func key(seq: UInt64, timestamp: UInt64) -> UInt64 {
-        timestamp &<< 8 | (seq & 0xFF)
+    private static func key(_ message: SparkplugMessage) -> UInt64? {
+        guard let seq = message.seq, let timestamp = message.timestamp else { return nil }
+        return timestamp &<< 8 | (seq & 0xFF)
     }
 }

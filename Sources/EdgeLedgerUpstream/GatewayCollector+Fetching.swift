@@ -60,6 +60,15 @@ extension GatewayCollector {
                 seenEstimate = max(seenEstimate ?? Self.initialEntryEstimate, estimate)
             }
             defer { entryEstimateOfLastPull.withLock { $0 = seenEstimate ?? entryEstimate } }
+            func giveBack(_ bytes: Int) {
+                fetchBudget?.release(bytes)
+                accounted -= bytes
+            }
+            // A bundle fetch is over: what it reserved beyond the `kept` bytes it brought goes back.
+            func settle(_ b: UInt64, keeping kept: Int = 0) {
+                inFlight -= 1
+                giveBack((reservations.removeValue(forKey: b) ?? 0) - kept)
+            }
             var storingBytes = 0
             var assembling = AssembledBatch(from: start, capacity: batchBundles)
             // A complete batch whose upper tiles are still on their way.
@@ -181,21 +190,14 @@ extension GatewayCollector {
                 guard let step = try await group.next() else { break }
                 switch step {
                 case .fetched(let b, let fetched):
-                    inFlight -= 1
-                    // Keep what the bundle holds of its reservation.
-                    let unused = (reservations.removeValue(forKey: b) ?? 0) - fetched.bundle.count
-                    fetchBudget?.release(unused)
-                    accounted -= unused
+                    settle(b, keeping: fetched.bundle.count)
                     saw(Self.entryEstimate(bytes: fetched.bundle.count, width: fetched.bundleID.width))
                     ready[b] = fetched
                     readyBytes += fetched.bundle.count
                 case .overReservation(let b, let needed):
                     // Fetched again with the reservation its Content-Length announced, otherwise
                     // twice the last (up to the largest entries).
-                    inFlight -= 1
-                    let reserved = reservations.removeValue(forKey: b) ?? 0
-                    fetchBudget?.release(reserved)
-                    accounted -= reserved
+                    settle(b)
                     let width = TileWidths.width(level: 0, index: b, treeSize: size)
                     saw(needed / max(1, width) + 1)
                     refetch.append(b)
@@ -204,14 +206,10 @@ extension GatewayCollector {
                 case .stored(let newSize):
                     staged = newSize
                     storing = false
-                    fetchBudget?.release(storingBytes)
-                    accounted -= storingBytes
+                    giveBack(storingBytes)
                     storingBytes = 0
                 case .failed(let b, let error):
-                    inFlight -= 1
-                    let reserved = reservations.removeValue(forKey: b) ?? 0
-                    fetchBudget?.release(reserved)
-                    accounted -= reserved
+                    settle(b)
                     if failure == nil { failure = error }
                 case .failedTile(let error):
                     if failure == nil { failure = error }

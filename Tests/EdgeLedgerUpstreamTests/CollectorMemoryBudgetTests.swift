@@ -138,14 +138,3 @@ struct CollectorMemoryBudgetTests {
         }
     }
 }
-
-/// Runs one tile server per gateway on 127.0.0.1 while `body` runs with their ports, in order.
-func withServers<R: Sendable>(
-    _ servers: [TestTileServer], _ body: @Sendable ([Int]) async throws -> R
-) async throws -> R {
-    guard let first = servers.first else { return try await body([]) }
-    let rest = Array(servers.dropFirst())
-    return try await withServer(first.router) { port in
-        try await withServers(rest) { ports in try await body([port] + ports) }
-    }
-}

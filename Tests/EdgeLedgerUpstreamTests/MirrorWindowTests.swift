@@ -23,36 +23,16 @@ struct MirrorWindowTests {
         try await withServer(m.router) { port in
             let client = MirrorClient(port: port)
             #expect(try await client.addCheckpoint(gateway, old: 0, note: checkpoint.note, size: 16_384).status == 200)
-            // The first request's last package has a wrong proof; its body arrives in two halves and
-            // the second request comes in between, so that it waits for the first one's staging.
+            // The first request's last package has a wrong proof; the second waits for its staging.
             var first = MirrorClient.body(gateway, start: 0, end: 16_384, packages: 32)
             first[first.count - 1] ^= 1
-            let half = first.count / 2
-            let (parts, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            let http = try PeerHTTPClient(
-                baseURL: "http://127.0.0.1:\(port)", token: "token-1", tls: nil, timeout: .seconds(30))
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mirror/add-entries")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer token-1")
-            request.body = .stream(parts, length: .known(Int64(first.count)))
-            async let firstAnswer = http.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: first[..<half]))
-            try #require(
-                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).inProgress == 1 })
-            async let secondAnswer = client.addEntries(gateway, start: 8192, end: 16_384)
-            try #require(
-                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).waiting == 1 })
-            feed.yield(ByteBuffer(bytes: first[half...]))
-            feed.finish()
+            let (a, b) = try await Self.interleaved(first, gateway, m, port: port)
             // The first one's 32 packages go together, are refused, then go one by one: 31 stored.
-            let a = try await firstAnswer
-            #expect(a.status.code == 422)
+            #expect(a.status == 422)
             // The second one waited for entries up to 8192 that never came: it stores nothing
             // beyond the gap and says where the mirror stands.
-            let b = try await secondAnswer
             #expect(b.status == 409, "\(b.status) \(b.text)")
             #expect((b.mirrorInfo?.nextEntry ?? .max) <= 7936, "\(b.text)")
-            await http.shutdown()
             try await MirrorTests.expectHolds(gateway, m, size: 7936, verified: 0)
             // The gateway resumes where the mirror stands.
             #expect(try await client.addEntries(gateway, start: 7936, end: 16_384).status == 200)
@@ -73,32 +53,11 @@ struct MirrorWindowTests {
         try await withServer(m.router) { port in
             let client = MirrorClient(port: port)
             #expect(try await client.addCheckpoint(gateway, old: 0, note: checkpoint.note, size: 16_384).status == 200)
-            // The first request's body arrives in two halves; the second request comes in between.
             let first = MirrorClient.body(gateway, start: 0, end: 16_384, packages: 32)
-            let half = first.count / 2
-            let (parts, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            let http = try PeerHTTPClient(
-                baseURL: "http://127.0.0.1:\(port)", token: "token-1", tls: nil, timeout: .seconds(30))
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mirror/add-entries")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer token-1")
-            request.body = .stream(parts, length: .known(Int64(first.count)))
-            async let firstAnswer = http.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: first[..<half]))
-            try #require(
-                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).inProgress == 1 })
-            async let secondAnswer = client.addEntries(gateway, start: 8192, end: 16_384)
-            // Without the queue the second would be answered 409 at once, never waiting.
-            try #require(
-                await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).waiting == 1 })
-            feed.yield(ByteBuffer(bytes: first[half...]))
-            feed.finish()
-            let a = try await firstAnswer
-            let aInfo = try MirrorInfo(parsing: Array(buffer: try await a.body.collect(upTo: 1 << 16)))
-            #expect(a.status.code == 202 && aInfo.nextEntry == 8192)
-            let b = try await secondAnswer
+            let (a, b) = try await Self.interleaved(first, gateway, m, port: port)
+            let aInfo = try MirrorInfo(parsing: a.body)
+            #expect(a.status == 202 && aInfo.nextEntry == 8192)
             #expect(b.status == 200, "\(b.status) \(b.text)")
-            await http.shutdown()
         }
         try await MirrorTests.expectHolds(gateway, m, size: 16_384)
         #expect(m.mirror.uploads.requests(origin: origin) == (0, 0))
@@ -144,6 +103,38 @@ struct MirrorWindowTests {
         #expect(statuses.filter { $0 == 409 }.count <= 4, "\(statuses)")
         #expect(statuses.filter { $0 == 202 || $0 == 200 }.count == 5, "\(statuses)")
         print("narrow: \(statuses)")
+    }
+
+    /// Sends the add-entries body `first` in two halves and, in between, once it is in
+    /// progress, the request for entries 8192..<16,384 of `gateway`, which then waits for the
+    /// first one's staging (without the queue it would be answered 409 at once). Returns both
+    /// answers.
+    static func interleaved(
+        _ first: [UInt8], _ gateway: GatewayFixture, _ m: MirrorFixture, port: Int
+    ) async throws -> (first: PeerHTTPResponse, second: PeerHTTPResponse) {
+        let origin = gateway.origin
+        let half = first.count / 2
+        let (parts, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let http = try PeerHTTPClient(
+            baseURL: "http://127.0.0.1:\(port)", token: "token-1", tls: nil, timeout: .seconds(30))
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mirror/add-entries")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer token-1")
+        request.body = .stream(parts, length: .known(Int64(first.count)))
+        async let firstAnswer = http.client.execute(request, timeout: .seconds(30))
+        feed.yield(ByteBuffer(bytes: first[..<half]))
+        try #require(
+            await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).inProgress == 1 })
+        async let secondAnswer = MirrorClient(port: port).addEntries(gateway, start: 8192, end: 16_384)
+        try #require(
+            await WitnessPusherTests.eventually(10) { m.mirror.uploads.requests(origin: origin).waiting == 1 })
+        feed.yield(ByteBuffer(bytes: first[half...]))
+        feed.finish()
+        let a = try await firstAnswer
+        let aBody = Array(buffer: try await a.body.collect(upTo: 1 << 16))
+        let b = try await secondAnswer
+        await http.shutdown()
+        return (PeerHTTPResponse(status: Int(a.status.code), contentType: nil, body: aBody), b)
     }
 
     /// Sets `checkpoint` as the pending one and uploads its entries with a window of 4 requests

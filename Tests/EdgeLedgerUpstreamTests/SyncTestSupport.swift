@@ -151,6 +151,17 @@ func withServer<Context: RequestContext, R: Sendable>(
     }
 }
 
+/// Runs one tile server per gateway on 127.0.0.1 while `body` runs with their ports, in order.
+func withServers<R: Sendable>(
+    _ servers: [TestTileServer], _ body: @Sendable ([Int]) async throws -> R
+) async throws -> R {
+    guard let first = servers.first else { return try await body([]) }
+    let rest = Array(servers.dropFirst())
+    return try await withServer(first.router) { port in
+        try await withServers(rest) { ports in try await body([port] + ports) }
+    }
+}
+
 /// A minimal C2SP tlog-tiles server over a gateway store, for the collector tests: it can
 /// tamper with what it serves, and records acknowledgements (bearer token checked, proof of
 /// possession checked with the gateway's `AckChallengeBook`).
