@@ -257,7 +257,7 @@ a_pid=""
 
 # --- Analysis ------------------------------------------------------------------------------------
 db_bytes=$(q "SELECT pg_database_size('upstream')")
-entries_bytes=$(q "SELECT pg_total_relation_size('entries')")
+entries_bytes=$(q "SELECT pg_total_relation_size('entries') + pg_total_relation_size('bundles')")
 q "CREATE TABLE bench_signed(origin TEXT, size BIGINT, signed_at BIGINT);
    CREATE TABLE bench_samples(t DOUBLE PRECISION, gateway BIGINT, verified BIGINT, holder TEXT, expires BIGINT,
                                staged BIGINT)"
@@ -356,13 +356,13 @@ read -r take_lease take_verified take_n <<<"$(q "WITH b AS (
 # Checks.
 rollbacks=$(q "SELECT count(*) FROM (SELECT verified < lag(verified) OVER (PARTITION BY gateway ORDER BY t) AS back
                FROM bench_samples) x WHERE back")
-read -r gaps dups misindexed short <<<"$(q "WITH e AS (SELECT gateway, count(*) AS n, max(idx) + 1 AS top FROM entries
+read -r gaps dups misindexed short <<<"$(q "WITH e AS (SELECT gateway, count(*) AS n, max(idx) + 1 AS top FROM collected_entries
         GROUP BY gateway)
     SELECT (SELECT count(*) FROM gateways g LEFT JOIN e ON e.gateway = g.id WHERE coalesce(e.n, 0) <> coalesce(e.top, 0)
             OR coalesce(e.top, 0) <> g.staged_size) || ' ' ||
-           (SELECT count(*) FROM (SELECT 1 FROM entries GROUP BY gateway, substring(data FROM 3 FOR 8)
+           (SELECT count(*) FROM (SELECT 1 FROM collected_entries GROUP BY gateway, substring(data FROM 3 FOR 8)
                                   HAVING count(*) > 1) d) || ' ' ||
-           (SELECT count(*) FROM entries WHERE substring(data FROM 3 FOR 8) <> int8send(idx)) || ' ' ||
+           (SELECT count(*) FROM collected_entries WHERE substring(data FROM 3 FOR 8) <> int8send(idx)) || ' ' ||
            (SELECT count(*) FROM gateways WHERE staged_size < verified_size)")"
 
 # Counters: whole run (t0 → end), and the per-process split.
@@ -417,7 +417,7 @@ printf '%-58s %s\n' "backlog: collection time (first staged → verified) / rate
 printf '%-58s %s\n' "fleet lag p50 / p99 while the backlog cleared" "$backlog_lag s"
 printf '%-58s %s\n' "upstream CPU per verified entry (a + b, utime+stime)" "$cpu_per_entry µs"
 printf '%-58s %s\n' "CPU: upstream a / b / fleet simulator / postgres (% core)" "$(share $((a1 - a0))) / $(share $((bk - b0))) (until killed) / $(share $((s1 - s0))) / $(share $((p1 - p0)))"
-printf '%-58s %s\n' "database bytes per entry (whole database / entries table)" "$((db_bytes / entries_run)) / $((entries_bytes / entries_run)) B ($((db_bytes >> 20)) MiB, $entries_run entries)"
+printf '%-58s %s\n' "database bytes per entry (whole database / entries and bundles)" "$((db_bytes / entries_run)) / $((entries_bytes / entries_run)) B ($((db_bytes >> 20)) MiB, $entries_run entries)"
 printf '%-58s %s\n' "commits/s (pg_stat_database.xact_commit)" "$commits"
 printf '%-58s %s\n' "WAL fsyncs/s (pg_stat_wal.wal_sync) / disk flushes/s" "$syncs / $flushes"
 printf '%-58s %s\n' "witness requests at a (outcome=count)" "${witness:--}"

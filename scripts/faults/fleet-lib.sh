@@ -305,11 +305,11 @@ fleet_verified_all() {
 check_collected() {
     local i=$1 size=$2 row verified staged acked count distinct top ours theirs gw_acked ok=0
     row=$(db "SELECT g.verified_size, g.staged_size, g.acked_size, count(e.idx), count(DISTINCT e.idx),
-        coalesce(max(e.idx) + 1, 0) FROM gateways g LEFT JOIN entries e ON e.gateway = g.id
+        coalesce(max(e.idx) + 1, 0) FROM gateways g LEFT JOIN collected_entries e ON e.gateway = g.id
         WHERE g.origin = '${GW_ORIGIN[$i]}' GROUP BY g.id") || die "cannot read gateway $i in the database"
     IFS='|' read -r verified staged acked count distinct top <<<"$row"
     ours=$(db "SELECT encode(sha256(coalesce(string_agg(substring(int4send(length(e.data)) FROM 3 FOR 2) || e.data,
-        ''::bytea ORDER BY e.idx), ''::bytea)), 'hex') FROM entries e JOIN gateways g ON g.id = e.gateway
+        ''::bytea ORDER BY e.idx), ''::bytea)), 'hex') FROM collected_entries e JOIN gateways g ON g.id = e.gateway
         WHERE g.origin = '${GW_ORIGIN[$i]}' AND e.idx < $size")
     theirs=$("$BIN" export --db "${GW_DB[$i]}" --to "$size" --format raw 2>>"$WORK/export.log" | sha256sum | cut -d' ' -f1)
     gw_acked=$(gw_metric "$i" 'edge_ledger_upstream_acked_size{upstream="dc-1"}')

@@ -4,12 +4,16 @@ public enum CollectorBundle {
     public static func encode(_ entries: [[UInt8]]) -> [UInt8] {
         var data: [UInt8] = []
         data.reserveCapacity(entries.reduce(0) { $0 + 2 + $1.count })
-        for entry in entries {
-            data.append(UInt8(truncatingIfNeeded: entry.count >> 8))
-            data.append(UInt8(truncatingIfNeeded: entry.count))
-            data.append(contentsOf: entry)
-        }
+        for entry in entries { entry.withUnsafeBytes { append($0, to: &data) } }
         return data
+    }
+
+    /// Appends `entry` to the bundle `data` (its length as u16 big-endian, then its bytes).
+    /// Entries are at most 65,535 bytes: the collectors and the mirror refuse larger ones.
+    public static func append(_ entry: UnsafeRawBufferPointer, to data: inout [UInt8]) {
+        data.append(UInt8(truncatingIfNeeded: entry.count >> 8))
+        data.append(UInt8(truncatingIfNeeded: entry.count))
+        data.append(contentsOf: entry)
     }
 
     /// The byte ranges of the entries of a bundle holding exactly `width` entries, or `nil` when

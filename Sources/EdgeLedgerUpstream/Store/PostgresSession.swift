@@ -3,7 +3,8 @@ import EdgeLedgerPostgres
 import EdgeLedgerStore
 
 /// ``UpstreamSQL`` over one PostgreSQL connection: `?N` parameters become `$N`, arguments are
-/// sent typed and in binary, and a gateway's entries are rows inserted in batches.
+/// sent typed and in binary, and a gateway's entries
+/// are inserted in batches (see `PostgresSession+Entries.swift`).
 ///
 /// Within a transaction, statements whose answers are not needed at once wait in a queue and
 /// go with the next statement that is (libpq's pipeline mode): `BEGIN` and the origin locks with
@@ -44,7 +45,8 @@ final class PostgresSession: UpstreamSQL {
         enqueue(PostgresStatement(Self.translate(sql), arguments.map(Self.value)), what())
     }
 
-    private func enqueue(_ statement: PostgresStatement, _ what: String) {
+    /// Queues `statement` to go with the next one whose answer is needed (or the `COMMIT`).
+    func enqueue(_ statement: PostgresStatement, _ what: String) {
         queued.append((statement, what))
     }
 
@@ -136,21 +138,6 @@ final class PostgresSession: UpstreamSQL {
         for index in 0..<result.rowCount { try row(PostgresRow(result: result, row: index)) }
     }
 
-    // MARK: - Entries as rows
-
-    func insertEntries(gateway: Int64, from start: UInt64, _ entries: CollectorEntryBatch) throws(StoreError) {
-        guard !entries.isEmpty else { return }
-        var values: [[UInt8]] = []
-        values.reserveCapacity(entries.count)
-        entries.forEach { _, bytes in values.append(Array(bytes)) }
-        enqueue(
-            PostgresStatement(
-                "INSERT INTO entries(gateway, idx, data) SELECT $1, $2 + t.ord - 1, t.data "
-                    + "FROM unnest($3::bytea[]) WITH ORDINALITY AS t(data, ord)",
-                [.int64(gateway), .int64(Int64(bitPattern: start)), .byteaArray(values)]),
-            "storing \(entries.count) collected entries from \(start)")
-    }
-
     /// One statement for every tile (a batch changes about one level-0 tile per 256 entries and
     /// a few above): one round trip, however many.
     func upsertTiles(gateway: Int64, _ tiles: [(id: TileID, hashes: [Hash32])]) throws(StoreError) {
@@ -167,28 +154,6 @@ final class PostgresSession: UpstreamSQL {
                     .byteaArray(tiles.map { Hash32.concatenated($0.hashes) }),
                 ]),
             "writing \(tiles.count) collected tiles")
-    }
-
-    func entries(gateway: Int64, from: UInt64, to: UInt64) throws(StoreError) -> [[UInt8]] {
-        guard from < to else { return [] }
-        var out: [[UInt8]] = []
-        try query(
-            "SELECT data FROM entries WHERE gateway = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
-            [.int(gateway), .uint(from), .uint(to)], "reading collected entries"
-        ) { (row) throws(StoreError) in out.append(row.blob(0) ?? []) }
-        return out
-    }
-
-    func truncateEntries(gateway: Int64, to size: UInt64) throws(StoreError) {
-        try run(
-            "DELETE FROM entries WHERE gateway = ?1 AND idx >= ?2", [.int(gateway), .uint(size)],
-            "discarding staged entries")
-    }
-
-    func entryCount(gateway: Int64) throws(StoreError) -> UInt64 {
-        UInt64(
-            try scalar("SELECT count(*) FROM entries WHERE gateway = ?1", [.int(gateway)], "counting collected entries")
-                ?? 0)
     }
 }
 

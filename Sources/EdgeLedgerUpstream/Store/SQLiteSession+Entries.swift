@@ -45,9 +45,7 @@ extension SQLiteSession {
             bundle += 1
         }
         entries.forEach { _, bytes in
-            data.append(UInt8(truncatingIfNeeded: bytes.count >> 8))
-            data.append(UInt8(truncatingIfNeeded: bytes.count))
-            data.append(contentsOf: bytes)
+            CollectorBundle.append(bytes, to: &data)
             width += 1
             if width == 256 { flush() }
         }
