@@ -40,6 +40,7 @@ extension Mirror {
         }
         session.leave()
         response.storedEntries = session.storedEntries
+        response.phases = session.phases
         return response
     }
 }

@@ -52,6 +52,19 @@ public struct MirrorResponse: Sendable, Equatable {
     public var forkDetected = false
     /// The size of the checkpoint committed and cosigned (200 to add-entries).
     public var committedSize: UInt64?
+    /// Where an add-entries request that carried packages spent its time (`nil` otherwise).
+    public var phases: Phases?
+
+    /// Where an add-entries request spent its time, from its handler's start to its answer:
+    /// the three add up to the whole.
+    public struct Phases: Sendable, Equatable {
+        /// Receiving, inflating, decoding and hashing the body, and waiting for the CPU meanwhile.
+        public var receive: Duration
+        /// Waiting for an earlier request of the origin to stage up to this one's start.
+        public var turn: Duration
+        /// In the store: reading the next entry, staging, committing.
+        public var store: Duration
+    }
 
     static func failure(_ outcome: Outcome, _ status: Int, _ message: String, origin: String? = nil) -> MirrorResponse {
         MirrorResponse(

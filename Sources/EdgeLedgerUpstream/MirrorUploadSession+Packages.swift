@@ -11,15 +11,17 @@ extension MirrorUploadSession {
         if let refusal = await takeTurn() { return refusal }
         let packages = buffered
         clearBuffer()
-        if packages.count > 1, await storeTogether(packages, upload) {
-            acceptedPackages += packages.count
+        return await inStore {
+            if packages.count > 1, await storeTogether(packages, upload) {
+                acceptedPackages += packages.count
+                return nil
+            }
+            for package in packages {
+                if let refusal = await store(package, upload) { return refusal }
+                acceptedPackages += 1
+            }
             return nil
         }
-        for package in packages {
-            if let refusal = await store(package, upload) { return refusal }
-            acceptedPackages += 1
-        }
-        return nil
     }
 
     /// The whole body is in and the buffered packages end at `upload_end`: stages them and

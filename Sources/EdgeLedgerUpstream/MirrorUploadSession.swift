@@ -30,6 +30,11 @@ final class MirrorUploadSession {
     /// a hint: staging goes by compare-and-set, and a stale value costs a retry, not an entry.
     var knownStaged: UInt64?
     private var receivedBytes = 0
+    /// When the request's handler started, and the time it waited for its turn and spent in the
+    /// store so far (``MirrorResponse/Phases``).
+    let started = ContinuousClock.now
+    var turnTime = Duration.zero
+    var storeTime = Duration.zero
     /// Packages verified (stored, or held already): a partial request answers 202 when any was.
     var acceptedPackages = 0
     var storedEntries: UInt64 = 0
@@ -78,7 +83,9 @@ final class MirrorUploadSession {
     /// The body ended: the answer.
     func end() async -> MirrorResponse {
         if let refusal = await takeTurn() { return refusal }
-        if let upload, decoder.isComplete, let answer = await storeAndCommit(upload) { return answer }
+        if let upload, decoder.isComplete, let answer = await inStore({ await storeAndCommit(upload) }) {
+            return answer
+        }
         if let refusal = await flush() { return refusal }
         if let inflater, !inflater.finish(), receivedBytes > 0, acceptedPackages == 0, !decoder.isComplete {
             return .failure(.malformed, 400, "the gzip body ends before its end", origin: upload?.header.origin)
@@ -91,7 +98,7 @@ final class MirrorUploadSession {
             return .failure(
                 .malformed, 400, "the body ends before the first package is complete", origin: upload.header.origin)
         }
-        return await commit(upload)
+        return await inStore { await commit(upload) }
     }
 
     /// Empties the buffer (its packages are being stored).
@@ -196,7 +203,10 @@ final class MirrorUploadSession {
     func takeTurn() async -> MirrorResponse? {
         guard let (start, staged) = awaitingTurn, let ticket, let upload else { return nil }
         awaitingTurn = nil
-        switch await mirror.uploads.turn(ticket.id, origin: ticket.origin, start: start, staged: staged) {
+        let waiting = ContinuousClock.now
+        let turn = await mirror.uploads.turn(ticket.id, origin: ticket.origin, start: start, staged: staged)
+        turnTime += ContinuousClock.now - waiting
+        switch turn {
         case .ready(let now):
             knownStaged = now
             return nil
@@ -210,6 +220,20 @@ final class MirrorUploadSession {
         .info(
             .conflict, 409, MirrorInfo(treeSize: header.uploadEnd, nextEntry: staged), origin: header.origin,
             "upload_start \(header.uploadStart) is beyond the next entry \(staged)")
+    }
+
+    /// Runs `body`, a step in the store, counting its time in ``storeTime``.
+    func inStore<R>(_ body: () async -> R) async -> R {
+        let start = ContinuousClock.now
+        defer { storeTime += ContinuousClock.now - start }
+        return await body()
+    }
+
+    /// Where the request spent its time until now, when it carried packages.
+    var phases: MirrorResponse.Phases? {
+        guard acceptedPackages > 0 || !buffered.isEmpty || storedEntries > 0 else { return nil }
+        let total = ContinuousClock.now - started
+        return MirrorResponse.Phases(receive: total - turnTime - storeTime, turn: turnTime, store: storeTime)
     }
 
     /// The request is answered: requests of the origin waiting behind it go on or get 409.

@@ -1,3 +1,4 @@
+import EdgeLedgerCore
 import Metrics
 
 extension UpstreamMetrics {
@@ -6,8 +7,16 @@ extension UpstreamMetrics {
 
     /// Records one mirror request: its endpoint, outcome, the entries it stored and, when a
     /// package was refused, why (one of ``mirrorRefusalReasons``).
-    public func recordMirror(endpoint: String, outcome: String, storedEntries: UInt64, refusal: String?) {
+    public func recordMirror(
+        endpoint: String, outcome: String, storedEntries: UInt64, refusal: String?,
+        phases: MirrorResponse.Phases? = nil
+    ) {
         mirrorOutcomes[endpoint + " " + outcome]?.increment()
+        if let phases {
+            for (timer, time) in zip(mirrorPhases, [phases.receive, phases.turn, phases.store]) {
+                timer.recordNanoseconds(max(.zero, time).nanosecondsClamped)
+            }
+        }
         if storedEntries > 0 { mirrorEntries.increment(by: Int64(clamping: storedEntries)) }
         if let refusal { mirrorRefusals[refusal]?.increment() }
     }

@@ -60,6 +60,10 @@ public final class UpstreamMetrics: Sendable {
         /// Counter, label `reason` (`bad_proof`, `held_entry_differs`, `malformed`, `too_large`):
         /// entry packages refused.
         public static let mirrorRefusedPackages = "edge_ledger_mirror_packages_refused_total"
+        /// Histogram (seconds), label `phase` (`receive`, `turn`, `store`: see
+        /// `MirrorResponse.Phases`): where each add-entries request that carried packages spent
+        /// its time.
+        public static let mirrorPhases = "edge_ledger_mirror_add_entries_seconds"
     }
 
     /// Why a pull failed: the `reason` label of ``Name/pullFailures``.
@@ -95,6 +99,8 @@ public final class UpstreamMetrics: Sendable {
     let mirrorRefusals: [String: Counter]
     /// ``Name/mirrorEntries``.
     public let mirrorEntries: Counter
+    /// ``Name/mirrorPhases``: `receive`, `turn`, `store`.
+    let mirrorPhases: [Timer]
     /// ``Name/anchored``.
     public let anchored: Counter
     /// ``Name/anchorFailures``.
@@ -142,6 +148,9 @@ public final class UpstreamMetrics: Sendable {
         }
         self.mirrorRefusals = refusals
         mirrorEntries = Counter(label: Name.mirrorEntries, dimensions: [], factory: factory)
+        mirrorPhases = ["receive", "turn", "store"].map {
+            Timer(label: Name.mirrorPhases, dimensions: [("phase", $0)], factory: factory)
+        }
         anchored = Counter(label: Name.anchored, dimensions: [], factory: factory)
         collectorMemory = Gauge(label: Name.collectorMemory, dimensions: [], factory: factory)
         anchorFailures = Counter(label: Name.anchorFailures, dimensions: [], factory: factory)

@@ -108,7 +108,7 @@ public struct UpstreamNode: Sendable {
             MirrorAPI.Endpoint(mirror: mirror, http: configuration.http) { endpoint, result in
                 metrics.recordMirror(
                     endpoint: endpoint, outcome: result.outcome.rawValue, storedEntries: result.storedEntries,
-                    refusal: result.refusal)
+                    refusal: result.refusal, phases: result.phases)
                 if result.outcome == .forked, let origin = result.origin {
                     metrics.recordFork(gateway: origin, new: result.forkDetected)
                 }

@@ -97,6 +97,28 @@ struct CollectedEntryStorageTests {
         #expect(try await store.entries(gateway: id, from: 0, to: 1000) == all)
     }
 
+    @Test("a damaged bundle row is reported as a damaged store, not read as fewer entries")
+    func damagedBundle() async throws {
+        let dir = try TemporaryFolder()
+        let store = try UpstreamTestStores.make(.postgres, dir: dir)
+        defer { Task { await store.close() } }
+        let id = try await store.registerGateway(origin: "x.example/gw", hash: .sha256).id
+        try await Self.stage(store, id, 0..<600)
+        _ = try await store.transaction(write: true) { sql in
+            try sql.run(
+                "UPDATE bundles SET data = substring(data FROM 1 FOR length(data) - 5) WHERE gateway = ?1 AND idx = 1",
+                [.int(id)], "damaging bundle 1")
+        }
+        #expect(try await store.entries(gateway: id, from: 0, to: 256).count == 256, "bundle 0 is intact")
+        do throws(StoreError) {
+            _ = try await store.entries(gateway: id, from: 300, to: 301)
+            Issue.record("a damaged bundle was read")
+        } catch {
+            #expect(error.kind == .corrupt, "\(error)")
+            #expect(error.message.contains("bundle 1 of gateway \(id)"), "\(error)")
+        }
+    }
+
     @Test("a store from before whole bundles keeps reading its rows after the migration")
     func migrationKeepsRows() async throws {
         let url = try PostgresCluster.shared().freshDatabase(prefix: "up")

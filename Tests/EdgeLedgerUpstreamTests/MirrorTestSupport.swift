@@ -54,10 +54,15 @@ struct MirrorFixture {
 
 /// The answers a ``MirrorFixture``'s routes gave.
 final class MirrorAnswers: Sendable {
-    private let log = Mutex<[(endpoint: String, status: Int)]>([])
+    private let log = Mutex<[(endpoint: String, status: Int, phases: MirrorResponse.Phases?)]>([])
 
     func record(_ endpoint: String, _ response: MirrorResponse) {
-        log.withLock { $0.append((endpoint, response.status)) }
+        log.withLock { $0.append((endpoint, response.status, response.phases)) }
+    }
+
+    /// The statuses and timings of `endpoint`'s answers.
+    func phases(_ endpoint: String) -> [(status: Int, phases: MirrorResponse.Phases?)] {
+        log.withLock { $0.filter { $0.endpoint == endpoint }.map { ($0.status, $0.phases) } }
     }
 
     /// The statuses of `endpoint`'s answers.

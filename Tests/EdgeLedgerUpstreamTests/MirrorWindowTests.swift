@@ -59,6 +59,14 @@ struct MirrorWindowTests {
             #expect(a.status == 202 && aInfo.nextEntry == 8192)
             #expect(b.status == 200, "\(b.status) \(b.text)")
         }
+        // Where the time went: the held request waited for its turn, both spent time in the
+        // store; the add-checkpoint carried no packages.
+        let timed = m.answers.phases("add-entries")
+        let held = try #require(timed.first { $0.status == 200 }?.phases)
+        let first = try #require(timed.first { $0.status == 202 }?.phases)
+        #expect(held.turn > .zero && held.store > .zero && held.receive >= .zero, "\(held)")
+        #expect(first.turn == .zero && first.store > .zero && first.receive > .zero, "\(first)")
+        #expect(m.answers.phases("add-checkpoint").allSatisfy { $0.phases == nil })
         try await MirrorTests.expectHolds(gateway, m, size: 16_384)
         #expect(m.mirror.uploads.requests(origin: origin) == (0, 0))
     }

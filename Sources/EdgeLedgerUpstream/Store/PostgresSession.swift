@@ -67,13 +67,14 @@ final class PostgresSession: UpstreamSQL {
         }
     }
 
-    /// `sql` with each `?N` parameter written `$N` (our SQL has no `?` in literals).
+    /// `sql` with each `?N` parameter written `$N` (our SQL has no `?` in literals). Byte by
+    /// byte: every statement goes through here, and iterating `Character`s (grapheme breaking)
+    /// showed in the upstream's profile.
     static func translate(_ sql: String) -> String {
         guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
-        var out = ""
-        out.reserveCapacity(sql.utf8.count)
-        for character in sql { out.append(character == "?" ? "$" : character) }
-        return out
+        var bytes = Array(sql.utf8)
+        for i in bytes.indices where bytes[i] == UInt8(ascii: "?") { bytes[i] = UInt8(ascii: "$") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func value(_ argument: SQLArgument) -> PostgresValue {
