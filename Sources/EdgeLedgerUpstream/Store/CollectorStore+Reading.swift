@@ -54,39 +54,3 @@ extension CollectorStore {
         }
     }
 }
-
-/// Reads a collected log's hash tiles for ``TiledTree``.
-struct CollectorTileReader: TileReader {
-    let sql: any UpstreamSQL
-    let gateway: Int64
-
-    func hashes(level: Int, index: UInt64) throws(StoreError) -> [Hash32]? {
-        let sql = self.sql
-        let gateway = self.gateway
-        return try sql.first(
-            "SELECT width, hashes FROM tiles WHERE gateway = ?1 AND level = ?2 AND idx = ?3",
-            [.int(gateway), .int(Int64(level)), .uint(index)], "reading tile \(level)/\(index)"
-        ) { (row) throws(StoreError) -> [Hash32] in
-            let width = Int(row.int64(0))
-            let hashes = row.withBlob(1) { blob -> [Hash32]? in
-                guard (1...256).contains(width), blob.count == width * 32 else { return nil }
-                return SQLiteConnection.hashes(from: blob)
-            }
-            guard let hashes = hashes ?? nil else {
-                throw StoreError(
-                    .corrupt, "collected tile \(level)/\(index) of gateway \(gateway) in \(sql.location) is malformed",
-                    hint: "the upstream store is damaged")
-            }
-            return hashes
-        }
-    }
-
-    func readTile(level: Int, index: UInt64) throws -> [Hash32] {
-        guard let hashes = try hashes(level: level, index: index) else {
-            throw StoreError(
-                .missing, "collected tile \(level)/\(index) of gateway \(gateway) is missing from \(sql.location)",
-                hint: "the upstream store is damaged")
-        }
-        return hashes
-    }
-}

@@ -133,7 +133,8 @@ extension UpstreamSQL {
                 hint: "only one collector may run per gateway; nothing was written")
         }
         let ext = try TiledTree.extend(
-            from: stagedSize, appending: leafHashes, reader: CollectorTileReader(sql: self, gateway: state.id),
+            from: stagedSize, appending: leafHashes,
+            reader: try CollectorTileReader(sql: self, gateway: state.id, rightEdgeOf: stagedSize),
             hasher: hasher)
         try check(ext)
         try insertEntries(gateway: state.id, from: stagedSize, entries)

@@ -63,9 +63,9 @@ extension UpstreamSQL {
     ) throws(StoreError)
         -> Hash32
     {
-        try SQLiteConnection.tiled("computing the root of \(gateway.origin) at \(size)") {
-            try TiledTree.rootHash(
-                size: size, reader: CollectorTileReader(sql: self, gateway: gateway.id), hasher: hasher)
+        let reader = try CollectorTileReader(sql: self, gateway: gateway.id, rightEdgeOf: size)
+        return try SQLiteConnection.tiled("computing the root of \(gateway.origin) at \(size)") {
+            try TiledTree.rootHash(size: size, reader: reader, hasher: hasher)
         }
     }
 
