@@ -52,7 +52,7 @@ public struct MirrorResponse: Sendable, Equatable {
     public var forkDetected = false
     /// The size of the checkpoint committed and cosigned (200 to add-entries).
     public var committedSize: UInt64?
-    /// Where an add-entries request that carried packages spent its time (`nil` otherwise).
+    /// Where an add-entries request that verified a package spent its time (`nil` otherwise).
     public var phases: Phases?
 
     /// Where an add-entries request spent its time, from its handler's start to its answer:

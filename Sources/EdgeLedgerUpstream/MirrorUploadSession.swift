@@ -229,7 +229,7 @@ final class MirrorUploadSession {
         return await body()
     }
 
-    /// Where the request spent its time until now, when it carried packages.
+    /// Where the request spent its time until now, when it verified a package.
     var phases: MirrorResponse.Phases? {
         guard acceptedPackages > 0 || !buffered.isEmpty || storedEntries > 0 else { return nil }
         let total = ContinuousClock.now - started

@@ -61,7 +61,7 @@ public final class UpstreamMetrics: Sendable {
         /// entry packages refused.
         public static let mirrorRefusedPackages = "edge_ledger_mirror_packages_refused_total"
         /// Histogram (seconds), label `phase` (`receive`, `turn`, `store`: see
-        /// `MirrorResponse.Phases`): where each add-entries request that carried packages spent
+        /// `MirrorResponse.Phases`): where each add-entries request that verified a package spent
         /// its time.
         public static let mirrorPhases = "edge_ledger_mirror_add_entries_seconds"
     }

@@ -20,7 +20,7 @@ extension PostgresSession {
         guard !entries.isEmpty else { return }
         let end = start + UInt64(entries.count)
         // The whole bundles inside start ..< end, as batch positions: first ..< last.
-        let firstBundle = (start + Self.bundleWidth - 1) / Self.bundleWidth
+        let firstBundle = start / Self.bundleWidth + (start % Self.bundleWidth == 0 ? 0 : 1)
         let lastBundle = end / Self.bundleWidth
         guard firstBundle < lastBundle else {
             insertRows(gateway: gateway, from: start, entries, 0..<entries.count)
