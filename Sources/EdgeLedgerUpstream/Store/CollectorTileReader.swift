@@ -45,7 +45,7 @@ struct CollectorTileReader: TileReader {
             arguments, "reading the right edge of the tiles at size \(size)"
         ) { (row) throws(StoreError) in
             let key = Key(level: Int(row.int64(0)), index: row.uint64(1))
-            return (key, try Self.decode(row, width: 2, key.level, key.index, gateway: gateway, sql: sql))
+            return (key, try Self.decode(row, widthColumn: 2, key.level, key.index, gateway: gateway, sql: sql))
         }
         for (key, hashes) in rows { ahead[key] = hashes }
     }
@@ -58,7 +58,7 @@ struct CollectorTileReader: TileReader {
             "SELECT width, hashes FROM tiles WHERE gateway = ?1 AND level = ?2 AND idx = ?3",
             [.int(gateway), .int(Int64(level)), .uint(index)], "reading tile \(level)/\(index)"
         ) { (row) throws(StoreError) -> [Hash32] in
-            try Self.decode(row, width: 0, level, index, gateway: gateway, sql: sql)
+            try Self.decode(row, widthColumn: 0, level, index, gateway: gateway, sql: sql)
         }
     }
 
@@ -71,9 +71,10 @@ struct CollectorTileReader: TileReader {
         return hashes
     }
 
-    /// The hashes of a tile row whose `width` and `hashes` are columns `width` and `width + 1`.
+    /// The hashes of a tile row whose `width` and `hashes` are columns `widthColumn` and
+    /// `widthColumn + 1`.
     private static func decode(
-        _ row: any SQLRow, width column: Int, _ level: Int, _ index: UInt64, gateway: Int64, sql: any UpstreamSQL
+        _ row: any SQLRow, widthColumn column: Int, _ level: Int, _ index: UInt64, gateway: Int64, sql: any UpstreamSQL
     ) throws(StoreError) -> [Hash32] {
         let width = Int(row.int64(column))
         let hashes = row.withBlob(column + 1) { blob -> [Hash32]? in

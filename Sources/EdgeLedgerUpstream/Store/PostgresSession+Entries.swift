@@ -31,18 +31,15 @@ extension PostgresSession {
         insertRows(gateway: gateway, from: start, entries, 0..<first)
         var bundles: [[UInt8]] = []
         bundles.reserveCapacity(Int(lastBundle - firstBundle))
-        var data: [UInt8] = []
-        entries.forEach { i, bytes in
-            guard i >= first && i < last else { return }
-            if data.isEmpty {
-                let bundleBytes = entries.ends[i + TileID.fullWidth - 1] - (i == 0 ? 0 : entries.ends[i - 1])
-                data.reserveCapacity(bundleBytes + 2 * TileID.fullWidth)
+        for bundleStart in stride(from: first, to: last, by: TileID.fullWidth) {
+            let bundleEnd = bundleStart + TileID.fullWidth
+            let bundleBytes = entries.ends[bundleEnd - 1] - (bundleStart == 0 ? 0 : entries.ends[bundleStart - 1])
+            var data: [UInt8] = []
+            data.reserveCapacity(bundleBytes + 2 * TileID.fullWidth)
+            for i in bundleStart..<bundleEnd {
+                entries.entry(i).withUnsafeBytes { CollectorBundle.append($0, to: &data) }
             }
-            CollectorBundle.append(bytes, to: &data)
-            if (i - first) % TileID.fullWidth == TileID.fullWidth - 1 {
-                bundles.append(data)
-                data = []
-            }
+            bundles.append(data)
         }
         enqueue(
             PostgresStatement(
@@ -58,10 +55,8 @@ extension PostgresSession {
         gateway: Int64, from start: UInt64, _ entries: CollectorEntryBatch, _ positions: Range<Int>
     ) {
         guard !positions.isEmpty else { return }
-        var values: [[UInt8]] = []
-        values.reserveCapacity(positions.count)
-        entries.forEach { i, bytes in if positions.contains(i) { values.append(Array(bytes)) } }
-        insertRows(gateway: gateway, from: start + UInt64(positions.lowerBound), values)
+        insertRows(
+            gateway: gateway, from: start + UInt64(positions.lowerBound), positions.map { Array(entries.entry($0)) })
     }
 
     /// Queues one row for each of `values`, the entries from index `start` on.
